@@ -1,0 +1,50 @@
+# The seed's targets, kept; plus `test` and `demo`. Every target installs what it needs.
+SHELL := /bin/bash
+N ?= 3
+SCENARIO ?= scenarios/monolith/disk-full.yaml
+PORT ?= 8888
+PUDU_FLAGS ?=
+
+.PHONY: deps build build-puduc assets server serve scenario clean cleanup test test-unit demo typecheck lint
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@node scripts/build.mjs
+
+build-puduc: deps
+	@node scripts/build.mjs puduc
+
+assets: build
+	./pudu assets
+
+server: build assets
+	./pudu server --port $(PORT) $(PUDU_FLAGS)
+
+serve: build assets
+	./pudu run --count $(N) --port $(PORT) $(PUDU_FLAGS)
+
+scenario: build assets
+	./pudu demo --scenario $(SCENARIO) --port $(PORT) $(PUDU_FLAGS)
+
+demo: scenario
+
+typecheck: deps
+	@npx tsc -p tsconfig.json
+	@if [ -f packages/web/src/index.ts ]; then npx tsc -p packages/web/tsconfig.json; fi
+
+lint: deps
+	@npx eslint --max-warnings 0 .
+
+test-unit: build typecheck lint
+	@node scripts/test.mjs --unit
+
+test: build typecheck lint
+	@node scripts/test.mjs
+
+clean:
+	rm -rf dist pudu pudu-agent puduc/puduc test-artifacts
+
+cleanup:
+	@if [ -x ./pudu ]; then ./pudu cleanup; else echo "cleanup: ./pudu not built; run make build" >&2; exit 1; fi

@@ -1,0 +1,53 @@
+/**
+ * One interface for every way Pudu runs a VM: a namespace sandbox, QEMU, Firecracker.
+ * The engine and server talk to VMs only through this and the agent's HTTP API.
+ */
+export type DriverName = 'sandbox' | 'qemu' | 'firecracker';
+
+/** What a VM is asked to be; comes from a compiled scenario tier or `fleet create --count`. */
+export interface VmSpec {
+  /** `<tier>-<i>`, also the guest hostname. */
+  name: string;
+  tier: string;
+  vcpus: number;
+  memMb: number;
+  diskMb: number;
+  /** systemd units that must be enabled and running in the guest (nginx, app-server, postgresql…). */
+  services: string[];
+}
+
+export interface FleetSpec {
+  /** Short id, also part of host object names so cleanup can find them. */
+  id: string;
+  vms: VmSpec[];
+}
+
+export type VmState = 'creating' | 'booting' | 'ready' | 'stopping' | 'stopped' | 'failed';
+
+export interface VmInfo {
+  name: string;
+  fleetId: string;
+  /** Global VM index N: host 172.16.N.1, guest 172.16.N.2 under the default base. */
+  index: number;
+  hostIp: string;
+  guestIp: string;
+  /** Host-side link (veth or TAP) that the route to guestIp must go through. */
+  hostLink: string;
+  state: VmState;
+  driver: DriverName;
+  /** Port the in-VM agent listens on, reached at guestIp. */
+  agentPort: number;
+  /** Driver-specific process id of the VM's top process (sandbox init, qemu, firecracker). */
+  pid?: number;
+}
+
+export interface VmDriver {
+  readonly name: DriverName;
+  /** Creates and boots every VM of the fleet; resolves when each is ready (agent healthy, sshd accepting). */
+  createFleet(spec: FleetSpec, opts?: { onProgress?: (msg: string) => void; signal?: AbortSignal }): Promise<VmInfo[]>;
+  /** Stops and removes everything the fleet created on the host. Idempotent. */
+  destroyFleet(fleetId: string): Promise<void>;
+  listVms(): Promise<VmInfo[]>;
+  /** Last lines of the VM's console log (for boot errors and the UI). */
+  consoleLog(fleetId: string, vmName: string, lines?: number): Promise<string>;
+}

@@ -1,0 +1,56 @@
+/**
+ * Every error Pudu reports carries a stable UPPER_SNAKE code; callers branch on `code`,
+ * never on message text. Add new codes here (one list, one place) with their HTTP status.
+ */
+export const ERROR_CODES = {
+  SCENARIO_INVALID: 422,
+  SCENARIO_NOT_FOUND: 404,
+  YAML_SYNTAX: 422,
+  INPUT_TOO_LARGE: 413,
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RUN_NOT_FOUND: 404,
+  RUN_NOT_ACTIVE: 409,
+  HINTS_EXHAUSTED: 409,
+  FLEET_NOT_FOUND: 404,
+  FLEET_CAPACITY: 409,
+  VM_NOT_FOUND: 404,
+  VM_BOOT_TIMEOUT: 504,
+  VM_START_FAILED: 500,
+  DRIVER_UNAVAILABLE: 503,
+  AGENT_UNREACHABLE: 502,
+  AGENT_AUTH: 401,
+  FAULT_INVALID: 400,
+  FAULT_NOT_FOUND: 404,
+  FAULT_CONFLICT: 409,
+  FAULT_APPLY_FAILED: 500,
+  FAULT_NOT_REVERTIBLE: 500,
+  ASSETS_MISSING: 503,
+  NETWORK_UNSAFE: 500,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class PuduError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'PuduError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export function isPuduError(e: unknown, code?: ErrorCode): e is PuduError {
+  return e instanceof PuduError && (code === undefined || e.code === code);
+}
