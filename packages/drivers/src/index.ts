@@ -1,1 +1,3 @@
 export * from './driver.ts';
+export * from './network/addressing.ts';
+export * from './network/index-allocator.ts';
