@@ -1,0 +1,37 @@
+/** Settings of the demo app-server, read from the environment (/etc/default/app-server in the guest). */
+export interface AppConfig {
+  host: string;
+  port: number;
+  logDir: string;
+  /** Upper bound of the Postgres pool: the knob a "connection pool exhausted" incident turns on. */
+  poolMax: number;
+  /** How long a request waits for a pool connection before answering 503. */
+  poolWaitMs: number;
+  pg: { host: string; port: number; user: string; database: string; password?: string };
+}
+
+function intFrom(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`app-server: ${key}=${raw} is not a positive integer`);
+  return n;
+}
+
+/** Reads the config from environment variables, with the guest image's defaults. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return {
+    host: env.APP_HOST ?? '127.0.0.1',
+    port: intFrom(env, 'APP_PORT', 3000),
+    logDir: env.APP_LOG_DIR ?? '/var/log/app',
+    poolMax: intFrom(env, 'APP_DB_POOL_MAX', 10),
+    poolWaitMs: intFrom(env, 'APP_DB_POOL_WAIT_MS', 2000),
+    pg: {
+      host: env.PGHOST ?? '127.0.0.1',
+      port: intFrom(env, 'PGPORT', 5432),
+      user: env.PGUSER ?? 'postgres',
+      database: env.PGDATABASE ?? 'postgres',
+      ...(env.PGPASSWORD ? { password: env.PGPASSWORD } : {}),
+    },
+  };
+}
