@@ -7,14 +7,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import { createPgPool, type PgClient, type PgPool } from './pg-pool.ts';
 import type { AppConfig } from './config.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AppServer {
   server: Server;
-  pool: pg.Pool;
+  pool: PgPool;
   close(): Promise<void>;
 }
 
@@ -42,7 +42,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** Creates (does not start) the app-server. */
 export function createAppServer(cfg: AppConfig): AppServer {
-  const pool = new pg.Pool({ ...cfg.pg, max: cfg.poolMax, connectionTimeoutMillis: cfg.poolWaitMs, idleTimeoutMillis: 30_000 });
+  const pool = createPgPool({ ...cfg.pg, max: cfg.poolMax, connectionTimeoutMillis: cfg.poolWaitMs, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (postgres restarted) must not crash the service.
   pool.on('error', () => {});
   const logFile = join(cfg.logDir, 'access.log');
@@ -53,8 +53,8 @@ export function createAppServer(cfg: AppConfig): AppServer {
     appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
   }
 
-  async function withDb<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
+  async function withDb<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
+    let client: PgClient;
     try {
       client = await pool.connect();
     } catch (e) {
