@@ -1,1 +1,6 @@
 export * from './errors.ts';
+export * from './units.ts';
+export * from './scenario-spec.ts';
+export * from './api.ts';
+export * from './api-routes.ts';
+export * from './api-openapi.ts';

@@ -1,0 +1,156 @@
+/**
+ * The rules zod cannot express: type-dependent fault params and check fields, targets that
+ * must name real tiers and VMs, unique ids, and times inside the time limit.
+ * Works on the raw parsed YAML (defensively) so these problems are reported together with
+ * the schema's, not only after the schema passes.
+ */
+import { CHECK_FIELDS, CHECK_TYPES, FAULT_PARAMS, FAULT_TYPES, parseDurationMs } from '@pudu/schema';
+import type { z } from 'zod';
+import { didYouMean } from './did-you-mean.ts';
+import type { PathSegment } from './scenario-issue.ts';
+import { convertZodIssues } from './zod-issues.ts';
+import type { RawIssue } from './zod-issues.ts';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const DEFAULT_TIME_LIMIT_MS = 30 * 60_000;
+
+interface Tier {
+  name: string;
+  count: number;
+  services: string[];
+}
+
+function tiersOf(root: Obj): Tier[] {
+  const env = isObj(root.environment) ? root.environment : {};
+  return list(env.tiers).filter(isObj).filter((t) => typeof t.name === 'string').map((t) => ({
+    name: t.name as string,
+    count: Number.isInteger(t.count) && (t.count as number) >= 1 ? (t.count as number) : 1,
+    services: list(t.services).filter((s): s is string => typeof s === 'string'),
+  }));
+}
+
+function durationOf(v: unknown, fallback: number | null): number | null {
+  if (v === undefined) return fallback;
+  return typeof v === 'string' ? parseDurationMs(v) : null;
+}
+
+function checkDuplicates(items: unknown[], key: string, base: PathSegment[], what: string, out: RawIssue[]): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    if (!isObj(item) || typeof item[key] !== 'string') return;
+    const id = item[key] as string;
+    const first = seen.get(id);
+    if (first === undefined) seen.set(id, i);
+    else out.push({ path: [...base, i, key], message: `duplicate ${what} "${id}" (first used at ${String(base[0])}[${first}])` });
+  });
+}
+
+/** Resolves a target to its tier (for service checks) and reports every way it can be wrong. */
+function checkTarget(target: unknown, path: PathSegment[], tiers: Tier[], out: RawIssue[]): Tier | undefined {
+  if (!isObj(target)) return undefined;
+  const names = tiers.map((t) => t.name);
+  const hasTier = target.tier !== undefined;
+  const hasVm = target.vm !== undefined;
+  if (hasTier === hasVm) {
+    out.push({ path, message: 'a target names exactly one of "tier" or "vm"' });
+    return undefined;
+  }
+  if (hasTier) {
+    if (typeof target.tier !== 'string') return undefined;
+    const tier = tiers.find((t) => t.name === target.tier);
+    if (!tier) {
+      out.push({ path: [...path, 'tier'], message: `unknown tier "${target.tier}"${didYouMean(target.tier, names) || `; tiers: ${names.join(', ')}`}` });
+      return undefined;
+    }
+    const sel = target.select;
+    if (isObj(sel) && typeof sel.count === 'number' && sel.count > tier.count) {
+      out.push({ path: [...path, 'select', 'count'], message: `tier "${tier.name}" has only ${tier.count} VM(s), cannot select ${sel.count}` });
+    }
+    return tier;
+  }
+  if (typeof target.vm !== 'string') return undefined;
+  if (target.select !== undefined) out.push({ path: [...path, 'select'], at: 'key', message: '"select" applies to a tier, not to a single vm' });
+  const m = /^(.+)-(\d+)$/.exec(target.vm);
+  const vmNames = tiers.flatMap((t) => Array.from({ length: t.count }, (_, i) => `${t.name}-${i}`));
+  const tier = m ? tiers.find((t) => t.name === m[1]) : undefined;
+  if (!m || !tier || Number(m[2]) >= tier.count) {
+    out.push({ path: [...path, 'vm'], message: `unknown vm "${target.vm}"${didYouMean(target.vm, vmNames) || `; vms: ${vmNames.join(', ')}`}` });
+    return undefined;
+  }
+  return tier;
+}
+
+function checkTyped(
+  node: Obj, typeKey: 'type', types: readonly string[], fieldsOf: (t: string) => z.ZodType, pick: (n: Obj) => unknown,
+  path: PathSegment[], fieldsPath: PathSegment[], out: RawIssue[],
+): string | undefined {
+  const type = node[typeKey];
+  if (typeof type !== 'string' || !types.includes(type)) return undefined;
+  const value = pick(node);
+  const result = fieldsOf(type).safeParse(value ?? {});
+  if (!result.success) out.push(...convertZodIssues(result.error.issues, value ?? {}, fieldsOf(type), [...path, ...fieldsPath]));
+  return type;
+}
+
+function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: RawIssue[]): void {
+  const faults = list(root.faults);
+  checkDuplicates(faults, 'id', ['faults'], 'fault id', out);
+  faults.forEach((f, i) => {
+    if (!isObj(f)) return;
+    const path: PathSegment[] = ['faults', i];
+    const type = checkTyped(f, 'type', FAULT_TYPES, (t) => FAULT_PARAMS[t as keyof typeof FAULT_PARAMS], (n) => n.params, path, ['params'], out);
+    const params = isObj(f.params) ? f.params : {};
+    if (type === 'network') {
+      const need = { delay: 'latency', loss: 'packet_loss', corrupt: 'corrupt' }[String(params.action)];
+      if (need && params[need] === undefined) out.push({ path: [...path, 'params'], message: `action "${String(params.action)}" needs "${need}"` });
+      if (params.jitter !== undefined && params.action !== 'delay') out.push({ path: [...path, 'params', 'jitter'], at: 'key', message: '"jitter" applies only to action delay' });
+    }
+    const tier = checkTarget(f.target, [...path, 'target'], tiers, out);
+    if (type === 'process' && tier && typeof params.service === 'string' && !tier.services.includes(params.service)) {
+      out.push({ path: [...path, 'params', 'service'], message: `service "${params.service}" is not among tier "${tier.name}" services [${tier.services.join(', ')}]${didYouMean(params.service, tier.services)}` });
+    }
+    const at = durationOf(f.at, 0);
+    const dur = durationOf(f.duration, 0);
+    if (timeLimitMs !== null && at !== null && dur !== null && at + dur > timeLimitMs) {
+      out.push({ path: [...path, f.duration !== undefined ? 'duration' : 'at'], message: `fault runs until ${(at + dur) / 1000}s, past the scenario time_limit of ${timeLimitMs / 1000}s` });
+    }
+  });
+}
+
+function checkObjectives(root: Obj, tiers: Tier[], out: RawIssue[]): void {
+  const objectives = list(root.objectives);
+  checkDuplicates(objectives, 'id', ['objectives'], 'objective id', out);
+  objectives.forEach((o, i) => {
+    if (!isObj(o) || !isObj(o.check)) return;
+    const path: PathSegment[] = ['objectives', i, 'check'];
+    const pickFields = (n: Obj): Obj => Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'type' && k !== 'target'));
+    checkTyped(o.check, 'type', CHECK_TYPES, (t) => CHECK_FIELDS[t as keyof typeof CHECK_FIELDS], pickFields, path, [], out);
+    checkTarget(o.check.target, [...path, 'target'], tiers, out);
+  });
+}
+
+/** Every cross-field problem in a raw scenario document. */
+export function checkSemantics(root: unknown): RawIssue[] {
+  if (!isObj(root)) return [];
+  const out: RawIssue[] = [];
+  const tiers = tiersOf(root);
+  const env = isObj(root.environment) ? root.environment : {};
+  checkDuplicates(list(env.tiers), 'name', ['environment', 'tiers'], 'tier name', out);
+  const meta = isObj(root.scenario) ? root.scenario : {};
+  const timeLimitMs = durationOf(meta.time_limit, DEFAULT_TIME_LIMIT_MS);
+  checkFaults(root, tiers, timeLimitMs, out);
+  checkObjectives(root, tiers, out);
+  const signals = isObj(root.signals) ? root.signals : {};
+  list(signals.alerts).forEach((a, i) => {
+    const firedAt = isObj(a) ? durationOf(a.fired_at, 0) : null;
+    if (timeLimitMs !== null && firedAt !== null && firedAt > timeLimitMs) {
+      out.push({ path: ['signals', 'alerts', i, 'fired_at'], message: `fires at ${firedAt / 1000}s, after the time_limit of ${timeLimitMs / 1000}s` });
+    }
+  });
+  list(root.hints).forEach((h, i) => {
+    if (isObj(h) && typeof h.text === 'string' && h.text.trim() === '') out.push({ path: ['hints', i, 'text'], message: 'hint text is empty' });
+  });
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * A validated spec → the plan the engine runs: VMs expanded from tiers, targets resolved
+ * with the seeded selection, and one sorted timeline. Pure: it touches nothing.
+ */
+import { parseCondition, parseDurationMs } from '@pudu/schema';
+import type { ObjectiveSpec, ScenarioSpec } from '@pudu/schema';
+import type { CompiledCheck, CompiledFault, CompiledScenario, TimelineEvent, TimelineKind, VmPlan } from './compiled-scenario.ts';
+import { newSeed, seededRandom } from './random.ts';
+import { selectTargets } from './select-targets.ts';
+
+const ms = (d: string): number => parseDurationMs(d) ?? 0;
+/** At equal times faults end before new ones start, and alerts follow the fault they report. */
+const KIND_ORDER: Record<TimelineKind, number> = { 'fault-end': 0, 'fault-start': 1, alert: 2 };
+
+function compileCheck(check: ObjectiveSpec['check']): CompiledCheck {
+  const c = check as Record<string, unknown>;
+  switch (check.type) {
+    case 'http':
+      return { type: 'http', path: String(c.path), expectedStatus: Number(c.expected_status ?? 200), port: Number(c.port ?? 80) };
+    case 'agent-metric': {
+      const cond = parseCondition(String(c.condition));
+      if (!cond) throw new Error(`condition ${String(c.condition)} passed validation but does not parse`);
+      return { type: 'agent-metric', metric: c.metric as never, op: cond.op, value: cond.value, condition: String(c.condition) };
+    }
+    case 'process-running':
+      return { type: 'process-running', service: String(c.service) };
+  }
+}
+
+export interface CompileOptions {
+  /** Overrides the scenario's seed (for replay); otherwise the scenario's or a new one. */
+  seed?: number;
+}
+
+/** Compiles a spec that parseScenario accepted. */
+export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): CompiledScenario {
+  const seed = opts.seed ?? spec.scenario.seed ?? newSeed();
+  const random = seededRandom(seed);
+  const vms: VmPlan[] = spec.environment.tiers.flatMap((t) =>
+    Array.from({ length: t.count }, (_, i) => ({ name: `${t.name}-${i}`, tier: t.name, vcpus: t.vcpus, memMb: t.mem_mb, diskMb: t.disk_mb, services: [...t.services] })),
+  );
+  // Selection order follows the file so a seed reproduces the same picks.
+  const faults: CompiledFault[] = spec.faults.flatMap((f) =>
+    selectTargets(f.target, vms, random).map((vm) => ({
+      id: f.id,
+      type: f.type,
+      vm,
+      params: Object.fromEntries(Object.entries(f.params).map(([k, v]) => [k, String(v)])),
+      atMs: ms(f.at),
+      durationMs: f.duration === undefined ? null : ms(f.duration),
+    })),
+  );
+  const alerts = spec.signals.alerts.map((a) => ({ name: a.name, severity: a.severity, firedAtMs: ms(a.fired_at), message: a.message }));
+  const timeline: TimelineEvent[] = [
+    ...faults.map((f) => ({ atMs: f.atMs, kind: 'fault-start' as const, ref: f.id, vm: f.vm })),
+    ...faults.filter((f) => f.durationMs !== null).map((f) => ({ atMs: f.atMs + f.durationMs!, kind: 'fault-end' as const, ref: f.id, vm: f.vm })),
+    ...alerts.map((a) => ({ atMs: a.firedAtMs, kind: 'alert' as const, ref: a.name })),
+  ];
+  timeline.sort((a, b) => a.atMs - b.atMs || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+  return {
+    id: spec.scenario.id,
+    title: spec.scenario.title,
+    difficulty: spec.scenario.difficulty,
+    architecture: spec.scenario.architecture,
+    tags: [...spec.scenario.tags],
+    description: spec.scenario.description,
+    seed,
+    timeLimitMs: ms(spec.scenario.time_limit),
+    vms,
+    faults,
+    alerts,
+    symptoms: [...spec.signals.symptoms],
+    timeline,
+    objectives: spec.objectives.map((o) => ({ id: o.id, description: o.description, check: compileCheck(o.check), vms: selectTargets(o.check.target, vms, random) })),
+    hints: spec.hints.map((h) => ({ text: h.text })),
+    scoring: {
+      base: spec.scoring.base,
+      timePenaltyPerSecond: spec.scoring.time_penalty_per_second,
+      hintPenalty: spec.scoring.hint_penalty,
+      perfectWindowMs: ms(spec.scoring.perfect_window),
+    },
+  };
+}

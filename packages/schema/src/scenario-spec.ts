@@ -1,0 +1,168 @@
+/**
+ * The scenario file format: the seed's YAML, exactly its names, plus `time_limit`, `seed`,
+ * `disk_mb` and `target.select`. This is the one source of truth: runtime validation,
+ * TypeScript types and the committed scenario.schema.json all come from here.
+ *
+ * Fault params and check fields depend on `type`; they are validated in a second step
+ * (see FAULT_PARAMS / CHECK_FIELDS) so an unknown type yields one clear error instead of
+ * a union failure, and the JSON Schema still gets a precise variant per type.
+ */
+import { z } from 'zod';
+import {
+  CONDITION_HELP, DURATION_HELP, PERCENT_HELP, RATE_HELP,
+  parseCondition, parseDurationMs, parsePercent, parseRateBytesPerSecond,
+} from './units.ts';
+
+export const DIFFICULTIES = ['easy', 'medium', 'hard', 'expert'] as const;
+export const ARCHITECTURES = ['monolith', 'microservices', 'both'] as const;
+export const FAULT_TYPES = ['cpu', 'memory', 'disk', 'network', 'process', 'dns'] as const;
+export const CHECK_TYPES = ['http', 'agent-metric', 'process-running'] as const;
+export const METRICS = ['cpu_pct', 'mem_used_pct', 'disk_used_pct', 'disk_free_mb', 'load_avg_1'] as const;
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const NETWORK_ACTIONS = ['delay', 'loss', 'corrupt'] as const;
+export const PROCESS_ACTIONS = ['stop', 'restart', 'degrade'] as const;
+
+export type FaultType = (typeof FAULT_TYPES)[number];
+export type CheckType = (typeof CHECK_TYPES)[number];
+export type MetricName = (typeof METRICS)[number];
+
+const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SERVICE_RE = /^[A-Za-z0-9@._-]{1,64}$/;
+
+export const duration = z.string().refine((s) => parseDurationMs(s) !== null, { message: `expected ${DURATION_HELP}` });
+export const percent = z.string().refine((s) => parsePercent(s) !== null, { message: `expected ${PERCENT_HELP} (0–100)` });
+const rate = z.string().refine((s) => parseRateBytesPerSecond(s) !== null, { message: `expected ${RATE_HELP}` });
+const condition = z.string().refine((s) => parseCondition(s) !== null, { message: `expected ${CONDITION_HELP}` });
+const ipv4 = z.string().refine((s) => /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split('.').every((o) => Number(o) <= 255), {
+  message: 'expected an IPv4 address like 10.0.0.66',
+});
+const hostname = z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/, {
+  message: 'expected a host name like db.internal',
+});
+const service = z.string().regex(SERVICE_RE, { message: 'expected a systemd unit name like nginx' });
+
+export const selectSchema = z.union([
+  z.enum(['all', 'one', 'random']),
+  z.strictObject({ count: z.int().min(1).max(1000) }),
+  z.strictObject({ percent: z.number().gt(0).max(100) }),
+], { error: 'expected all, one, random, {count: N} or {percent: P}' }).describe('Which VMs of the tier: all (default), one (the first), random (one, seeded), {count: N} or {percent: P} (seeded)');
+
+export const targetSchema = z.strictObject({
+  tier: z.string().optional().describe('Every VM of this tier (narrowed by select)'),
+  vm: z.string().optional().describe('One VM by name: <tier>-<index>, e.g. app-0'),
+  select: selectSchema.optional(),
+});
+
+/** Fault params per type; every value is a string as the seed writes them. */
+export const FAULT_PARAMS = {
+  cpu: z.strictObject({ load: percent.describe('Share of the VM CPUs to hold busy, e.g. 80%') }),
+  memory: z.strictObject({
+    rate: rate.describe('Growth rate, e.g. 30mb/min'),
+    ceiling: percent.optional().describe('Stop growing at this share of VM memory (default 85%)'),
+  }),
+  disk: z.strictObject({ path: z.string().startsWith('/', { message: 'expected an absolute path' }).optional().describe('Filesystem to fill (default /)') }),
+  network: z.strictObject({
+    action: z.enum(NETWORK_ACTIONS),
+    latency: duration.optional(),
+    jitter: duration.optional(),
+    packet_loss: percent.optional(),
+    corrupt: percent.optional(),
+  }),
+  process: z.strictObject({ service, action: z.enum(PROCESS_ACTIONS) }),
+  dns: z.strictObject({ record: hostname, resolve_to: ipv4 }),
+} satisfies Record<FaultType, z.ZodType>;
+
+/** Check fields per type, beside `type` and `target`. */
+export const CHECK_FIELDS = {
+  http: z.strictObject({
+    path: z.string().startsWith('/', { message: 'expected a path starting with /' }),
+    expected_status: z.int().min(100).max(599).optional(),
+    port: z.int().min(1).max(65535).optional(),
+  }),
+  'agent-metric': z.strictObject({ metric: z.enum(METRICS), condition }),
+  'process-running': z.strictObject({ service }),
+} satisfies Record<CheckType, z.ZodType>;
+
+export const tierSchema = z.strictObject({
+  name: z.string().regex(NAME_RE, { message: 'expected a lowercase name like app or db (letters, digits, -)' }),
+  count: z.int().min(1).max(64).default(1),
+  vcpus: z.int().min(1).max(32).default(1),
+  mem_mb: z.int().min(64).max(65536).default(512),
+  disk_mb: z.int().min(64).max(1048576).default(1024),
+  services: z.array(service).default([]),
+});
+
+const faultBase = z.strictObject({
+  id: z.string().regex(ID_RE, { message: 'expected an id of letters, digits, . _ -' }),
+  type: z.enum(FAULT_TYPES),
+  target: targetSchema,
+  params: z.record(z.string(), z.unknown()).default({}),
+  at: duration.default('0s').describe('When the fault starts, from the start of the run'),
+  duration: duration.optional().describe('How long it lasts; absent = until the run ends or the trainee fixes it'),
+});
+
+const checkBase = z.object({ type: z.enum(CHECK_TYPES), target: targetSchema }).catchall(z.unknown());
+
+export const objectiveSchema = z.strictObject({
+  id: z.string().regex(ID_RE, { message: 'expected an id of letters, digits, . _ -' }),
+  description: z.string().min(1),
+  check: checkBase,
+});
+
+export const alertSchema = z.strictObject({
+  name: z.string().min(1),
+  severity: z.enum(SEVERITIES).default('warning'),
+  fired_at: duration.default('0s'),
+  message: z.string().default(''),
+});
+
+export const scenarioSpecSchema = z.strictObject({
+  scenario: z.strictObject({
+    id: z.string().regex(ID_RE, { message: 'expected an id of letters, digits, . _ -' }),
+    title: z.string().min(1),
+    difficulty: z.enum(DIFFICULTIES),
+    architecture: z.enum(ARCHITECTURES).default('monolith'),
+    tags: z.array(z.string()).default([]),
+    description: z.string().default(''),
+    time_limit: duration.default('30m').describe('The run expires after this'),
+    seed: z.int().min(0).max(2 ** 32 - 1).optional().describe('Seed for every random choice; absent = chosen at run time and recorded'),
+  }),
+  environment: z.strictObject({ tiers: z.array(tierSchema).min(1) }),
+  faults: z.array(faultBase).default([]),
+  signals: z.strictObject({
+    alerts: z.array(alertSchema).default([]),
+    symptoms: z.array(z.string()).default([]),
+  }).default({ alerts: [], symptoms: [] }),
+  objectives: z.array(objectiveSchema).min(1),
+  hints: z.array(z.strictObject({ text: z.string() })).default([]),
+  scoring: z.strictObject({
+    base: z.number().min(0).default(100),
+    time_penalty_per_second: z.number().min(0).default(0),
+    hint_penalty: z.number().min(0).default(0),
+    perfect_window: duration.default('0s'),
+  }).default({ base: 100, time_penalty_per_second: 0, hint_penalty: 0, perfect_window: '0s' }),
+});
+
+export type ScenarioSpec = z.output<typeof scenarioSpecSchema>;
+export type TargetSpec = z.output<typeof targetSchema>;
+export type SelectSpec = z.output<typeof selectSchema>;
+export type FaultSpec = ScenarioSpec['faults'][number];
+export type ObjectiveSpec = ScenarioSpec['objectives'][number];
+export type FaultParams<T extends FaultType> = z.output<(typeof FAULT_PARAMS)[T]>;
+
+/**
+ * The same format with one variant per fault and check type, for editors (JSON Schema).
+ * Runtime validation uses scenarioSpecSchema + FAULT_PARAMS/CHECK_FIELDS, which report
+ * the same rules with better messages.
+ */
+export function scenarioSpecForEditors(): z.ZodType {
+  const faultVariants = FAULT_TYPES.map((t) => faultBase.extend({ type: z.literal(t), params: FAULT_PARAMS[t] }));
+  const checkVariants = CHECK_TYPES.map((t) =>
+    z.strictObject({ type: z.literal(t), target: targetSchema, ...CHECK_FIELDS[t].shape }),
+  );
+  return scenarioSpecSchema.extend({
+    faults: z.array(z.discriminatedUnion('type', faultVariants as never)).optional(),
+    objectives: z.array(objectiveSchema.extend({ check: z.discriminatedUnion('type', checkVariants as never) })).min(1),
+  });
+}
