@@ -1,0 +1,21 @@
+// Small labelled badges: run state, difficulty, severity. Colour is never the only cue;
+// each badge carries its word.
+import { h } from '../dom.ts';
+import type { RunState } from '../model.ts';
+
+export function stateBadge(state: RunState): HTMLElement {
+  return h('span', { class: `badge state-${state}`, 'data-state': state }, state);
+}
+
+export function difficultyBadge(difficulty: string): HTMLElement {
+  return h('span', { class: `badge difficulty-${difficulty || 'unknown'}` }, difficulty || '—');
+}
+
+export function severityBadge(severity: string): HTMLElement {
+  return h('span', { class: `badge severity-${severity}` }, severity);
+}
+
+/** A check mark or a cross with a text alternative for screen readers. */
+export function passMark(passed: boolean): HTMLElement {
+  return h('span', { class: passed ? 'mark pass' : 'mark fail', role: 'img', 'aria-label': passed ? 'passing' : 'failing' }, passed ? '✓' : '✗');
+}

@@ -1,0 +1,68 @@
+// The incident's signals: alerts (shown once their fired_at has passed, newest first),
+// symptoms, and objectives with their live pass/fail mark.
+import { h, replaceChildren } from '../dom.ts';
+import { formatClock } from '../format.ts';
+import type { Alert, Objective } from '../model.ts';
+import { passMark, severityBadge } from './badges.ts';
+
+export interface AlertsPanel {
+  el: HTMLElement;
+  update(alerts: Alert[], elapsedS: number): void;
+}
+
+/** Alerts appear at their fired_at; a newly fired alert is announced and highlighted. */
+export function createAlertsPanel(): AlertsPanel {
+  const list = h('ol', { class: 'alerts', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  const empty = h('p', { class: 'muted empty' }, 'No alerts have fired.');
+  const el = h('section', { class: 'panel', 'aria-labelledby': 'alerts-title' }, h('h2', { id: 'alerts-title' }, 'Alerts'), list, empty);
+  const shown = new Set<string>();
+  let firstRender = true;
+  return {
+    el,
+    update(alerts, elapsedS) {
+      const fired = alerts.filter((a) => a.fired && a.firedAtS <= elapsedS + 0.5).sort((a, b) => b.firedAtS - a.firedAtS);
+      for (const a of [...fired].reverse()) {
+        const key = `${a.name}@${a.firedAtS}`;
+        if (shown.has(key)) continue;
+        shown.add(key);
+        const item = h('li', { class: `alert severity-${a.severity}${firstRender ? '' : ' new'}`, 'data-alert': a.name },
+          h('div', { class: 'alert-head' }, severityBadge(a.severity), h('strong', {}, a.name),
+            h('span', { class: 'muted small alert-at' }, `fired at ${formatClock(a.firedAtS)}`)),
+          a.message ? h('p', {}, a.message) : null);
+        list.prepend(item);
+      }
+      firstRender = false;
+      empty.hidden = shown.size > 0;
+    },
+  };
+}
+
+export function renderSymptoms(symptoms: string[]): HTMLElement {
+  return h('section', { class: 'panel', 'aria-labelledby': 'symptoms-title' },
+    h('h2', { id: 'symptoms-title' }, 'Symptoms'),
+    symptoms.length ? h('ul', { class: 'symptoms' }, symptoms.map((s) => h('li', {}, s))) : h('p', { class: 'muted empty' }, 'None reported.'));
+}
+
+export interface ObjectivesPanel {
+  el: HTMLElement;
+  update(objectives: Objective[]): void;
+}
+
+export function createObjectivesPanel(): ObjectivesPanel {
+  const list = h('ul', { class: 'objectives' });
+  const count = h('span', { class: 'muted small' });
+  const el = h('section', { class: 'panel', 'aria-labelledby': 'objectives-title' },
+    h('h2', { id: 'objectives-title' }, 'Objectives ', count), list);
+  let last = '';
+  return {
+    el,
+    update(objectives) {
+      const key = JSON.stringify(objectives);
+      if (key === last) return;
+      last = key;
+      count.textContent = `${objectives.filter((o) => o.passed).length}/${objectives.length}`;
+      replaceChildren(list, objectives.map((o) => h('li', { class: o.passed ? 'objective pass' : 'objective fail', 'data-objective': o.id, 'data-passed': String(o.passed) },
+        passMark(o.passed), h('span', {}, o.description))));
+    },
+  };
+}

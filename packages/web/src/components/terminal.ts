@@ -1,0 +1,166 @@
+// One VM's terminal: xterm.js over `/ws?vm=N` (binary data frames, JSON resize frames),
+// reconnecting with backoff and showing its connection state. Read-only terminals (an
+// instructor dropping in) ask the server for a read-only stream and ignore keystrokes.
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal } from '@xterm/xterm';
+import { h } from '../dom.ts';
+
+const RECONNECT_MIN_MS = 500;
+const RECONNECT_MAX_MS = 8000;
+/** Close codes meaning "do not retry": auth failures and a VM that does not exist. */
+const FATAL_CLOSE_CODES = new Set([1008, 4001, 4003, 4004, 4401, 4403, 4404]);
+
+export type TerminalStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface TerminalOptions {
+  vmIndex: number;
+  vmName: string;
+  token: string;
+  readOnly: boolean;
+}
+
+export interface VmTerminal {
+  el: HTMLElement;
+  /** Fits the terminal to its box (call when it becomes visible). */
+  fit(): void;
+  focus(): void;
+  status(): TerminalStatus;
+  dispose(): void;
+}
+
+/** The WebSocket URL for a VM's terminal on this server. */
+export function terminalUrl(vmIndex: number, token: string, readOnly: boolean): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const q = new URLSearchParams({ vm: String(vmIndex), token });
+  if (readOnly) q.set('mode', 'readonly');
+  return `${scheme}//${location.host}/ws?${q.toString()}`;
+}
+
+export function createTerminal(options: TerminalOptions): VmTerminal {
+  const term = new Terminal({
+    cursorBlink: !options.readOnly,
+    disableStdin: options.readOnly,
+    convertEol: false,
+    fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
+    fontSize: 14,
+    scrollback: 5000,
+    theme: { background: '#0d1117', foreground: '#e6edf3', cursor: '#e6edf3' },
+  });
+  const fitAddon = new FitAddon();
+  term.loadAddon(fitAddon);
+
+  const statusText = h('span', { class: 'term-status-text' }, 'connecting…');
+  const retry = h('button', { type: 'button', class: 'term-retry', hidden: true }, 'Reconnect now');
+  const statusBar = h('div', { class: 'term-status', 'data-status': 'connecting', role: 'status', 'aria-live': 'polite' },
+    h('span', { class: 'term-dot', 'aria-hidden': 'true' }),
+    h('span', { class: 'term-name' }, options.vmName),
+    options.readOnly ? h('span', { class: 'badge readonly' }, 'read-only') : null,
+    statusText, retry);
+  const screen = h('div', { class: 'term-screen', 'data-vm': options.vmName });
+  const el = h('div', { class: 'terminal' }, statusBar, screen);
+
+  let ws: WebSocket | null = null;
+  let state: TerminalStatus = 'connecting';
+  let disposed = false;
+  let attempt = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let opened = false;
+  const encoder = new TextEncoder();
+
+  const setStatus = (s: TerminalStatus, text: string): void => {
+    state = s;
+    statusBar.dataset.status = s;
+    statusText.textContent = text;
+    retry.hidden = s === 'connected' || s === 'connecting';
+  };
+
+  const sendResize = (): void => {
+    if (ws && ws.readyState === WebSocket.OPEN && !options.readOnly) {
+      ws.send(JSON.stringify({ type: 'resize', cols: term.cols, rows: term.rows }));
+    }
+  };
+
+  const connect = (): void => {
+    if (disposed) return;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = null;
+    setStatus(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'connecting…' : 'reconnecting…');
+    const socket = new WebSocket(terminalUrl(options.vmIndex, options.token, options.readOnly));
+    socket.binaryType = 'arraybuffer';
+    ws = socket;
+    socket.onopen = () => {
+      if (ws !== socket) return;
+      attempt = 0;
+      setStatus('connected', 'connected');
+      sendResize();
+    };
+    socket.onmessage = (ev: MessageEvent) => {
+      if (typeof ev.data === 'string') {
+        // Text frames are control messages (JSON); anything else is shown as output.
+        try {
+          const msg = JSON.parse(ev.data) as { type?: string; message?: string };
+          if (msg.type === 'error' && msg.message) term.write(`\r\n\x1b[31m[pudu] ${msg.message}\x1b[0m\r\n`);
+        } catch {
+          term.write(ev.data);
+        }
+        return;
+      }
+      term.write(new Uint8Array(ev.data as ArrayBuffer));
+    };
+    socket.onclose = (ev: CloseEvent) => {
+      if (ws !== socket || disposed) return;
+      ws = null;
+      if (FATAL_CLOSE_CODES.has(ev.code)) {
+        setStatus('closed', `closed: ${ev.reason || `code ${ev.code}`}`);
+        return;
+      }
+      const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** attempt);
+      attempt += 1;
+      setStatus('reconnecting', `disconnected${ev.reason ? ` (${ev.reason})` : ''}; retrying in ${Math.ceil(delay / 1000)} s`);
+      retryTimer = setTimeout(connect, delay);
+    };
+  };
+
+  term.onData((data) => {
+    if (options.readOnly || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(encoder.encode(data));
+  });
+  term.onBinary((data) => {
+    if (options.readOnly || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
+  });
+  term.onResize(() => sendResize());
+  retry.addEventListener('click', () => {
+    attempt = 0;
+    ws?.close();
+    ws = null;
+    connect();
+  });
+
+  const resizeObserver = new ResizeObserver(() => {
+    if (screen.offsetParent !== null) fitAddon.fit();
+  });
+
+  return {
+    el,
+    fit() {
+      if (!opened) {
+        term.open(screen);
+        opened = true;
+        resizeObserver.observe(screen);
+        connect();
+      }
+      if (screen.offsetParent !== null) fitAddon.fit();
+    },
+    focus: () => term.focus(),
+    status: () => state,
+    dispose() {
+      disposed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      resizeObserver.disconnect();
+      ws?.close(1000, 'closed by the page');
+      ws = null;
+      term.dispose();
+    },
+  };
+}

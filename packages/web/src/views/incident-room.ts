@@ -1,0 +1,169 @@
+// The incident room: narrative, clock and time limit, alerts at their fired_at, symptoms,
+// live objectives, hints with their penalty, the score as it would be now, a terminal per
+// VM and per-VM metrics. Status is polled every second and re-read at once on every
+// streamed event, so a fix shows within a second.
+import { stateBadge } from '../components/badges.ts';
+import { createVmCharts } from '../components/charts.ts';
+import { createHintPanel } from '../components/hint-panel.ts';
+import { renderShareToken } from '../components/share-token.ts';
+import { createAlertsPanel, createObjectivesPanel, renderSymptoms } from '../components/signals.ts';
+import { createTerminalTabs } from '../components/terminal-tabs.ts';
+import { h, replaceChildren } from '../dom.ts';
+import { formatClock, formatDuration, formatScore } from '../format.ts';
+import { FINISHED_STATES } from '../model.ts';
+import type { RunStatus, ScoreParts } from '../model.ts';
+import { normaliseMetrics } from '../normalise.ts';
+import { startPolling } from '../poller.ts';
+import { routeHash } from '../router.ts';
+import { scoreNow } from '../score.ts';
+import { followEvents } from '../events.ts';
+import { canInstruct } from '../view.ts';
+import type { AppContext, View } from '../view.ts';
+
+const STATUS_POLL_MS = 1000;
+const CLOCK_TICK_MS = 250;
+
+export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boolean): View {
+  const instruct = canInstruct(ctx.identity);
+  const title = h('h1', { class: 'room-title' }, 'Loading incident…');
+  const badge = h('span', {});
+  const clock = h('span', { class: 'clock', 'aria-label': 'elapsed time' }, '0:00');
+  const limit = h('span', { class: 'muted clock-limit' });
+  const progress = h('progress', { class: 'time-progress', max: 1, value: 0, 'aria-label': 'time used' });
+  const score = h('strong', { class: 'score-now', 'data-testid': 'score-now' }, '—');
+  const scoreParts = h('span', { class: 'muted small score-parts' });
+  const banner = h('div', { class: 'banner', hidden: true, role: 'status' });
+  const narrative = h('div', { class: 'narrative' });
+  const symptomsSlot = h('div', {});
+  const alerts = createAlertsPanel();
+  const objectives = createObjectivesPanel();
+  const terminals = createTerminalTabs(ctx.api.token, readOnly);
+  const charts = createVmCharts();
+  const hints = createHintPanel(ctx.api, runId, readOnly || !(['trainee', 'instructor', 'admin'] as string[]).includes(ctx.identity.role), (text) => {
+    ctx.notify(text ? `Hint: ${text}` : 'Hint taken', 'info');
+    poller.kick();
+  });
+  const abort = h('button', { type: 'button', class: 'danger abort', hidden: !instruct }, 'Abort run');
+  abort.addEventListener('click', () => {
+    if (!confirm('Abort this run? Every fault is reverted and the fleet is destroyed.')) return;
+    abort.disabled = true;
+    ctx.api.abort(runId).then(() => poller.kick(), (e: unknown) => {
+      abort.disabled = false;
+      ctx.notify(e instanceof Error ? e.message : String(e), 'error');
+    });
+  });
+  const sharePanel = h('details', { class: 'panel share-panel', hidden: ctx.identity.role !== 'admin' || readOnly },
+    h('summary', {}, 'Hand a trainee this run'), renderShareToken(ctx.api, runId, { canIssue: true }));
+
+  let status: RunStatus | null = null;
+  let statusAt = performance.now();
+  let metricsFromEvents = false;
+  let narrativeKey = '';
+
+  const elapsedNow = (): number => {
+    if (!status) return 0;
+    if (status.state !== 'running') return status.elapsedS;
+    return status.elapsedS + (performance.now() - statusAt) / 1000;
+  };
+
+  const currentScore = (): ScoreParts | null => {
+    if (!status) return null;
+    if (status.state === 'running' && status.scoring) return scoreNow(status.scoring, elapsedNow(), status.hintsUsed);
+    return status.scoreParts;
+  };
+
+  const tick = (): void => {
+    if (!status) return;
+    const elapsed = elapsedNow();
+    clock.textContent = formatClock(elapsed);
+    if (status.timeLimitS) {
+      progress.value = Math.min(1, elapsed / status.timeLimitS);
+      progress.classList.toggle('late', elapsed / status.timeLimitS > 0.8);
+    }
+    const s = currentScore();
+    score.textContent = s ? formatScore(s.total) : '—';
+    scoreParts.textContent = s ? `base ${formatScore(s.base)} − time ${formatScore(s.timePenalty)} − hints ${formatScore(s.hintPenalty)}` : '';
+    alerts.update(status.alerts, elapsed);
+  };
+
+  const render = (next: RunStatus): void => {
+    status = next;
+    statusAt = performance.now();
+    title.textContent = next.title;
+    replaceChildren(badge, stateBadge(next.state));
+    limit.textContent = next.timeLimitS ? `/ ${formatClock(next.timeLimitS)} limit` : '';
+    progress.hidden = !next.timeLimitS;
+    const key = next.description + JSON.stringify(next.symptoms);
+    if (key !== narrativeKey) {
+      narrativeKey = key;
+      replaceChildren(narrative, next.description.split(/\n{2,}/).map((p) => h('p', {}, p)));
+      replaceChildren(symptomsSlot, renderSymptoms(next.symptoms));
+    }
+    objectives.update(next.objectives);
+    const live = next.state === 'running' || next.state === 'provisioning';
+    const penalty = next.scoring?.hintPenalty ?? null;
+    hints.update(next.hints, next.hintsTotal, penalty, currentScore()?.total ?? null, live);
+    abort.hidden = !instruct || !live;
+    terminals.setVms(next.vms.map((v) => ({ name: v.name, index: v.index })));
+    if (!metricsFromEvents) for (const vm of next.vms) if (vm.metrics) charts.push(vm.name, vm.metrics);
+    if (FINISHED_STATES.includes(next.state)) {
+      const parts = next.scoreParts;
+      const word = next.state === 'resolved' ? 'Resolved' : next.state === 'aborted' ? 'Aborted' : next.state === 'expired' ? 'Time is up' : 'Failed';
+      replaceChildren(banner,
+        h('strong', { class: 'banner-word' }, word),
+        next.state === 'resolved' ? ` in ${formatDuration(next.elapsedS)}` : '',
+        parts ? h('span', {}, ' — score ', h('strong', { class: 'final-score', 'data-testid': 'final-score' }, formatScore(parts.total))) : null,
+        ' ', h('a', { href: routeHash({ name: 'result', runId }), class: 'button' }, 'See the result and timeline'));
+      banner.className = `banner banner-${next.state}`;
+      banner.hidden = false;
+    } else if (next.state === 'provisioning') {
+      replaceChildren(banner, h('strong', {}, 'Provisioning'), ' — the fleet is booting; the clock starts when it is ready.');
+      banner.className = 'banner banner-provisioning';
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+    }
+    tick();
+  };
+
+  const poller = startPolling(async () => render(await ctx.api.run(runId)), STATUS_POLL_MS,
+    (e) => ctx.notify(e instanceof Error ? e.message : String(e), 'error'));
+  const clockTimer = setInterval(tick, CLOCK_TICK_MS);
+  const events = followEvents(ctx.api, runId, (ev) => {
+    if (ev.type === 'metrics' || ev.type === 'vm.metrics') {
+      const vm = typeof ev.data.vm === 'string' ? ev.data.vm : null;
+      const m = normaliseMetrics(ev.data.metrics ?? ev.data);
+      if (vm && m) {
+        metricsFromEvents = true;
+        charts.push(vm, m);
+      }
+      return;
+    }
+    poller.kick();
+  });
+
+  const el = h('main', { class: `room${readOnly ? ' read-only' : ''}`, id: 'main', tabindex: '-1', 'data-run': runId },
+    h('header', { class: 'room-header' },
+      h('div', { class: 'room-heading' }, title, badge, readOnly ? h('span', { class: 'badge readonly' }, 'watching read-only') : null),
+      h('div', { class: 'room-stats' },
+        h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Elapsed'), h('span', {}, clock, ' ', limit), progress),
+        h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Score if resolved now'), score, scoreParts),
+        abort)),
+    banner,
+    h('div', { class: 'room-grid' },
+      h('div', { class: 'room-side' },
+        h('section', { class: 'panel', 'aria-labelledby': 'narrative-title' }, h('h2', { id: 'narrative-title' }, 'What is happening'), narrative),
+        alerts.el, symptomsSlot, objectives.el, hints.el, sharePanel),
+      h('div', { class: 'room-main' }, terminals.el, charts.el)),
+  );
+  return {
+    el,
+    dispose() {
+      poller.stop();
+      clearInterval(clockTimer);
+      events.stop();
+      terminals.dispose();
+      charts.dispose();
+    },
+  };
+}

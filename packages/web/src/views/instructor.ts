@@ -1,0 +1,51 @@
+// The instructor view: every live run with its progress, score and hints, and a way to
+// drop into any trainee's terminals read-only.
+import { stateBadge } from '../components/badges.ts';
+import { h, replaceChildren } from '../dom.ts';
+import { formatClock, formatScore } from '../format.ts';
+import { FINISHED_STATES } from '../model.ts';
+import type { RunStatus, RunSummary } from '../model.ts';
+import { startPolling } from '../poller.ts';
+import { routeHash } from '../router.ts';
+import { scoreNow } from '../score.ts';
+import type { AppContext, View } from '../view.ts';
+
+const REFRESH_MS = 2000;
+
+function renderRunCard(run: RunSummary, detail: RunStatus | null): HTMLElement {
+  const total = Math.max(1, run.objectivesTotal);
+  const score = detail?.scoring && detail.state === 'running'
+    ? scoreNow(detail.scoring, detail.elapsedS, detail.hintsUsed).total
+    : run.score;
+  return h('article', { class: 'watch-card', 'data-run': run.id },
+    h('header', {}, h('h3', {}, run.title), stateBadge(run.state)),
+    h('p', { class: 'muted small' }, run.trainee ? `trainee ${run.trainee} · ` : '', h('code', {}, run.id)),
+    h('div', { class: 'watch-stats' },
+      h('span', {}, h('span', { class: 'stat-label' }, 'Elapsed '), formatClock(run.elapsedS), run.timeLimitS ? ` / ${formatClock(run.timeLimitS)}` : ''),
+      h('span', {}, h('span', { class: 'stat-label' }, 'Score '), score === null ? '—' : formatScore(score)),
+      h('span', {}, h('span', { class: 'stat-label' }, 'Hints '), String(run.hintsUsed))),
+    h('label', { class: 'progress-label' }, `Objectives ${run.objectivesPassed}/${run.objectivesTotal}`,
+      h('progress', { max: total, value: run.objectivesPassed })),
+    detail && detail.hints.length ? h('details', {}, h('summary', {}, `Hints taken (${detail.hints.length})`),
+      h('ol', {}, detail.hints.map((x) => h('li', {}, x.text)))) : null,
+    h('div', { class: 'card-foot' },
+      h('a', { class: 'button primary drop-in', href: routeHash({ name: 'room', runId: run.id, readOnly: true }) }, 'Drop in (read-only)'),
+      h('a', { class: 'button', href: routeHash({ name: 'result', runId: run.id }) }, 'Timeline')),
+  );
+}
+
+export function renderInstructor(ctx: AppContext): View {
+  const grid = h('div', { class: 'watch-grid', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading runs…'));
+  const poller = startPolling(async () => {
+    const runs = (await ctx.api.runs()).filter((r) => !FINISHED_STATES.includes(r.state));
+    if (runs.length === 0) {
+      replaceChildren(grid, h('p', { class: 'muted empty' }, 'No live runs. Start one from the dashboard.'));
+      return;
+    }
+    const details = await Promise.all(runs.map((r) => ctx.api.run(r.id).catch(() => null)));
+    replaceChildren(grid, runs.map((r, i) => renderRunCard(details[i] ?? r, details[i] ?? null)));
+  }, REFRESH_MS, (e) => ctx.notify(e instanceof Error ? e.message : String(e), 'error'));
+  const el = h('main', { class: 'instructor', id: 'main', tabindex: '-1' },
+    h('section', { class: 'panel', 'aria-labelledby': 'instructor-title' }, h('h1', { id: 'instructor-title' }, 'Live runs'), grid));
+  return { el, dispose: () => poller.stop() };
+}

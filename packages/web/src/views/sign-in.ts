@@ -1,0 +1,50 @@
+// Sign-in with a token: the first `pudu server` start prints an admin token; instructors
+// hand trainees a link that signs them in directly.
+import { Api, ApiError } from '../api.ts';
+import { h } from '../dom.ts';
+import type { Identity } from '../model.ts';
+import type { View } from '../view.ts';
+
+export interface SignInOptions {
+  error?: string | null;
+  onSignedIn(token: string, identity: Identity): void;
+}
+
+export function renderSignIn(options: SignInOptions): View {
+  const input = h('input', {
+    id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', required: true,
+    spellcheck: 'false', placeholder: 'pudu_…', 'aria-describedby': 'token-help',
+  });
+  const message = h('p', { class: 'form-error', role: 'alert', id: 'signin-error' }, options.error ?? '');
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  const form = h('form', { class: 'signin-card', 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title' }, 'Sign in to Pudu'),
+    h('label', { for: 'token' }, 'Access token'),
+    input,
+    h('p', { id: 'token-help', class: 'muted' },
+      'The admin token is printed once when ', h('code', {}, 'pudu server'), ' first starts. ',
+      'Trainees get a link from their instructor.'),
+    message,
+    button,
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const token = input.value.trim();
+    if (!token) return;
+    button.disabled = true;
+    message.textContent = '';
+    new Api(token).whoami().then(
+      (identity) => options.onSignedIn(token, identity),
+      (e: unknown) => {
+        button.disabled = false;
+        message.textContent = e instanceof ApiError && e.status === 401
+          ? 'That token is not valid (401). Check it and try again.'
+          : e instanceof Error ? e.message : String(e);
+        input.select();
+      },
+    );
+  });
+  const el = h('main', { class: 'signin', id: 'main' }, form);
+  queueMicrotask(() => input.focus());
+  return { el, dispose: () => undefined };
+}
