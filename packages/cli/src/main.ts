@@ -1,8 +1,9 @@
 // Entry point of ./puduc/puduc.
-import { Command } from 'commander';
+import { buildProgram } from './program.ts';
+import { EXIT } from './output.ts';
 
-const program = new Command('puduc').description('Pudu command-line client').version('0.1.0');
+const { program } = buildProgram();
 program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : String(e));
-  process.exit(1);
+  console.error(`puduc: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(EXIT.FAILED);
 });

@@ -4,7 +4,7 @@
  * Works on the raw parsed YAML (defensively) so these problems are reported together with
  * the schema's, not only after the schema passes.
  */
-import { CHECK_FIELDS, CHECK_TYPES, FAULT_PARAMS, FAULT_TYPES, parseDurationMs } from '@pudu/schema';
+import { CHECK_FIELDS, CHECK_TYPES, FAULT_PARAMS, FAULT_TYPES, MAX_TIER_VMS, parseDurationMs } from '@pudu/schema';
 import type { z } from 'zod';
 import { didYouMean } from './did-you-mean.ts';
 import type { PathSegment } from './scenario-issue.ts';
@@ -26,7 +26,8 @@ function tiersOf(root: Obj): Tier[] {
   const env = isObj(root.environment) ? root.environment : {};
   return list(env.tiers).filter(isObj).filter((t) => typeof t.name === 'string').map((t) => ({
     name: t.name as string,
-    count: Number.isInteger(t.count) && (t.count as number) >= 1 ? (t.count as number) : 1,
+    // Out-of-range counts are the schema's error; here they must not expand into huge lists.
+    count: Number.isInteger(t.count) && (t.count as number) >= 1 && (t.count as number) <= MAX_TIER_VMS ? (t.count as number) : 1,
     services: list(t.services).filter((s): s is string => typeof s === 'string'),
   }));
 }

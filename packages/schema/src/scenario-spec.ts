@@ -26,6 +26,9 @@ export type FaultType = (typeof FAULT_TYPES)[number];
 export type CheckType = (typeof CHECK_TYPES)[number];
 export type MetricName = (typeof METRICS)[number];
 
+/** VMs one tier may ask for. */
+export const MAX_TIER_VMS = 64;
+
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SERVICE_RE = /^[A-Za-z0-9@._-]{1,64}$/;
@@ -86,7 +89,7 @@ export const CHECK_FIELDS = {
 
 export const tierSchema = z.strictObject({
   name: z.string().regex(NAME_RE, { message: 'expected a lowercase name like app or db (letters, digits, -)' }),
-  count: z.int().min(1).max(64).default(1),
+  count: z.int().min(1).max(MAX_TIER_VMS).default(1),
   vcpus: z.int().min(1).max(32).default(1),
   mem_mb: z.int().min(64).max(65536).default(512),
   disk_mb: z.int().min(64).max(1048576).default(1024),

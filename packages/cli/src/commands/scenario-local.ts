@@ -1,0 +1,101 @@
+/**
+ * `puduc scenario validate FILE…` and `puduc scenario plan FILE`: offline, no server,
+ * nothing touched — the trainer's loop while writing a scenario.
+ */
+import { InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { compileScenario, formatIssue, loadScenarioFile } from '@pudu/engine';
+import type { CompiledScenario, ScenarioIssue } from '@pudu/engine';
+import { formatDurationMs } from '@pudu/schema';
+import { EXIT, formatTable, printJson } from '../output.ts';
+
+interface FileResult {
+  file: string;
+  valid: boolean;
+  errors: ScenarioIssue[];
+}
+
+async function validateFiles(files: string[]): Promise<FileResult[]> {
+  const results: FileResult[] = [];
+  for (const file of files) {
+    const r = await loadScenarioFile(file);
+    results.push({ file, valid: r.ok, errors: r.ok ? [] : r.errors });
+  }
+  return results;
+}
+
+function checkText(o: CompiledScenario['objectives'][number]): string {
+  const c = o.check;
+  if (c.type === 'http') return `http GET :${c.port}${c.path} → ${c.expectedStatus}`;
+  if (c.type === 'agent-metric') return `${c.metric} ${c.condition}`;
+  return `${c.service} active`;
+}
+
+/** The plan as the tables a trainer reads before running it. */
+export function formatPlan(plan: CompiledScenario): string {
+  const t = (ms: number): string => formatDurationMs(ms);
+  const faultById = new Map(plan.faults.map((f) => [`${f.id}@${f.vm}`, f]));
+  return [
+    `${plan.title} (${plan.id}) — ${plan.difficulty}, ${plan.architecture}; time limit ${t(plan.timeLimitMs)}; seed ${plan.seed}`,
+    '',
+    'VMs',
+    formatTable(['NAME', 'TIER', 'VCPUS', 'MEM_MB', 'DISK_MB', 'SERVICES'], plan.vms.map((v) => [v.name, v.tier, String(v.vcpus), String(v.memMb), String(v.diskMb), v.services.join(',')])),
+    '',
+    'Timeline',
+    formatTable(['AT', 'EVENT', 'REF', 'VM', 'DETAIL'], plan.timeline.map((e) => {
+      const f = e.vm ? faultById.get(`${e.ref}@${e.vm}`) : undefined;
+      const alert = plan.alerts.find((a) => a.name === e.ref);
+      const detail = e.kind === 'alert' ? `${alert?.severity ?? ''}: ${alert?.message ?? ''}` : e.kind === 'fault-start' && f ? `${f.type} ${Object.entries(f.params).map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+      return [t(e.atMs), e.kind, e.ref, e.vm ?? '', detail];
+    })),
+    '',
+    'Objectives',
+    formatTable(['ID', 'CHECK', 'VMS', 'DESCRIPTION'], plan.objectives.map((o) => [o.id, checkText(o), o.vms.join(','), o.description])),
+    '',
+    `Scoring: base ${plan.scoring.base}, −${plan.scoring.timePenaltyPerSecond}/s after ${t(plan.scoring.perfectWindowMs)}, −${plan.scoring.hintPenalty} per hint (${plan.hints.length} hints)`,
+  ].join('\n');
+}
+
+export function registerScenarioLocal(scenario: Command): void {
+  scenario
+    .command('validate')
+    .description('check scenario files offline; every problem as FILE:LINE:COL: path: message (exit 0 all valid, 1 otherwise)')
+    .argument('<files...>', 'scenario YAML files')
+    .option('--json', 'machine-readable output')
+    .action(async (files: string[], opts: { json?: boolean }) => {
+      const results = await validateFiles(files);
+      if (opts.json) printJson({ valid: results.every((r) => r.valid), files: results });
+      else {
+        for (const r of results) {
+          if (r.valid) console.log(`${r.file}: OK`);
+          else for (const e of r.errors) console.error(formatIssue(e));
+        }
+        const bad = results.filter((r) => !r.valid).length;
+        if (bad) console.error(`${bad} of ${results.length} file(s) invalid, ${results.reduce((n, r) => n + r.errors.length, 0)} problem(s)`);
+      }
+      process.exitCode = results.every((r) => r.valid) ? EXIT.OK : EXIT.FAILED;
+    });
+
+  scenario
+    .command('plan')
+    .description('dry run: the VMs, the timeline of faults and alerts, objectives and scoring — touches nothing')
+    .argument('<file>', 'scenario YAML file')
+    .option('--seed <n>', 'seed for random target selection (default: the scenario\'s, else a new one)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new InvalidArgumentError(`--seed must be an integer 0…4294967295, got ${v}`);
+      return n;
+    })
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, opts: { json?: boolean; seed?: number }) => {
+      const r = await loadScenarioFile(file);
+      if (!r.ok) {
+        if (opts.json) printJson({ valid: false, file, errors: r.errors });
+        else for (const e of r.errors) console.error(formatIssue(e));
+        process.exitCode = EXIT.FAILED;
+        return;
+      }
+      const plan = compileScenario(r.spec, opts.seed === undefined ? {} : { seed: opts.seed });
+      if (opts.json) printJson(plan);
+      else console.log(formatPlan(plan));
+    });
+}

@@ -1,0 +1,28 @@
+/** puduc's command tree; each command group lives in commands/. */
+import { Command } from 'commander';
+import { registerScenarioLocal } from './commands/scenario-local.ts';
+import { EXIT } from './output.ts';
+
+const EXIT_HELP = `
+Exit codes:
+  0  success (with --wait: the run resolved)
+  1  invalid scenario, failed command, or a run that ended unresolved (aborted, expired)
+  2  wrong usage
+  3  server unreachable or answered with an error
+
+Environment:
+  PUDU_SERVER  server URL (default http://localhost:8888)
+  PUDU_TOKEN   API token`;
+
+export function buildProgram(): { program: Command; scenario: Command } {
+  const program = new Command('puduc')
+    .description('Pudu command-line client: fleets, scenarios, terminals')
+    .version('0.1.0')
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.USAGE);
+    });
+  const scenario = program.command('scenario').description('validate, plan and run scenarios');
+  registerScenarioLocal(scenario);
+  return { program, scenario };
+}
