@@ -1,0 +1,233 @@
+/**
+ * Builds the guest image from Debian packages, cached by a hash of the recipe.
+ *
+ * Two layers so that a new agent bundle does not re-run debootstrap:
+ *   <cache>/image/base-<hash>/rootfs   debootstrap minbase + GUEST_PACKAGES (minutes, rarely rebuilt)
+ *   <cache>/image/<hash>/              base + Pudu's files, node, agent, app-server (seconds)
+ *     rootfs/       lower layer of the sandbox driver's overlay (never modified once built)
+ *     rootfs.ext4   the same tree for QEMU/Firecracker
+ *     ssh/          the key pair the server logs in with + the guest's host key (known_hosts)
+ * Every directory is built under a temporary name and renamed into place, so a crash or
+ * a concurrent build never leaves a half-built image behind a valid name.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { PuduError } from '@pudu/schema';
+import { run } from '../util/exec.ts';
+import { buildKernelAssets, type KernelAssets } from '../kernel/index.ts';
+import { DEBIAN_MIRROR, DEBIAN_SUITE, GUEST_PACKAGES, MASKED_UNITS, TIER_SERVICES, hashRecipe } from './recipe.ts';
+import { GUEST_AGENT_PATH, GUEST_APP_SERVER_PATH, GUEST_FILES, GUEST_NODE_PATH, PG_HBA_PREPEND } from './guest-files.ts';
+import { findRepoRoot } from './repo-root.ts';
+
+/** Bump when the build steps change in a way the hashed inputs do not show. */
+const IMAGE_RECIPE_VERSION = 3;
+const EXT4_SLACK_FACTOR = 1.25;
+const EXT4_SLACK_MB = 128;
+
+export interface BuildGuestImageOptions {
+  /** Default $PUDU_CACHE_DIR or /var/cache/pudu. */
+  cacheDir?: string;
+  /** Rebuild both layers even when cached. */
+  force?: boolean;
+  onProgress?: (msg: string) => void;
+  /** The bundled agent (default ./pudu-agent of the checkout; build it with `node scripts/build.mjs pudu-agent`). */
+  agentPath?: string;
+  /** A prebuilt app-server bundle; default: bundled from packages/app-server. */
+  appServerPath?: string;
+  /** The node binary copied into the guest (default: the one running Pudu). */
+  nodePath?: string;
+  /** Also build the kernel assets for QEMU/Firecracker (default true). */
+  kernel?: boolean;
+}
+
+export interface GuestImage {
+  key: string;
+  dir: string;
+  rootfsDir: string;
+  rootfsExt4: string;
+  /** Private key the server uses for `ssh root@<guest>`; its public half is in /root/.ssh/authorized_keys. */
+  sshPrivateKey: string;
+  sshPublicKey: string;
+  /** The guest's ed25519 host public key (`ssh-ed25519 AAAA…`), for known_hosts. */
+  hostKeyPublic: string;
+  kernel?: Pick<KernelAssets, 'vmlinuz' | 'vmlinux' | 'initrd' | 'kernelVersion'>;
+  /** True when nothing had to be built. */
+  cached: boolean;
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** The default cache directory. */
+export function defaultCacheDir(): string {
+  return process.env.PUDU_CACHE_DIR ?? '/var/cache/pudu';
+}
+
+function imageDirs(cacheDir: string, key: string) {
+  const dir = join(cacheDir, 'image', key);
+  return { dir, rootfsDir: join(dir, 'rootfs'), rootfsExt4: join(dir, 'rootfs.ext4'), sshPrivateKey: join(dir, 'ssh', 'id_ed25519'), manifest: join(dir, 'manifest.json') };
+}
+
+async function buildBase(cacheDir: string, force: boolean, progress: (m: string) => void): Promise<string> {
+  const key = hashRecipe({ IMAGE_RECIPE_VERSION, DEBIAN_SUITE, DEBIAN_MIRROR, GUEST_PACKAGES });
+  const dir = join(cacheDir, 'image', `base-${key}`);
+  if (!force && existsSync(join(dir, '.complete'))) {
+    progress(`image: base layer cached (${dir})`);
+    return join(dir, 'rootfs');
+  }
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(cacheDir, 'debs'), { recursive: true });
+  mkdirSync(tmp, { recursive: true });
+  progress(`image: debootstrap ${DEBIAN_SUITE} with ${GUEST_PACKAGES.length} packages (a few minutes on first run)`);
+  let lastShown = 0;
+  let lastPhase = '';
+  try {
+    await run('debootstrap', [
+      '--variant=minbase', `--cache-dir=${join(cacheDir, 'debs')}`, `--include=${GUEST_PACKAGES.join(',')}`,
+      DEBIAN_SUITE, join(tmp, 'rootfs'), DEBIAN_MIRROR,
+    ], {
+      errorCode: 'ASSETS_MISSING',
+      onLine: (line) => {
+        // debootstrap prints one line per package: show every phase change, else at most one line per 2 s.
+        if (!line.startsWith('I: ')) return;
+        const now = Date.now();
+        const phase = line.split(' ')[1] ?? '';
+        if (phase !== lastPhase || now - lastShown > 2000) {
+          lastShown = now;
+          lastPhase = phase;
+          progress(`image: ${line.slice(3)}`);
+        }
+      },
+    });
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if ((e as PuduError).message.includes('cannot run debootstrap')) {
+      throw new PuduError('ASSETS_MISSING', 'debootstrap not found: apt-get install debootstrap');
+    }
+    throw e;
+  }
+  writeFileSync(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  progress('image: base layer built');
+  return join(dir, 'rootfs');
+}
+
+function writeGuestFile(root: string, guestPath: string, content: string, mode = 0o644): void {
+  const p = join(root, guestPath);
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, content, { mode });
+}
+
+function forceSymlink(target: string, path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  try { unlinkSync(path); } catch { /* absent */ }
+  symlinkSync(target, path);
+}
+
+async function customize(root: string, inputs: { node: string; agent: string; appServer: string }, sshDir: string): Promise<void> {
+  await run('chroot', [root, 'sh', '-c', 'echo root:root | chpasswd && (id app >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin app) && mkdir -p /var/log/app && chown app:app /var/log/app && ssh-keygen -A']);
+  for (const [p, content] of Object.entries(GUEST_FILES)) writeGuestFile(root, p, content);
+  const hba = join(root, 'etc/postgresql/15/main/pg_hba.conf');
+  writeFileSync(hba, PG_HBA_PREPEND + readFileSync(hba, 'utf8'));
+  copyFileSync(inputs.node, join(root, GUEST_NODE_PATH));
+  chmodSync(join(root, GUEST_NODE_PATH), 0o755);
+  mkdirSync(dirname(join(root, GUEST_AGENT_PATH)), { recursive: true });
+  copyFileSync(inputs.agent, join(root, GUEST_AGENT_PATH));
+  mkdirSync(dirname(join(root, GUEST_APP_SERVER_PATH)), { recursive: true });
+  copyFileSync(inputs.appServer, join(root, GUEST_APP_SERVER_PATH));
+  const sys = join(root, 'etc/systemd/system');
+  forceSymlink('/etc/systemd/system/pudu-agent.service', join(sys, 'multi-user.target.wants/pudu-agent.service'));
+  // Tier services start only where the tier lists them: the driver enables them per VM.
+  for (const s of TIER_SERVICES) rmSync(join(sys, `multi-user.target.wants/${s}.service`), { force: true });
+  for (const u of MASKED_UNITS) forceSymlink('/dev/null', join(sys, u));
+  // An empty machine-id makes systemd generate one per boot without "first boot" presets.
+  writeFileSync(join(root, 'etc/machine-id'), '');
+  rmSync(join(root, 'var/lib/dbus/machine-id'), { force: true });
+  await run('sh', ['-c', `rm -rf '${root}'/var/cache/apt/archives/*.deb '${root}'/var/lib/apt/lists/* '${root}'/tmp/*`]);
+  mkdirSync(sshDir, { recursive: true });
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'pudu-server', '-f', join(sshDir, 'id_ed25519')]);
+  const pub = readFileSync(join(sshDir, 'id_ed25519.pub'), 'utf8');
+  writeGuestFile(root, '/root/.ssh/authorized_keys', pub, 0o600);
+  chmodSync(join(root, 'root/.ssh'), 0o700);
+  copyFileSync(join(root, 'etc/ssh/ssh_host_ed25519_key.pub'), join(sshDir, 'ssh_host_ed25519_key.pub'));
+}
+
+async function bundleAppServer(repoRoot: string, out: string): Promise<void> {
+  const script = join(repoRoot, 'packages/app-server/build.mjs');
+  if (!existsSync(script)) throw new PuduError('ASSETS_MISSING', `cannot bundle the app-server: ${script} not found (run from the Pudu checkout or pass appServerPath)`);
+  await run(process.execPath, [script, out], { cwd: repoRoot, errorCode: 'ASSETS_MISSING' });
+}
+
+/**
+ * Builds the guest image (or returns it from the cache in well under a second).
+ * Needs root, debootstrap, chroot, mkfs.ext4 and ssh-keygen.
+ */
+export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promise<GuestImage> {
+  const started = Date.now();
+  const progress = opts.onProgress ?? (() => {});
+  const cacheDir = resolve(opts.cacheDir ?? defaultCacheDir());
+  const repoRoot = findRepoRoot();
+  const agent = resolve(opts.agentPath ?? join(repoRoot ?? '.', 'pudu-agent'));
+  if (!existsSync(agent)) throw new PuduError('ASSETS_MISSING', `agent bundle ${agent} not found: run \`node scripts/build.mjs pudu-agent\` (or make build) first`);
+  const node = opts.nodePath ?? process.execPath;
+  const scratch = join(cacheDir, 'image', `.inputs-${process.pid}`);
+  mkdirSync(scratch, { recursive: true });
+  try {
+    let appServer = opts.appServerPath;
+    if (!appServer) {
+      if (!repoRoot) throw new PuduError('ASSETS_MISSING', 'cannot find the Pudu checkout to bundle the app-server: pass appServerPath');
+      appServer = join(scratch, 'app-server.mjs');
+      await bundleAppServer(repoRoot, appServer);
+    }
+    const kernel = opts.kernel === false ? undefined : await buildKernelAssets({ cacheDir, force: opts.force, onProgress: progress });
+    const baseRootfs = await buildBase(cacheDir, opts.force ?? false, progress);
+    const key = hashRecipe({
+      IMAGE_RECIPE_VERSION, base: baseRootfs, GUEST_FILES, PG_HBA_PREPEND, MASKED_UNITS, TIER_SERVICES,
+      node: { version: process.version, size: statSync(node).size, path: node },
+      agent: sha256File(agent), appServer: sha256File(appServer), kernel: kernel?.hash ?? null,
+    });
+    const d = imageDirs(cacheDir, key);
+    const result = (cached: boolean): GuestImage => ({
+      key, dir: d.dir, rootfsDir: d.rootfsDir, rootfsExt4: d.rootfsExt4, sshPrivateKey: d.sshPrivateKey,
+      sshPublicKey: readFileSync(`${d.sshPrivateKey}.pub`, 'utf8').trim(),
+      hostKeyPublic: readFileSync(join(d.dir, 'ssh', 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' '),
+      ...(kernel ? { kernel: { vmlinuz: kernel.vmlinuz, vmlinux: kernel.vmlinux, initrd: kernel.initrd, kernelVersion: kernel.kernelVersion } } : {}),
+      cached,
+    });
+    if (!opts.force && existsSync(d.manifest)) {
+      progress(`image: cache hit ${key} (${d.dir}) in ${Date.now() - started} ms`);
+      return result(!kernel?.built);
+    }
+    const tmp = `${d.dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    try {
+      progress('image: copying base layer');
+      await run('cp', ['-a', '--reflink=auto', baseRootfs, join(tmp, 'rootfs')]);
+      progress('image: installing node, pudu-agent, app-server and configuration');
+      await customize(join(tmp, 'rootfs'), { node, agent, appServer }, join(tmp, 'ssh'));
+      if (kernel) {
+        progress(`image: adding kernel modules ${kernel.kernelVersion}`);
+        mkdirSync(join(tmp, 'rootfs/lib/modules'), { recursive: true });
+        await run('cp', ['-a', kernel.modulesDir, join(tmp, 'rootfs/lib/modules/')]);
+      }
+      const usedMb = Number((await run('du', ['-sm', join(tmp, 'rootfs')])).stdout.split('\t')[0]);
+      const sizeMb = Math.ceil(usedMb * EXT4_SLACK_FACTOR + EXT4_SLACK_MB);
+      progress(`image: packing rootfs.ext4 (${sizeMb} MB)`);
+      await run('mkfs.ext4', ['-q', '-F', '-L', 'pudu-root', '-d', join(tmp, 'rootfs'), join(tmp, 'rootfs.ext4'), `${sizeMb}M`], { errorCode: 'ASSETS_MISSING' });
+      writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify({ key, builtAt: new Date().toISOString(), packages: GUEST_PACKAGES, sizeMb, node: process.version }, null, 2)}\n`);
+      rmSync(d.dir, { recursive: true, force: true });
+      renameSync(tmp, d.dir);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    progress(`image: built ${key} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${d.dir}`);
+    return result(false);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Files Pudu adds on top of the Debian base: units, service configs, sshd policy.
+ * Kept as data so they are hashed into the image cache key and easy to review.
+ */
+import { AGENT_PORT, APP_SERVER_PORT } from './recipe.ts';
+
+/** Paths inside the guest where the image builder installs the inputs. */
+export const GUEST_NODE_PATH = '/usr/local/bin/node';
+export const GUEST_AGENT_PATH = '/opt/pudu/pudu-agent.mjs';
+export const GUEST_APP_SERVER_PATH = '/opt/app-server/app-server.mjs';
+/** Per-VM agent settings the driver writes (token file, VM name, options). */
+export const GUEST_AGENT_ENV_PATH = '/etc/pudu/agent.env';
+export const GUEST_AGENT_TOKEN_PATH = '/etc/pudu/agent-token';
+export const GUEST_APP_ENV_PATH = '/etc/default/app-server';
+
+/** Static files of the image: guest path → content. */
+export const GUEST_FILES: Record<string, string> = {
+  '/etc/systemd/system/pudu-agent.service': `[Unit]
+Description=Pudu fault-injection agent
+After=network.target
+StartLimitIntervalSec=0
+
+[Service]
+Environment=PUDU_AGENT_PORT=${AGENT_PORT}
+Environment=PUDU_AGENT_TOKEN_FILE=${GUEST_AGENT_TOKEN_PATH}
+EnvironmentFile=-${GUEST_AGENT_ENV_PATH}
+ExecStart=${GUEST_NODE_PATH} ${GUEST_AGENT_PATH}
+Restart=always
+RestartSec=200ms
+
+[Install]
+WantedBy=multi-user.target
+`,
+  '/etc/systemd/system/app-server.service': `[Unit]
+Description=Demo app-server (HTTP API behind nginx, Postgres pool)
+After=network.target postgresql.service
+StartLimitIntervalSec=0
+
+[Service]
+User=app
+Group=app
+EnvironmentFile=-${GUEST_APP_ENV_PATH}
+ExecStart=${GUEST_NODE_PATH} ${GUEST_APP_SERVER_PATH}
+Restart=always
+RestartSec=500ms
+
+[Install]
+WantedBy=multi-user.target
+`,
+  [GUEST_APP_ENV_PATH]: `# app-server settings; the driver rewrites PGHOST per VM (the fleet's database VM).
+APP_HOST=127.0.0.1
+APP_PORT=${APP_SERVER_PORT}
+APP_LOG_DIR=/var/log/app
+APP_DB_POOL_MAX=10
+APP_DB_POOL_WAIT_MS=2000
+PGHOST=127.0.0.1
+PGUSER=postgres
+PGDATABASE=postgres
+`,
+  '/etc/nginx/sites-available/default': `server {
+    listen 80 default_server;
+    server_name _;
+    location / {
+        proxy_pass http://127.0.0.1:${APP_SERVER_PORT};
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_connect_timeout 2s;
+        proxy_read_timeout 10s;
+    }
+}
+`,
+  '/etc/ssh/sshd_config.d/pudu.conf': `# The seed's contract: root/root; the server also logs in with its own key.
+PermitRootLogin yes
+PasswordAuthentication yes
+UseDNS no
+`,
+  '/etc/postgresql/15/main/conf.d/pudu.conf': `listen_addresses = '*'
+max_connections = 50
+shared_buffers = 16MB
+`,
+  '/etc/systemd/journald.conf.d/pudu.conf': `[Journal]
+Storage=volatile
+RuntimeMaxUse=16M
+`,
+  '/etc/systemd/system.conf.d/pudu.conf': `[Manager]
+DefaultTimeoutStopSec=5s
+`,
+  '/etc/motd': `
+Pudu lab VM. Something here is about to break; find it and fix it.
+
+`,
+};
+
+/** Lines prepended to pg_hba.conf: the lab database trusts the fleet (the fleet is isolated by the host firewall). */
+export const PG_HBA_PREPEND = `host all all 127.0.0.1/32 trust
+host all all 0.0.0.0/0 trust
+`;

@@ -1,0 +1,36 @@
+/** Where the sandbox driver keeps per-VM state on the host. Everything is under one `pudu` directory so cleanup finds it. */
+import { join } from 'node:path';
+
+/** Per-VM state: disk image, console log, config layer, metadata. On disk, not tmpfs: the VM disk can be GBs. */
+export function sandboxStateRoot(): string {
+  return process.env.PUDU_STATE_DIR ? join(process.env.PUDU_STATE_DIR, 'sandbox') : '/var/lib/pudu/sandbox';
+}
+
+/** Mount point of Pudu's own lxcfs instance. */
+export function lxcfsMountPoint(): string {
+  return process.env.PUDU_STATE_DIR ? join(process.env.PUDU_STATE_DIR, 'lxcfs') : '/var/lib/pudu/lxcfs';
+}
+
+export interface VmPaths {
+  dir: string;
+  disk: string;
+  diskMount: string;
+  root: string;
+  conf: string;
+  consoleLog: string;
+  meta: string;
+}
+
+/** Paths of one sandbox VM, named by its host object name (pudu-vmN). */
+export function vmPaths(netnsName: string): VmPaths {
+  const dir = join(sandboxStateRoot(), netnsName);
+  return {
+    dir,
+    disk: join(dir, 'disk.img'),
+    diskMount: join(dir, 'disk'),
+    root: join(dir, 'root'),
+    conf: join(dir, 'conf'),
+    consoleLog: join(dir, 'console.log'),
+    meta: join(dir, 'vm.json'),
+  };
+}
