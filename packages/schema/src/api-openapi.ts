@@ -1,0 +1,103 @@
+/**
+ * Generates the OpenAPI 3.1 document from the route table and its zod schemas. The server
+ * serves it at /api/v1/openapi.json; a committed copy (api-openapi.generated.json) is
+ * checked by a test so a schema change without regeneration fails CI.
+ */
+import { z } from 'zod';
+import { API_ROUTES, COMMON_ERROR_STATUSES, type ApiRoute } from './api-routes.ts';
+import { ProblemSchema } from './api.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+/** Converts a zod schema to an inline JSON Schema (2020-12, the dialect OpenAPI 3.1 uses). */
+export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const js = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema;
+  delete js.$schema;
+  return js;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad request', 401: 'Missing or invalid token', 403: 'Token not allowed here', 404: 'Not found',
+  409: 'Conflict with the current state', 413: 'Body too large', 422: 'Scenario invalid (every issue with line:col)',
+  500: 'Internal error', 503: 'Driver or assets unavailable', 504: 'Timed out',
+};
+
+function parametersOf(route: ApiRoute): JsonSchema[] {
+  const out: JsonSchema[] = [];
+  for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
+    if (!schema) continue;
+    const js = toJsonSchema(schema, 'input');
+    const props = (js.properties ?? {}) as Record<string, JsonSchema>;
+    const required = new Set((js.required as string[] | undefined) ?? []);
+    for (const [name, p] of Object.entries(props)) {
+      out.push({ name, in: where, required: where === 'path' || required.has(name), schema: p });
+    }
+  }
+  return out;
+}
+
+function operationOf(route: ApiRoute): JsonSchema {
+  const problem = { 'application/problem+json': { schema: toJsonSchema(ProblemSchema, 'output') } };
+  const responses: Record<string, JsonSchema> = {};
+  const ok: Record<string, JsonSchema> = {};
+  if (route.response) ok['application/json'] = { schema: toJsonSchema(route.response, 'output') };
+  if (route.sse) ok['text/event-stream'] = { schema: { type: 'string', description: 'SSE: `id: <seq>`, `event: <kind>`, `data: <RunEvent JSON>`; resumes after Last-Event-ID' } };
+  responses[String(route.status)] = { description: route.summary, content: ok };
+  for (const s of [...(route.errors ?? []), ...COMMON_ERROR_STATUSES].sort()) {
+    responses[String(s)] = { description: STATUS_TEXT[s] ?? 'Error', content: problem };
+  }
+  const op: JsonSchema = {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: [route.tag],
+    description: `Roles: ${route.roles.join(', ')}.`,
+    parameters: parametersOf(route),
+    responses,
+  };
+  if (route.body) {
+    op.requestBody = { required: true, content: { 'application/json': { schema: toJsonSchema(route.body, 'input') } } };
+  }
+  return op;
+}
+
+/** Builds the whole OpenAPI document. Deterministic: same schemas, same bytes. */
+export function buildOpenApiDocument(version: string): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of API_ROUTES as readonly ApiRoute[]) {
+    const item = (paths[route.path] ??= {});
+    item[route.method.toLowerCase()] = operationOf(route);
+  }
+  paths['/ws'] = {
+    get: {
+      operationId: 'terminal',
+      summary: 'Terminal WebSocket bridged to SSH into VM N as root',
+      tags: ['terminal'],
+      description:
+        'Upgrade to WebSocket. Token as `Authorization: Bearer`, `?token=`, or subprotocol `pudu.token.<token>`. ' +
+        'A browser Origin must match the server. Keystrokes and output travel as binary frames; ' +
+        'text frames carry JSON control messages: `{"type":"resize","cols":N,"rows":N}`. Trainees may open only their run\'s VMs.',
+      parameters: [{ name: 'vm', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } }],
+      responses: {
+        '101': { description: 'Switching protocols' },
+        '401': { description: STATUS_TEXT[401] }, '403': { description: STATUS_TEXT[403] }, '404': { description: 'No such VM' },
+      },
+    },
+  };
+  paths['/metrics'] = {
+    get: {
+      operationId: 'metrics',
+      summary: 'Prometheus metrics (text exposition format)',
+      tags: ['system'],
+      description: 'Roles: admin, instructor, observer.',
+      responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': { description: STATUS_TEXT[401] } },
+    },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Pudu API', version, description: 'Chaos-engineering platform for SRE on-call training. Errors are application/problem+json with a stable `code`.' },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * The REST API's request and response bodies (zod). One source of truth: the server
+ * validates requests with these at the edge, the OpenAPI document is generated from them,
+ * and the client (puduc, web UI) gets its types from them.
+ */
+import { z } from 'zod';
+
+export const RoleSchema = z.enum(['admin', 'instructor', 'trainee', 'observer']);
+export type Role = z.infer<typeof RoleSchema>;
+
+/** One issue found in a scenario file, located for an editor: `file:line:col path message`. */
+export const ProblemIssueSchema = z.object({
+  file: z.string().optional(),
+  line: z.number().int().optional(),
+  col: z.number().int().optional(),
+  path: z.string(),
+  message: z.string(),
+});
+
+/** RFC 9457 problem details, with Pudu's stable `code`. Every error response has this shape. */
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  detail: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(ProblemIssueSchema).optional(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export const HealthSchema = z.object({ status: z.literal('ok'), version: z.string(), driver: z.string(), database: z.string() });
+
+export const WhoAmISchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: RoleSchema,
+  runId: z.string().nullable(),
+});
+export type WhoAmI = z.infer<typeof WhoAmISchema>;
+
+export const TokenCreateRequestSchema = z.strictObject({
+  role: RoleSchema,
+  name: z.string().min(1).max(80).optional(),
+  /** Required for (and only for) trainee tokens: the one run the token may see. */
+  runId: z.string().optional(),
+});
+export const TokenInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: RoleSchema,
+  runId: z.string().nullable(),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+export const TokenCreatedSchema = TokenInfoSchema.extend({ token: z.string() });
+export const TokenListSchema = z.object({ tokens: z.array(TokenInfoSchema) });
+
+export const VmStateSchema = z.enum(['creating', 'booting', 'ready', 'stopping', 'stopped', 'failed']);
+export const VmSchema = z.object({
+  name: z.string(),
+  tier: z.string(),
+  index: z.number().int(),
+  guestIp: z.string(),
+  hostIp: z.string(),
+  state: VmStateSchema,
+  driver: z.string(),
+});
+export type Vm = z.infer<typeof VmSchema>;
+
+export const FleetStateSchema = z.enum(['creating', 'ready', 'failed', 'deleting', 'deleted']);
+export const FleetSchema = z.object({
+  id: z.string(),
+  state: FleetStateSchema,
+  driver: z.string(),
+  runId: z.string().nullable(),
+  createdAt: z.string(),
+  readyAt: z.string().nullable(),
+  bootMs: z.number().nullable(),
+  error: z.string().nullable(),
+  vms: z.array(VmSchema),
+});
+export type Fleet = z.infer<typeof FleetSchema>;
+export const FleetListSchema = z.object({ fleets: z.array(FleetSchema) });
+
+export const TierRequestSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'tier names are lowercase letters, digits and dashes'),
+  count: z.number().int().min(1).max(16),
+  vcpus: z.number().int().min(1).max(16).default(1),
+  memMb: z.number().int().min(64).max(65536).default(512),
+  diskMb: z.number().int().min(64).max(65536).default(1024),
+  services: z.array(z.string()).default([]),
+});
+/** `{count}` makes `count` plain VMs named vm-0…; `{tiers}` sizes them like a scenario does. */
+export const FleetCreateRequestSchema = z.union([
+  z.strictObject({ count: z.number().int().min(1).max(64) }),
+  z.strictObject({ tiers: z.array(TierRequestSchema).min(1) }),
+]);
+export type FleetCreateRequest = z.input<typeof FleetCreateRequestSchema>;
+
+export const RunStateSchema = z.enum(['provisioning', 'running', 'resolved', 'aborted', 'expired', 'failed']);
+export type RunState = z.infer<typeof RunStateSchema>;
+export const TERMINAL_RUN_STATES: readonly RunState[] = ['resolved', 'aborted', 'expired', 'failed'];
+
+export const ScenarioRunRequestSchema = z
+  .strictObject({
+    /** The scenario's YAML text, sent by the client (never a path on the server). */
+    yaml: z.string().max(256 * 1024).optional(),
+    /** File name used in error locations, e.g. `scenarios/monolith/disk-full.yaml`. */
+    file: z.string().max(400).optional(),
+    /** A scenario from the server's library, e.g. `monolith/disk-full`. */
+    name: z.string().max(200).optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    /** Keep the fleet after the run ends (for a debrief). */
+    keepFleet: z.boolean().default(false),
+  })
+  .refine((r) => (r.yaml === undefined) !== (r.name === undefined), { message: 'send exactly one of yaml or name' });
+export type ScenarioRunRequest = z.input<typeof ScenarioRunRequestSchema>;
+
+export const ScoreSchema = z.object({
+  score: z.number(),
+  base: z.number(),
+  timePenalty: z.number(),
+  hintPenalty: z.number(),
+});
+
+export const RunAlertSchema = z.object({
+  name: z.string(),
+  severity: z.string(),
+  message: z.string(),
+  firedAtMs: z.number(),
+  fired: z.boolean(),
+});
+export const RunObjectiveSchema = z.object({
+  id: z.string(),
+  description: z.string(),
+  passing: z.boolean(),
+  /** Why it fails (or the value seen), from the last evaluation. */
+  detail: z.string(),
+  checkedAt: z.string().nullable(),
+});
+export const FaultStateSchema = z.enum(['pending', 'active', 'reverted', 'failed']);
+export const RunFaultSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  vm: z.string(),
+  atMs: z.number(),
+  durationMs: z.number().nullable(),
+  state: FaultStateSchema,
+  error: z.string().nullable(),
+});
+export const RunVmSchema = z.object({ name: z.string(), index: z.number().int(), guestIp: z.string() });
+
+export const RunSummarySchema = z.object({
+  id: z.string(),
+  scenarioId: z.string(),
+  title: z.string(),
+  difficulty: z.string(),
+  state: RunStateSchema,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  elapsedMs: z.number(),
+  score: z.number().nullable(),
+});
+export const RunListSchema = z.object({ runs: z.array(RunSummarySchema) });
+
+export const RunStatusSchema = RunSummarySchema.extend({
+  description: z.string(),
+  symptoms: z.array(z.string()),
+  seed: z.number().int(),
+  fleetId: z.string().nullable(),
+  keepFleet: z.boolean(),
+  timeLimitMs: z.number(),
+  resolvedAtMs: z.number().nullable(),
+  error: z.string().nullable(),
+  alerts: z.array(RunAlertSchema),
+  objectives: z.array(RunObjectiveSchema),
+  faults: z.array(RunFaultSchema),
+  vms: z.array(RunVmSchema),
+  hintsUsed: z.number().int(),
+  hintsTotal: z.number().int(),
+  hints: z.array(z.string()),
+  /** Score if the run resolved now (final once resolved). */
+  scoreDetail: ScoreSchema,
+});
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const RunCreatedSchema = z.object({
+  run: RunStatusSchema,
+  /** A trainee token scoped to this run, shown once. */
+  traineeToken: z.string(),
+});
+
+export const HintResponseSchema = z.object({
+  index: z.number().int(),
+  text: z.string(),
+  hintsUsed: z.number().int(),
+  hintsTotal: z.number().int(),
+  hintPenalty: z.number(),
+});
+
+export const LibraryEntrySchema = z.object({
+  name: z.string(),
+  id: z.string(),
+  title: z.string(),
+  difficulty: z.string(),
+  architecture: z.string(),
+  tags: z.array(z.string()),
+  vms: z.number().int(),
+});
+export const LibraryListSchema = z.object({ scenarios: z.array(LibraryEntrySchema) });
+export const LibraryItemSchema = LibraryEntrySchema.extend({ yaml: z.string() });
+
+export const RunEventSchema = z.object({
+  seq: z.number().int(),
+  runId: z.string(),
+  at: z.string(),
+  /** e.g. run.started, alert.fired, fault.applied, objective.passed, hint.taken, run.resolved. */
+  kind: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type RunEvent = z.infer<typeof RunEventSchema>;
+export const RunEventListSchema = z.object({ events: z.array(RunEventSchema) });
+
+export const AuditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  role: z.string(),
+  action: z.string(),
+  target: z.string(),
+  result: z.enum(['ok', 'denied', 'error']),
+  detail: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+export const AuditListSchema = z.object({ entries: z.array(AuditEntrySchema) });
+
+export const IdParamsSchema = z.object({ id: z.string().min(1).max(64) });
+export const NameParamsSchema = z.object({ name: z.string().min(1).max(200) });
+export const EventsQuerySchema = z.object({ after: z.coerce.number().int().min(0).optional() });
+export const AuditQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().optional(),
+});
+
+/** Frames the terminal WebSocket accepts as text; keystrokes travel as binary frames. */
+export const TerminalControlSchema = z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) });

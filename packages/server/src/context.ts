@@ -1,0 +1,24 @@
+/** Everything a request handler or the runner needs, built once in main and passed down. */
+import type { VmDriver } from '@pudu/drivers';
+import type { Store } from './store/store.ts';
+import type { Metrics } from './metrics.ts';
+import type { FleetManager } from './fleets/fleet-manager.ts';
+import type { RunManager } from './runner/run-manager.ts';
+import type { Library } from './library.ts';
+import type { EventBus } from './runner/event-bus.ts';
+
+export interface ServerContext {
+  version: string;
+  store: Store;
+  driver: VmDriver;
+  metrics: Metrics;
+  fleets: FleetManager;
+  runs: RunManager;
+  library: Library;
+  bus: EventBus;
+  /** Directory of the built web UI (dist/web). */
+  webDir: string;
+  /** Origins (besides the server's own) allowed to open the terminal WebSocket. */
+  allowedOrigins: string[];
+  log: (msg: string) => void;
+}

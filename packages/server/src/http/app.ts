@@ -1,0 +1,125 @@
+/**
+ * The fastify app: auth on every route, zod validation at the edge, one problem+json
+ * error handler, audit of every mutation, latency metrics, the web UI's static files.
+ * Handlers are registered from the schema's route table so OpenAPI and code cannot drift.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { API_ROUTES, PuduError, buildOpenApiDocument, type ApiOperationId } from '@pudu/schema';
+import type { z } from 'zod';
+import { authenticateToken, tokenFromRequest, type Principal } from '../auth/tokens.ts';
+import type { ServerContext } from '../context.ts';
+import { parseInput, toProblem } from './problem.ts';
+import { serveStatic } from './static.ts';
+
+type Route = (typeof API_ROUTES)[number];
+type RouteOf<K extends ApiOperationId> = Extract<Route, { operationId: K }>;
+type In<R, F extends string> = R extends { [P in F]: infer S extends z.ZodType } ? z.output<S> : undefined;
+type Out<R> = R extends { response: infer S extends z.ZodType } ? z.input<S> : undefined;
+
+export interface HandlerContext<K extends ApiOperationId> {
+  principal: Principal;
+  params: In<RouteOf<K>, 'params'>;
+  query: In<RouteOf<K>, 'query'>;
+  body: In<RouteOf<K>, 'body'>;
+  req: FastifyRequest;
+  reply: FastifyReply;
+  /** What the audit entry of this request names as its target and detail. */
+  audit: { target?: string; detail?: string };
+}
+
+export type Handlers = {
+  [K in ApiOperationId]: (c: HandlerContext<K>) => Promise<Out<RouteOf<K>> | FastifyReply>;
+};
+
+const BODY_LIMIT_BYTES = 512 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    auditInfo?: { target?: string; detail?: string };
+  }
+}
+
+/** Resolves the request's token (header or `?token=`) to a principal, or throws 401. */
+export async function authenticate(ctx: ServerContext, req: FastifyRequest): Promise<Principal> {
+  const p = await authenticateToken(ctx.store, tokenFromRequest(req.headers, req.url));
+  req.principal = p;
+  return p;
+}
+
+/** Builds the app (not listening yet). */
+export function createApp(ctx: ServerContext, handlers: Handlers): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, trustProxy: false, forceCloseConnections: true });
+  const openapi = buildOpenApiDocument(ctx.version);
+
+  app.setErrorHandler((err, req, reply) => {
+    const problem = toProblem(err, req.url.split('?')[0]);
+    if (problem.status >= 500) ctx.log(`error ${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    void reply.code(problem.status).type('application/problem+json').send(problem);
+  });
+
+  app.addHook('onRequest', async (req) => {
+    (req as { startedAt?: number }).startedAt = performance.now();
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const started = (req as { startedAt?: number }).startedAt ?? performance.now();
+    const route = req.routeOptions.url ?? 'static';
+    ctx.metrics.apiLatencySeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, (performance.now() - started) / 1000);
+    if (req.method === 'GET' || req.method === 'HEAD' || !route.startsWith('/api/')) return;
+    // Every mutation, allowed or not, goes to the append-only audit log.
+    const status = reply.statusCode;
+    const result = status < 400 ? 'ok' : status === 401 || status === 403 ? 'denied' : 'error';
+    const p = req.principal;
+    await ctx.store.appendAudit({
+      actor: p ? `${p.name} (${p.id})` : 'anonymous',
+      role: p?.role ?? 'none',
+      action: `${req.method} ${route}`,
+      target: req.auditInfo?.target ?? req.url.split('?')[0] ?? '',
+      result,
+      detail: req.auditInfo?.detail ?? `HTTP ${status}`,
+    }).catch((e: unknown) => ctx.log(`audit write failed: ${String(e)}`));
+  });
+
+  app.get('/api/v1/openapi.json', async () => openapi);
+  app.get('/metrics', async (req, reply) => {
+    const p = await authenticate(ctx, req);
+    if (p.role === 'trainee') throw new PuduError('FORBIDDEN', 'metrics are for staff tokens');
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  for (const route of API_ROUTES) {
+    const url = route.path.replace(/\{(\w+)\}/g, ':$1');
+    const handler = handlers[route.operationId] as (c: HandlerContext<ApiOperationId>) => Promise<unknown>;
+    app.route({
+      method: route.method,
+      url,
+      handler: async (req, reply) => {
+        const principal = await authenticate(ctx, req);
+        if (!(route.roles as readonly string[]).includes(principal.role)) {
+          throw new PuduError('FORBIDDEN', `${route.operationId} is not allowed for role ${principal.role}`);
+        }
+        const c = {
+          principal,
+          params: 'params' in route ? parseInput(route.params, req.params, 'params') : undefined,
+          query: 'query' in route ? parseInput(route.query, req.query, 'query') : undefined,
+          body: 'body' in route ? parseInput(route.body, req.body ?? {}, 'body') : undefined,
+          req,
+          reply,
+          audit: {},
+        } as HandlerContext<ApiOperationId>;
+        req.auditInfo = c.audit;
+        const out = await handler(c);
+        if (out === reply) return reply;
+        return reply.code(route.status).send(out);
+      },
+    });
+  }
+
+  app.setNotFoundHandler(async (req, reply) => {
+    if (req.url.startsWith('/api/') || req.method !== 'GET') {
+      throw new PuduError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    }
+    return serveStatic(ctx.webDir, req, reply);
+  });
+  return app;
+}

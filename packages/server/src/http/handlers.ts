@@ -1,0 +1,135 @@
+/**
+ * Route handlers: each parses nothing itself (the app validated the input with the schema)
+ * and turns a request into one call on the fleets, runs, library, store or tokens.
+ */
+import { PuduError, type RunEvent, type RunStatus } from '@pudu/schema';
+import type { FastifyReply } from 'fastify';
+import type { ServerContext } from '../context.ts';
+import type { Handlers } from './app.ts';
+import { assertRunAccess, createToken } from '../auth/tokens.ts';
+import { vmSpecsOf } from '../fleets/fleet-manager.ts';
+import type { TokenRecord } from '../store/store.ts';
+
+const SSE_KEEPALIVE_MS = 15_000;
+
+function tokenInfo(t: TokenRecord) {
+  return { id: t.id, name: t.name, role: t.role, runId: t.runId, createdAt: t.createdAt, revokedAt: t.revokedAt };
+}
+
+function summaryOf(r: RunStatus) {
+  const { id, scenarioId, title, difficulty, state, createdAt, startedAt, endedAt, elapsedMs, score } = r;
+  return { id, scenarioId, title, difficulty, state, createdAt, startedAt, endedAt, elapsedMs, score };
+}
+
+/** Streams a run's events as SSE: stored ones after `after` (or Last-Event-ID), then live. */
+async function streamEvents(ctx: ServerContext, runId: string, after: number, reply: FastifyReply): Promise<FastifyReply> {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  let last = after;
+  const send = (ev: RunEvent): void => {
+    if (ev.seq <= last) return;
+    last = ev.seq;
+    res.write(`id: ${ev.seq}\nevent: ${ev.kind}\ndata: ${JSON.stringify(ev)}\n\n`);
+  };
+  const queued: RunEvent[] = [];
+  let replaying = true;
+  const unsubscribe = ctx.bus.subscribe(runId, (ev) => (replaying ? queued.push(ev) : send(ev)));
+  for (const ev of await ctx.store.listEvents(runId, after)) send(ev);
+  replaying = false;
+  for (const ev of queued) send(ev);
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
+  res.on('close', () => {
+    clearInterval(keepalive);
+    unsubscribe();
+  });
+  return reply;
+}
+
+/** Builds the handler table for the app. */
+export function createHandlers(ctx: ServerContext): Handlers {
+  return {
+    health: async () => ({ status: 'ok' as const, version: ctx.version, driver: ctx.driver.name, database: ctx.store.kind }),
+    whoami: async ({ principal: p }) => ({ id: p.id, name: p.name, role: p.role, runId: p.runId }),
+
+    listTokens: async () => ({ tokens: (await ctx.store.listTokens()).map(tokenInfo) }),
+    createToken: async ({ body, audit }) => {
+      if (body.runId) await ctx.runs.status(body.runId);
+      const { record, token } = await createToken(ctx.store, { role: body.role, name: body.name, runId: body.runId ?? null });
+      audit.target = `token ${record.id}`;
+      audit.detail = `role ${record.role}${record.runId ? ` for run ${record.runId}` : ''}`;
+      return { ...tokenInfo(record), token };
+    },
+    revokeToken: async ({ params, audit }) => {
+      const t = await ctx.store.getToken(params.id);
+      if (!t) throw new PuduError('NOT_FOUND', `no token ${params.id}`);
+      await ctx.store.revokeToken(t.id, new Date().toISOString());
+      audit.target = `token ${t.id}`;
+      return tokenInfo((await ctx.store.getToken(t.id)) ?? t);
+    },
+
+    listFleets: async () => ({ fleets: await ctx.fleets.list() }),
+    createFleet: async ({ body, audit }) => {
+      const fleet = await ctx.fleets.create(vmSpecsOf(body));
+      audit.target = `fleet ${fleet.id}`;
+      audit.detail = `${fleet.vms.length} VMs ready in ${fleet.bootMs} ms`;
+      return fleet;
+    },
+    getFleet: async ({ params }) => ctx.fleets.get(params.id),
+    deleteFleet: async ({ params, audit }) => {
+      audit.target = `fleet ${params.id}`;
+      const f = await ctx.fleets.get(params.id);
+      if (f.runId) {
+        const run = await ctx.runs.status(f.runId).catch(() => null);
+        if (run && (run.state === 'running' || run.state === 'provisioning')) {
+          throw new PuduError('CONFLICT', `fleet ${f.id} belongs to running scenario ${f.runId}; abort the run instead`);
+        }
+      }
+      return ctx.fleets.delete(params.id);
+    },
+
+    listRuns: async ({ principal }) => {
+      const runs = await ctx.runs.list();
+      return { runs: runs.filter((r) => principal.role !== 'trainee' || r.id === principal.runId).map(summaryOf) };
+    },
+    runScenario: async ({ body, principal, audit }) => {
+      const out = await ctx.runs.start(body, principal);
+      audit.target = `run ${out.run.id}`;
+      audit.detail = `scenario ${out.run.scenarioId} seed ${out.run.seed}`;
+      return out;
+    },
+    getRun: async ({ params, principal }) => {
+      assertRunAccess(principal, params.id);
+      return ctx.runs.status(params.id);
+    },
+    takeHint: async ({ params, principal, audit }) => {
+      assertRunAccess(principal, params.id);
+      audit.target = `run ${params.id}`;
+      const h = await ctx.runs.hint(params.id);
+      audit.detail = `hint ${h.index + 1}/${h.hintsTotal}`;
+      return h;
+    },
+    abortRun: async ({ params, principal, audit }) => {
+      audit.target = `run ${params.id}`;
+      return ctx.runs.abort(params.id, principal);
+    },
+    listRunEvents: async ({ params, query, principal, req, reply }) => {
+      assertRunAccess(principal, params.id);
+      await ctx.runs.status(params.id);
+      const lastId = Number(req.headers['last-event-id']);
+      const after = Number.isInteger(lastId) && lastId > 0 ? lastId : query.after ?? 0;
+      if (String(req.headers.accept ?? '').includes('text/event-stream')) return streamEvents(ctx, params.id, after, reply);
+      return { events: await ctx.store.listEvents(params.id, after) };
+    },
+
+    listLibrary: async () => ({ scenarios: await ctx.library.list() }),
+    getLibraryScenario: async ({ params }) => {
+      const item = await ctx.library.read(params.name);
+      const entry = (await ctx.library.list()).find((e) => e.name === item.name);
+      if (!entry) throw new PuduError('SCENARIO_INVALID', `library scenario ${item.name} does not validate; run puduc scenario validate ${item.file}`);
+      return { ...entry, yaml: item.yaml };
+    },
+
+    listAudit: async ({ query }) => ({ entries: await ctx.store.listAudit(query.limit, query.before) }),
+  };
+}

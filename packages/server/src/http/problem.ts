@@ -1,0 +1,58 @@
+/**
+ * The one error handler: every failure leaves the server as application/problem+json with
+ * a stable `code` (RFC 9457), whether it was a PuduError, a fastify error or a bug.
+ */
+import { ERROR_CODES, PuduError, type ErrorCode, type Problem } from '@pudu/schema';
+import type { z } from 'zod';
+
+const TITLES: Partial<Record<number, string>> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Content Too Large',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 500: 'Internal Server Error', 502: 'Bad Gateway',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+interface Issue { file?: string; line?: number; col?: number; path: string; message: string }
+
+function issuesOf(details: unknown): Issue[] | undefined {
+  if (!details || typeof details !== 'object') return undefined;
+  const list = (details as { errors?: unknown }).errors;
+  if (!Array.isArray(list)) return undefined;
+  return list.map((x: Record<string, unknown>) => {
+    const out: Issue = { path: String(x.path ?? ''), message: String(x.message ?? '') };
+    if (typeof x.file === 'string') out.file = x.file;
+    if (typeof x.line === 'number') out.line = x.line;
+    if (typeof x.col === 'number') out.col = x.col;
+    return out;
+  });
+}
+
+/** Maps any thrown value to a problem document and its HTTP status. */
+export function toProblem(e: unknown, instance?: string): Problem {
+  let code: ErrorCode = 'INTERNAL';
+  let detail = 'internal error';
+  let details: unknown;
+  if (e instanceof PuduError) {
+    code = e.code;
+    detail = e.message;
+    details = e.details;
+  } else if (e && typeof e === 'object' && 'statusCode' in e && typeof (e as { statusCode: unknown }).statusCode === 'number') {
+    // fastify's own errors (bad JSON, body too large, wrong content type).
+    const status = (e as { statusCode: number }).statusCode;
+    code = status === 413 ? 'INPUT_TOO_LARGE' : status === 404 ? 'NOT_FOUND' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+    detail = String((e as { message?: unknown }).message ?? 'request failed');
+  }
+  const status = code === 'BAD_REQUEST' && e && typeof e === 'object' && (e as { statusCode?: number }).statusCode === 415 ? 415 : ERROR_CODES[code];
+  const problem: Problem = { type: `urn:pudu:problem:${code.toLowerCase().replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, code, detail };
+  if (instance) problem.instance = instance;
+  const errors = issuesOf(details);
+  if (errors) problem.errors = errors;
+  return problem;
+}
+
+/** Parses input with zod or throws BAD_REQUEST listing every issue with its field path. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const errors = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  throw new PuduError('BAD_REQUEST', `invalid ${where}: ${errors.map((x) => `${x.path}: ${x.message}`).join('; ')}`, { errors });
+}

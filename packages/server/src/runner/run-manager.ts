@@ -1,0 +1,217 @@
+/**
+ * Scenario runs: parse → compile → provision the fleet → run the clock → end and tear down.
+ * Owns the live ActiveRun objects; everything they know is in the store, so `resumeAll`
+ * after a restart (even after SIGKILL) continues each run with its clock intact.
+ */
+import { randomBytes } from 'node:crypto';
+import { PuduError, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
+import { compileScenario, parseScenario } from '@pudu/engine';
+import type { Store } from '../store/store.ts';
+import type { FleetManager } from '../fleets/fleet-manager.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Library } from '../library.ts';
+import type { EventBus } from './event-bus.ts';
+import type { AgentFactory, AgentPort, AgentTarget } from './agent-port.ts';
+import { ActiveRun } from './active-run.ts';
+import { faultKey, toRunStatus, type RunDoc } from './run-doc.ts';
+import { createToken, type Principal } from '../auth/tokens.ts';
+
+interface Deps {
+  store: Store;
+  fleets: FleetManager;
+  metrics: Metrics;
+  library: Library;
+  bus: EventBus;
+  agentFactory: AgentFactory;
+  log: (msg: string) => void;
+}
+
+export class RunManager {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly targets = new Map<string, Map<string, AgentTarget>>();
+  private readonly agents = new Map<string, AgentPort>();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly d: Deps) {}
+
+  /** Validates and compiles the scenario, records the run, and provisions in the background. */
+  async start(input: ScenarioRunRequest, by: Principal): Promise<{ run: RunStatus; traineeToken: string }> {
+    const req = ScenarioRunRequestSchema.parse(input);
+    let yaml: string;
+    let file: string;
+    if (req.name !== undefined) {
+      ({ yaml, file } = await this.d.library.read(req.name));
+    } else {
+      yaml = req.yaml ?? '';
+      file = req.file ?? '<request>';
+    }
+    const parsed = parseScenario(yaml, file);
+    if (!parsed.ok) {
+      const list = parsed.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.path ? `${e.path}: ` : ''}${e.message}`);
+      throw new PuduError('SCENARIO_INVALID', `${file}: ${parsed.errors.length} problem(s):\n${list.join('\n')}`, { errors: parsed.errors });
+    }
+    const compiled = compileScenario(parsed.spec, req.seed === undefined ? {} : { seed: req.seed });
+    const id = `r${randomBytes(4).toString('hex')}`;
+    const doc: RunDoc = {
+      id, state: 'provisioning', createdAt: new Date().toISOString(), file, yaml, compiled, keepFleet: req.keepFleet,
+      fleetId: null, startedAtMs: null, endedAtMs: null, resolvedAtMs: null, alertsFired: [],
+      faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null }])),
+      objectives: {}, hintsUsed: 0, error: null, tornDown: false, createdBy: `${by.name} (${by.id})`,
+    };
+    await this.persist(doc);
+    const { token } = await createToken(this.d.store, { role: 'trainee', name: `trainee-${id}`, runId: id });
+    await this.d.bus.publish(id, 'run.created', { scenarioId: compiled.id, title: compiled.title, seed: compiled.seed, by: doc.createdBy });
+    const run = this.attach(doc, false);
+    this.track(this.provision(run));
+    return { run: await this.status(id), traineeToken: token };
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private attach(doc: RunDoc, resumed: boolean): ActiveRun {
+    const run = new ActiveRun(doc, {
+      persist: (d) => this.persist(d),
+      publish: async (kind, data) => void (await this.d.bus.publish(doc.id, kind, data)),
+      agentFor: (vm) => this.agentFor(doc.id, vm),
+      targets: () => this.targets.get(doc.id) ?? new Map(),
+      destroyFleet: async () => {
+        if (!doc.fleetId || doc.keepFleet) return;
+        await this.d.fleets.delete(doc.fleetId);
+        await this.d.bus.publish(doc.id, 'fleet.destroyed', { fleetId: doc.fleetId });
+      },
+      onFinished: (state, d) => {
+        this.active.delete(d.id);
+        if (state === 'resolved' && d.resolvedAtMs !== null) this.d.metrics.timeToFixSeconds.observe({ scenario: d.compiled.id }, d.resolvedAtMs / 1000);
+      },
+      onFault: (type, result) => this.d.metrics.faultInjections.inc({ type, result }),
+      log: this.d.log,
+    }, resumed);
+    this.active.set(doc.id, run);
+    return run;
+  }
+
+  private agentFor(runId: string, vm: string): AgentPort {
+    const key = `${runId}/${vm}`;
+    let a = this.agents.get(key);
+    if (!a) {
+      const t = this.targets.get(runId)?.get(vm);
+      if (!t) throw new PuduError('VM_NOT_FOUND', `run ${runId} has no VM ${vm}`);
+      a = this.d.agentFactory(t);
+      this.agents.set(key, a);
+    }
+    return a;
+  }
+
+  private async loadTargets(doc: RunDoc): Promise<void> {
+    if (!doc.fleetId) return;
+    const vms = await this.d.fleets.vmsOf(doc.fleetId);
+    this.targets.set(doc.id, new Map(vms.map((v) => [v.name, { vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, hostLink: v.hostLink }])));
+  }
+
+  /** Creates the fleet from the scenario's tiers, then starts the clock. */
+  private async provision(run: ActiveRun): Promise<void> {
+    const doc = run.doc;
+    await this.d.bus.publish(doc.id, 'fleet.provisioning', { vms: doc.compiled.vms.map((v) => v.name) });
+    try {
+      const fleet = await this.d.fleets.create(doc.compiled.vms, {
+        runId: doc.id,
+        onProgress: (msg) => void this.d.bus.publish(doc.id, 'fleet.progress', { message: msg }).catch(() => undefined),
+      });
+      doc.fleetId = fleet.id;
+      await this.persist(doc);
+      await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
+      await this.loadTargets(doc);
+    } catch (e) {
+      await run.locked(() => run.finish('failed', null, `fleet provisioning failed: ${(e as Error).message}`));
+      return;
+    }
+    await run.locked(async () => {
+      if (doc.state !== 'provisioning') {
+        await run.teardown(); // aborted while the fleet booted
+        return;
+      }
+      doc.state = 'running';
+      doc.startedAtMs = Date.now();
+      await this.persist(doc);
+      await this.d.bus.publish(doc.id, 'run.started', { timeLimitMs: doc.compiled.timeLimitMs });
+    });
+    run.start();
+  }
+
+  private async persist(doc: RunDoc): Promise<void> {
+    await this.d.store.putRun({ id: doc.id, state: doc.state, createdAt: doc.createdAt, doc: doc as unknown as Record<string, unknown> });
+  }
+
+  private async loadDoc(id: string): Promise<RunDoc> {
+    const live = this.active.get(id);
+    if (live) return live.doc;
+    const rec = await this.d.store.getRun(id);
+    if (!rec) throw new PuduError('RUN_NOT_FOUND', `no run ${id}`);
+    return rec.doc as unknown as RunDoc;
+  }
+
+  async status(id: string): Promise<RunStatus> {
+    const doc = await this.loadDoc(id);
+    const vms = doc.fleetId ? (await this.d.fleets.get(doc.fleetId).catch(() => null))?.vms ?? [] : [];
+    return toRunStatus(doc, vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })));
+  }
+
+  async list(): Promise<RunStatus[]> {
+    const out: RunStatus[] = [];
+    for (const rec of await this.d.store.listRuns()) out.push(toRunStatus(this.active.get(rec.id)?.doc ?? (rec.doc as unknown as RunDoc), []));
+    return out;
+  }
+
+  async hint(id: string): Promise<{ index: number; text: string; hintsUsed: number; hintsTotal: number; hintPenalty: number }> {
+    const run = this.active.get(id);
+    const doc = await this.loadDoc(id);
+    if (!run) throw new PuduError('RUN_NOT_ACTIVE', `run ${id} is ${doc.state}`);
+    const h = await run.takeHint();
+    this.d.metrics.hintsTaken.inc({ scenario: doc.compiled.id });
+    return { index: h.index, text: h.text, hintsUsed: doc.hintsUsed, hintsTotal: doc.compiled.hints.length, hintPenalty: h.penalty };
+  }
+
+  /** Aborts: the run ends, every fault is reverted and the fleet destroyed before this returns. */
+  async abort(id: string, by: Principal): Promise<RunStatus> {
+    const run = this.active.get(id);
+    const doc = await this.loadDoc(id);
+    if (!run || (doc.state !== 'running' && doc.state !== 'provisioning')) throw new PuduError('RUN_NOT_ACTIVE', `run ${id} is ${doc.state}`);
+    await run.locked(() => run.finish('aborted', null, `aborted by ${by.name}`));
+    return this.status(id);
+  }
+
+  /** At startup: resume running runs with their clocks, re-provision interrupted ones, finish teardowns. */
+  async resumeAll(): Promise<void> {
+    for (const rec of await this.d.store.listRuns()) {
+      const doc = rec.doc as unknown as RunDoc;
+      if (doc.state === 'running') {
+        const fleetOk = doc.fleetId ? (await this.d.fleets.get(doc.fleetId).catch(() => null))?.state === 'ready' : false;
+        const run = this.attach(doc, true);
+        await this.loadTargets(doc);
+        if (!fleetOk) {
+          this.track(run.locked(() => run.finish('failed', null, 'the fleet did not survive the server restart')));
+          continue;
+        }
+        this.d.log(`run ${doc.id}: resumed at ${Math.round((Date.now() - (doc.startedAtMs ?? Date.now())) / 1000)} s on its clock`);
+        run.start();
+      } else if (doc.state === 'provisioning') {
+        // The half-created fleet was destroyed by fleet reconcile; the clock never started.
+        const run = this.attach(doc, false);
+        this.track(this.provision(run));
+      } else if (!doc.tornDown) {
+        const run = this.attach(doc, false);
+        await this.loadTargets(doc).catch(() => undefined);
+        this.track(run.teardown().finally(() => this.active.delete(doc.id)));
+      }
+    }
+  }
+
+  /** Server shutdown: stop the clocks (runs resume at the next start) and let in-flight work settle. */
+  async stopAll(): Promise<void> {
+    for (const r of this.active.values()) r.stop();
+    await Promise.allSettled([...this.pending]);
+  }
+}

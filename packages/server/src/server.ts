@@ -1,0 +1,82 @@
+/**
+ * Assembles and starts the server: store → fleets (reconciled) → runs (resumed) → HTTP,
+ * WebSocket terminal, metrics. `close()` stops the clocks but leaves runs to resume.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { VmDriver } from '@pudu/drivers';
+import { openStore } from './store/sql-store.ts';
+import { createMetrics } from './metrics.ts';
+import { FleetManager } from './fleets/fleet-manager.ts';
+import { RunManager } from './runner/run-manager.ts';
+import { EventBus } from './runner/event-bus.ts';
+import { Library } from './library.ts';
+import { createApp } from './http/app.ts';
+import { createHandlers } from './http/handlers.ts';
+import { attachTerminal } from './http/terminal-ws.ts';
+import { ensureAdminToken } from './auth/tokens.ts';
+import type { AgentFactory } from './runner/agent-port.ts';
+import type { ServerContext } from './context.ts';
+
+export const PUDU_VERSION = '0.1.0';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** SQLite file path or `postgres://…`. */
+  database: string;
+  driver: VmDriver;
+  agentFactory: AgentFactory;
+  libraryDir: string;
+  webDir: string;
+  allowedOrigins?: string[];
+  log?: (msg: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  ctx: ServerContext;
+  app: FastifyInstance;
+  /** The admin token when this start created it (first start), else null. */
+  adminToken: string | null;
+  close(): Promise<void>;
+}
+
+/** Starts the server and resolves once it listens (after fleets are reconciled and runs resumed). */
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const log = o.log ?? ((m: string) => console.error(`pudu: ${m}`));
+  const store = await openStore(o.database);
+  const metrics = createMetrics(async () => {
+    const counts: Record<string, number> = {};
+    for (const r of await store.listRuns()) counts[r.state] = (counts[r.state] ?? 0) + 1;
+    return counts;
+  });
+  const bus = new EventBus(store);
+  const library = new Library(o.libraryDir);
+  const fleets = new FleetManager(store, o.driver, metrics, log);
+  const runs = new RunManager({ store, fleets, metrics, library, bus, agentFactory: o.agentFactory, log });
+  const ctx: ServerContext = {
+    version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus,
+    webDir: o.webDir, allowedOrigins: o.allowedOrigins ?? [], log,
+  };
+  const adminToken = await ensureAdminToken(store);
+  await fleets.reconcile();
+  await runs.resumeAll();
+  const app = createApp(ctx, createHandlers(ctx));
+  const detachTerminal = attachTerminal(ctx, app.server);
+  await app.listen({ host: o.host, port: o.port });
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    ctx,
+    app,
+    adminToken,
+    async close() {
+      await runs.stopAll();
+      detachTerminal();
+      await app.close();
+      await store.close();
+    },
+  };
+}

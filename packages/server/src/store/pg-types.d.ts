@@ -1,0 +1,13 @@
+// Minimal typing of the part of `pg` the store uses (@types/pg is not a dependency).
+declare module 'pg' {
+  interface QueryResult { rows: unknown[] }
+  interface PoolClient { release(): void }
+  export class Pool {
+    constructor(opts: { connectionString: string; max?: number });
+    connect(): Promise<PoolClient>;
+    query(sql: string, params?: unknown[]): Promise<QueryResult>;
+    end(): Promise<void>;
+  }
+  const pg: { Pool: typeof Pool };
+  export default pg;
+}

@@ -1,0 +1,72 @@
+/**
+ * The server's durable state behind one interface: SQLite (default) or PostgreSQL.
+ * Nothing the server needs after a restart lives only in memory.
+ */
+import type { AuditEntry, Role } from '@pudu/schema';
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: Role;
+  runId: string | null;
+  /** sha256 of the secret part, hex. */
+  secretHash: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface FleetRecord {
+  id: string;
+  state: 'creating' | 'ready' | 'failed' | 'deleting' | 'deleted';
+  runId: string | null;
+  createdAt: string;
+  /** Everything else (driver, vms, tiers, boot time, error) as one JSON document. */
+  doc: Record<string, unknown>;
+}
+
+export interface RunRecord {
+  id: string;
+  state: string;
+  createdAt: string;
+  doc: Record<string, unknown>;
+}
+
+export interface EventRecord {
+  seq: number;
+  runId: string;
+  at: string;
+  kind: string;
+  data: Record<string, unknown>;
+}
+
+export type AuditInput = Omit<AuditEntry, 'id' | 'at'>;
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  insertToken(t: TokenRecord): Promise<void>;
+  getToken(id: string): Promise<TokenRecord | null>;
+  listTokens(): Promise<TokenRecord[]>;
+  revokeToken(id: string, at: string): Promise<void>;
+  countTokens(): Promise<number>;
+
+  putFleet(f: FleetRecord): Promise<void>;
+  getFleet(id: string): Promise<FleetRecord | null>;
+  listFleets(): Promise<FleetRecord[]>;
+
+  putRun(r: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | null>;
+  listRuns(): Promise<RunRecord[]>;
+
+  appendEvent(e: Omit<EventRecord, 'seq'>): Promise<EventRecord>;
+  listEvents(runId: string, afterSeq: number): Promise<EventRecord[]>;
+
+  /** Append-only: there is no update or delete, and the database refuses them too. */
+  appendAudit(a: AuditInput): Promise<AuditEntry>;
+  listAudit(limit: number, beforeId?: number): Promise<AuditEntry[]>;
+
+  close(): Promise<void>;
+}
