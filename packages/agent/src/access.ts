@@ -1,0 +1,82 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { PuduError } from '@pudu/schema';
+
+/**
+ * The token file holds either the token itself or `sha256:<hex>` of it. Images should ship
+ * the hash: a trainee is root in the VM and can read the file, but cannot turn a hash back
+ * into a token that switches the incident off.
+ */
+export function loadTokenDigest(file: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new PuduError('BAD_REQUEST', `--token-file ${file}: ${(e as Error).message}`);
+  }
+  if (text === '') throw new PuduError('BAD_REQUEST', `--token-file ${file} is empty`);
+  const m = /^sha256:([0-9a-f]{64})$/i.exec(text);
+  return m ? Buffer.from(m[1] as string, 'hex') : sha256(text);
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Compares a bearer header with the expected digest in constant time. */
+export function checkBearer(header: string | undefined, digest: Buffer): boolean {
+  const m = /^Bearer\s+(\S+)$/.exec(header ?? '');
+  const given = sha256(m ? (m[1] as string) : '');
+  // Hashing first makes both sides 32 bytes, so timingSafeEqual never leaks the length.
+  return timingSafeEqual(given, digest) && m !== null;
+}
+
+export interface Cidr {
+  base: number;
+  bits: number;
+  text: string;
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
+}
+
+/** Parses "172.16.5.1/32" (or a bare address) into a matcher; throws BAD_REQUEST with the text on error. */
+export function parseCidr(text: string): Cidr {
+  const [ip, bitsText] = text.split('/');
+  const bits = bitsText === undefined ? 32 : Number(bitsText);
+  if (!ip || !isIPv4(ip) || !Number.isInteger(bits) || bits < 0 || bits > 32) {
+    throw new PuduError('BAD_REQUEST', `--allow-from ${text}: expected an IPv4 CIDR like 172.16.0.1/32`);
+  }
+  return { base: ipToInt(ip), bits, text };
+}
+
+function normalise(addr: string): string {
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+function inCidr(ip: string, c: Cidr): boolean {
+  if (!isIPv4(ip)) return false;
+  const mask = c.bits === 0 ? 0 : (~0 << (32 - c.bits)) >>> 0;
+  return ((ipToInt(ip) & mask) >>> 0) === ((c.base & mask) >>> 0);
+}
+
+/** The VM's own addresses: a request from one of them comes from inside the VM, whatever the CIDR says. */
+function localAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
+  return out;
+}
+
+/**
+ * Decides whether a peer may talk to the agent. Refused: anything outside the allowed CIDRs
+ * and any address the VM itself owns (a root trainee could add the host's address to lo).
+ */
+export function isPeerAllowed(remote: string | undefined, allow: readonly Cidr[]): boolean {
+  if (!remote) return false;
+  const ip = normalise(remote);
+  if (localAddresses().has(ip)) return false;
+  return allow.some((c) => inCidr(ip, c));
+}

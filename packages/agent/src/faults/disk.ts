@@ -1,0 +1,93 @@
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PuduError, type AgentDiskParams } from '@pudu/schema';
+import { run } from '../exec.ts';
+import type { FaultDriver, Undo } from './fault.ts';
+
+const HEADER_LINES = 64;
+const TRUNCATED_BYTES = 1024 * 1024;
+const WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Picks a file name a trainee would plausibly meet on a full disk: a runaway debug log in
+ * the filesystem's log directory (never a tell-tale ".pudu-diskfill").
+ */
+function chooseFillFile(path: string): string {
+  const logDir = join(path, 'var/log');
+  if (existsSync(logDir) && statSync(logDir).dev === statSync(path).dev) return join(logDir, 'app', 'debug.log');
+  return join(path, 'debug.log');
+}
+
+function logHeader(): string {
+  const out: string[] = [];
+  const t0 = Date.now() - HEADER_LINES * 1000;
+  for (let i = 0; i < HEADER_LINES; i++) {
+    const ts = new Date(t0 + i * 1000).toISOString();
+    out.push(`${ts} DEBUG [worker-${i % 4}] cache miss for key session:${(i * 7919) % 100000}, refetching upstream (retry ${i % 5})`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Writes zeros until the filesystem says ENOSPC (fallocate leaves a few blocks that writers could still use). */
+function writeUntilFull(fd: number): void {
+  const chunk = Buffer.alloc(WRITE_CHUNK_BYTES);
+  let size = WRITE_CHUNK_BYTES;
+  for (;;) {
+    try {
+      writeSync(fd, chunk, 0, size, fstatSync(fd).size);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+      if (size <= 4096) return;
+      size = Math.max(4096, Math.floor(size / 16));
+    }
+  }
+}
+
+/**
+ * disk: fills the filesystem holding `path` to ENOSPC (including root's reserved blocks:
+ * the trainee is root) with one file that looks like a runaway log. The file is closed
+ * when applied, so deleting it frees the space at once.
+ */
+export const diskFault: FaultDriver<'disk'> = {
+  type: 'disk',
+  conflictKey: (p) => `disk:${statSync(p.path).dev}`,
+  async plan(_id, p: AgentDiskParams): Promise<Undo> {
+    if (!existsSync(p.path)) throw new PuduError('FAULT_INVALID', `params.path: ${p.path} does not exist in the VM`);
+    const file = chooseFillFile(p.path);
+    if (existsSync(file)) throw new PuduError('FAULT_CONFLICT', `params.path: ${file} already exists; refusing to overwrite it`);
+    return { file, createdDir: existsSync(dirname(file)) ? null : dirname(file) };
+  },
+  async apply(_id, _p, undo) {
+    const file = String(undo.file);
+    mkdirSync(dirname(file), { recursive: true });
+    const fd = openSync(file, 'wx', 0o644);
+    let mechanism = 'fallocate';
+    try {
+      writeSync(fd, logHeader());
+      const s = statfsSync(file);
+      // bfree, not bavail: root may write into the reserved blocks, so fill those too.
+      const target = fstatSync(fd).size + Math.max(0, s.bfree * s.bsize - 16 * s.bsize);
+      const r = await run('fallocate', ['-l', String(target), file]);
+      if (r.code !== 0) mechanism = 'write';
+      writeUntilFull(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return { mechanism };
+  },
+  async revert(undo) {
+    try {
+      unlinkSync(String(undo.file));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  },
+  async isActive(undo) {
+    // Truncating the log (`> debug.log`) frees the space as surely as deleting it.
+    try {
+      return statSync(String(undo.file)).size > TRUNCATED_BYTES;
+    } catch {
+      return false;
+    }
+  },
+};

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDurationMs, parseAgentPercent, PuduError, type AgentNetworkParams } from '@pudu/schema';
+import { run, runOk } from '../exec.ts';
+import type { FaultContext, FaultDriver, Undo } from './fault.ts';
+import { isHelperAlive, killHelper } from './helper-process.ts';
+
+const NFQ_MARKER = 'pudu-nfq';
+const NFQ_READY_TIMEOUT_MS = 3000;
+const QUEUE_BASE = 7700;
+const TC_PRIO_HANDLE = '1:';
+const ALL_TO_BAND_3 = Array(16).fill('2');
+
+/** The interface that carries the default route (never a hard-coded eth0). */
+async function findInterface(): Promise<string> {
+  const r = await run('ip', ['-o', 'route', 'show', 'default']);
+  const dev = /\bdev\s+(\S+)/.exec(r.stdout)?.[1];
+  if (dev) return dev;
+  const links = await run('ip', ['-o', 'link', 'show', 'up']);
+  const first = links.stdout.split('\n').map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1]).find((n) => n && n !== 'lo');
+  if (!first) throw new PuduError('FAULT_APPLY_FAILED', 'network: no interface with a default route or link up was found');
+  return first;
+}
+
+function netemArgs(p: AgentNetworkParams): string[] {
+  if (p.action === 'delay') {
+    const args = ['delay', `${parseDurationMs(p.latency ?? '0ms')}ms`];
+    if (p.jitter) args.push(`${parseDurationMs(p.jitter)}ms`);
+    return args;
+  }
+  if (p.action === 'loss') return ['loss', `${parseAgentPercent(p.packet_loss ?? 0)}%`];
+  return ['corrupt', `${parseAgentPercent(p.corrupt ?? 0)}%`];
+}
+
+/** Tries netem under a prio qdisc whose band 1 (the agent's own port) bypasses it. */
+async function applyNetem(dev: string, p: AgentNetworkParams, port: number): Promise<boolean> {
+  const add = await run('tc', ['qdisc', 'add', 'dev', dev, 'root', 'handle', TC_PRIO_HANDLE, 'prio', 'bands', '3', 'priomap', ...ALL_TO_BAND_3]);
+  if (add.code !== 0) throw new PuduError('FAULT_APPLY_FAILED', `network: tc qdisc add prio on ${dev}: ${add.stderr.trim()}`);
+  const netem = await run('tc', ['qdisc', 'add', 'dev', dev, 'parent', '1:3', 'handle', '30:', 'netem', ...netemArgs(p)]);
+  if (netem.code !== 0) {
+    await run('tc', ['qdisc', 'del', 'dev', dev, 'root']);
+    if (/unknown|not found|No such file/i.test(netem.stderr)) return false;
+    throw new PuduError('FAULT_APPLY_FAILED', `network: tc netem on ${dev}: ${netem.stderr.trim()}`);
+  }
+  await runOk('tc', ['filter', 'add', 'dev', dev, 'parent', TC_PRIO_HANDLE, 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'sport', String(port), '0xffff', 'flowid', '1:1'], 'network: keep the agent port out of netem');
+  return true;
+}
+
+function startNfq(bin: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PUDU_HELPER: NFQ_MARKER } });
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new PuduError('FAULT_APPLY_FAILED', `network: ${bin} did not get ready in ${NFQ_READY_TIMEOUT_MS} ms`));
+    }, NFQ_READY_TIMEOUT_MS);
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve(child.pid as number);
+      }
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new PuduError('FAULT_APPLY_FAILED', `network: cannot start ${bin}: ${e.message}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new PuduError('FAULT_APPLY_FAILED', `network: ${bin} exited ${code}: ${err.trim()}`));
+    });
+  });
+}
+
+function nfqBinary(ctx: FaultContext): string {
+  return join(ctx.nativeDir, 'pudu-nfq');
+}
+
+async function ipt(undo: Undo, args: string[]): Promise<{ code: number; stderr: string }> {
+  return run(String(undo.iptables ?? 'iptables'), ['-w', '5', ...args]);
+}
+
+/**
+ * network: delay | loss | corrupt on egress of the VM's real interface. tc netem where the
+ * kernel has it; otherwise an iptables chain: loss with `-m statistic`, delay/corrupt through
+ * NFQUEUE (`--queue-bypass`) to the pudu-nfq handler. Either way the agent's own port is
+ * exempt, so the controller keeps talking to it.
+ */
+export const networkFault: FaultDriver<'network'> = {
+  type: 'network',
+  conflictKey: (p) => `network:${p.interface ?? 'default'}`,
+  async plan(id, p: AgentNetworkParams, ctx): Promise<Undo> {
+    const dev = p.interface ?? (await findInterface());
+    const link = await run('ip', ['link', 'show', 'dev', dev]);
+    if (link.code !== 0) throw new PuduError('FAULT_INVALID', `params.interface: ${dev} does not exist in the VM`);
+    const hash = [...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+    return {
+      dev,
+      chain: `QOS-${dev}`.slice(0, 28),
+      queue: QUEUE_BASE + (hash % 200),
+      port: ctx.controlPort,
+      iptables: 'iptables',
+      mode: null,
+      pid: null,
+    };
+  },
+  async apply(_id, p, undo, ctx) {
+    const dev = String(undo.dev);
+    if (await applyNetem(dev, p, Number(undo.port))) {
+      undo.mode = 'netem';
+      return { mechanism: 'tc-netem' };
+    }
+    undo.mode = 'iptables';
+    const chain = String(undo.chain);
+    const create = await ipt(undo, ['-N', chain]);
+    if (create.code !== 0) throw new PuduError('FAULT_APPLY_FAILED', `network: iptables -N ${chain}: ${create.stderr.trim()}`);
+    await runOk(String(undo.iptables), ['-w', '5', '-A', chain, '-p', 'tcp', '--sport', String(undo.port), '-j', 'RETURN'], 'network: exempt the agent port');
+    if (p.action === 'loss') {
+      const prob = ((parseAgentPercent(p.packet_loss ?? 0) ?? 0) / 100).toFixed(4);
+      await runOk(String(undo.iptables), ['-w', '5', '-A', chain, '-m', 'statistic', '--mode', 'random', '--probability', prob, '-j', 'DROP'], 'network: loss rule');
+    } else {
+      const bin = nfqBinary(ctx);
+      if (!existsSync(bin)) throw new PuduError('FAULT_APPLY_FAILED', `network: this kernel has no sch_netem and ${bin} is missing (build it with packages/agent/native/build.sh)`);
+      const args = ['--queue', String(undo.queue), '--seed', String(undo.queue)];
+      if (p.action === 'delay') args.push('--delay-ms', String(parseDurationMs(p.latency ?? '0ms')), '--jitter-ms', String(parseDurationMs(p.jitter ?? '0ms') ?? 0));
+      else args.push('--corrupt-pct', String(parseAgentPercent(p.corrupt ?? 0)));
+      undo.pid = await startNfq(bin, args);
+      await runOk(String(undo.iptables), ['-w', '5', '-A', chain, '-j', 'NFQUEUE', '--queue-num', String(undo.queue), '--queue-bypass'], 'network: queue rule');
+    }
+    await runOk(String(undo.iptables), ['-w', '5', '-I', 'OUTPUT', '-o', dev, '-j', chain], 'network: hook the chain');
+    return { mechanism: p.action === 'loss' ? 'iptables-statistic' : 'iptables-nfqueue' };
+  },
+  async revert(undo) {
+    const dev = String(undo.dev);
+    // mode is null when the agent died between the journal's intent and the apply: undo both paths.
+    if (undo.mode !== 'iptables') {
+      const q = await run('tc', ['qdisc', 'show', 'dev', dev]);
+      if (/qdisc netem 30:/.test(q.stdout)) await runOk('tc', ['qdisc', 'del', 'dev', dev, 'root'], 'network: remove netem');
+      if (undo.mode === 'netem') return;
+    }
+    const chain = String(undo.chain);
+    // Remove every jump we may have added (a crash could have happened between -I and the journal).
+    while ((await ipt(undo, ['-D', 'OUTPUT', '-o', dev, '-j', chain])).code === 0);
+    await ipt(undo, ['-F', chain]);
+    await ipt(undo, ['-X', chain]);
+    await killHelper(undo.pid, NFQ_MARKER);
+  },
+  async isActive(undo) {
+    if (undo.mode === 'netem') return /qdisc netem 30:/.test((await run('tc', ['qdisc', 'show', 'dev', String(undo.dev)])).stdout);
+    const hooked = (await ipt(undo, ['-C', 'OUTPUT', '-o', String(undo.dev), '-j', String(undo.chain)])).code === 0;
+    if (!hooked) return false;
+    // A killed handler means --queue-bypass lets packets through: the delay is gone.
+    return undo.pid === null || isHelperAlive(undo.pid, NFQ_MARKER);
+  },
+};
