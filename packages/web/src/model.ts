@@ -88,6 +88,7 @@ export interface RunSummary {
   id: string;
   scenarioId: string;
   title: string;
+  difficulty: string;
   state: RunState;
   startedAt: string | null;
   endedAt: string | null;
@@ -102,7 +103,6 @@ export interface RunSummary {
 
 export interface RunStatus extends RunSummary {
   description: string;
-  difficulty: string;
   alerts: Alert[];
   symptoms: string[];
   objectives: Objective[];

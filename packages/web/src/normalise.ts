@@ -214,6 +214,7 @@ export function normaliseRunSummary(v: unknown): RunSummary {
     id: str(o, '', 'id', 'runId'),
     scenarioId: str(o, str(sc, '', 'id'), 'scenarioId'),
     title: str(o, str(sc, str(o, '(untitled run)', 'scenarioId'), 'title'), 'title'),
+    difficulty: str(o, str(sc, '', 'difficulty'), 'difficulty'),
     state: runState(o),
     startedAt: str(o, '', 'startedAt', 'createdAt') || null,
     endedAt: str(o, '', 'endedAt', 'resolvedAt', 'finishedAt') || null,
@@ -237,7 +238,6 @@ export function normaliseRunStatus(v: unknown): RunStatus {
   return {
     ...summary,
     description: str(o, str(sc, '', 'description'), 'description', 'narrative'),
-    difficulty: str(o, str(sc, '', 'difficulty'), 'difficulty'),
     alerts: arr(raw(o, 'alerts') ?? raw(sig, 'alerts')).map(alert),
     symptoms: arr(raw(o, 'symptoms') ?? raw(sig, 'symptoms')).filter((s): s is string => typeof s === 'string'),
     objectives: arr(raw(o, 'objectives')).map(objective),

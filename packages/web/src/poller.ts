@@ -1,7 +1,7 @@
 // Repeats an async task on an interval without overlapping calls, and stops cleanly.
 
 export interface Poller {
-  /** Runs the task now (skipped if a run is in flight). */
+  /** Runs the task now, or right after the one in flight. */
   kick(): void;
   stop(): void;
 }
@@ -10,10 +10,17 @@ export interface Poller {
 export function startPolling(task: () => Promise<void>, intervalMs: number, onError: (e: unknown) => void): Poller {
   let stopped = false;
   let inFlight = false;
+  let again = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
   const run = async (): Promise<void> => {
-    if (stopped || inFlight) return;
+    if (stopped) return;
+    if (inFlight) {
+      // A kick during a run means "something changed": read again as soon as it ends.
+      again = true;
+      return;
+    }
     inFlight = true;
+    again = false;
     if (timer) clearTimeout(timer);
     try {
       await task();
@@ -21,7 +28,7 @@ export function startPolling(task: () => Promise<void>, intervalMs: number, onEr
       if (!stopped) onError(e);
     } finally {
       inFlight = false;
-      if (!stopped) timer = setTimeout(() => void run(), intervalMs);
+      if (!stopped) timer = setTimeout(() => void run(), again ? 0 : intervalMs);
     }
   };
   void run();

@@ -10,7 +10,7 @@ export interface HintPanel {
   update(hints: Hint[], total: number, penalty: number | null, scoreNow: number | null, live: boolean): void;
 }
 
-export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTaken: (text: string) => void): HintPanel {
+export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTaken: (text: string, penalty: number | null) => void): HintPanel {
   const list = h('ol', { class: 'hints' });
   const button = h('button', { type: 'button', class: 'hint-button' }, 'Take a hint');
   const confirmText = h('p', { id: 'hint-confirm-text' });
@@ -29,7 +29,7 @@ export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTa
 
   cancelButton.addEventListener('click', () => dialog.close('cancel'));
   button.addEventListener('click', () => {
-    const cost = penaltyNow === null ? 'It may cost points.' : `It costs ${formatScore(penaltyNow)} points`;
+    const cost = penaltyNow === null ? 'Hints cost points (the scenario sets how many)' : `It costs ${formatScore(penaltyNow)} points`;
     const after = penaltyNow !== null && score !== null ? `: your score would drop from ${formatScore(score)} to ${formatScore(Math.max(0, score - penaltyNow))}.` : '.';
     confirmText.textContent = `Hint ${taken + 1} of ${available}. ${cost}${after}`;
     dialog.showModal();
@@ -42,7 +42,7 @@ export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTa
       (res) => {
         takeButton.disabled = false;
         dialog.close('take');
-        onTaken(res.text);
+        onTaken(res.text, res.penalty);
         button.focus();
       },
       (e: unknown) => {

@@ -39,8 +39,10 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   const objectives = createObjectivesPanel();
   const terminals = createTerminalTabs(ctx.api.token, readOnly);
   const charts = createVmCharts();
-  const hints = createHintPanel(ctx.api, runId, readOnly || !(['trainee', 'instructor', 'admin'] as string[]).includes(ctx.identity.role), (text) => {
-    ctx.notify(text ? `Hint: ${text}` : 'Hint taken', 'info');
+  let knownHintPenalty: number | null = null;
+  const hints = createHintPanel(ctx.api, runId, readOnly || !(['trainee', 'instructor', 'admin'] as string[]).includes(ctx.identity.role), (text, penalty) => {
+    if (penalty !== null) knownHintPenalty = penalty;
+    ctx.notify(`${penalty === null ? '' : `−${formatScore(penalty)} points. `}Hint: ${text}`, 'info');
     poller.kick();
   });
   const abort = h('button', { type: 'button', class: 'danger abort', hidden: !instruct }, 'Abort run');
@@ -101,7 +103,10 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     }
     objectives.update(next.objectives);
     const live = next.state === 'running' || next.state === 'provisioning';
-    const penalty = next.scoring?.hintPenalty ?? null;
+    // Until the status carries the scoring block, the per-hint penalty is learnt from the
+    // hint answers and from the score's hint part.
+    const derived = next.hintsUsed > 0 && next.scoreParts ? next.scoreParts.hintPenalty / next.hintsUsed : null;
+    const penalty = next.scoring?.hintPenalty ?? derived ?? knownHintPenalty;
     hints.update(next.hints, next.hintsTotal, penalty, currentScore()?.total ?? null, live);
     abort.hidden = !instruct || !live;
     terminals.setVms(next.vms.map((v) => ({ name: v.name, index: v.index })));

@@ -1,0 +1,244 @@
+/**
+ * A stand-in for `pudu server` used by the UI tests until the real server can boot a fleet
+ * on this machine: it serves the real dist/web bundle and answers the documented /api/v1
+ * routes, **validating every response body against @pudu/schema's zod schemas** (so the UI
+ * is tested against the contract, not against whatever this file happens to send).
+ * The "VM" is a real shell in a pty (`script`) inside a temporary directory, bridged over
+ * /ws?vm=N like the server's SSH bridge: binary data frames, JSON resize frames. The one
+ * objective is a real check of that directory (a filler file removed), so the trainee's
+ * fix in the terminal is what resolves the run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { z } from 'zod';
+import {
+  HintResponseSchema, LibraryListSchema, RunCreatedSchema, RunListSchema, RunStatusSchema, WhoAmISchema,
+  FleetListSchema, RunEventSchema, TokenCreatedSchema, type RunStatus,
+} from '@pudu/schema';
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+const SCORING = { base: 100, timePenaltyPerSecond: 0.05, hintPenalty: 10, perfectWindowMs: 300_000 };
+const HINTS = ['Check disk usage with: df -h', 'Look for large files: du -sh * | sort -rh | head', 'Remove the filler file and watch the objective'];
+
+export interface ContractServer {
+  url: string;
+  adminToken: string;
+  /** Every resize frame received, per VM index (the UI must send them). */
+  resizes: { vm: number; cols: number; rows: number }[];
+  /** Terminal sockets opened, with the mode asked for. */
+  terminals: { vm: number; readOnly: boolean }[];
+  /** The run's working directory (the "VM disk"). */
+  workDir(runId: string): string;
+  close(): Promise<void>;
+}
+
+interface Run {
+  id: string;
+  createdAt: string;
+  startedAtMs: number;
+  endedAtMs: number | null;
+  state: RunStatus['state'];
+  hintsUsed: number;
+  dir: string;
+  traineeToken: string;
+  events: { seq: number; runId: string; at: string; kind: string; data: Record<string, unknown> }[];
+}
+
+function send<T>(res: ServerResponse, status: number, schema: z.ZodType<T> | null, body: unknown): void {
+  // The stand-in must honour the contract exactly; a drift fails the test loudly.
+  const checked = schema ? schema.parse(body) : body;
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(checked));
+}
+
+function problem(res: ServerResponse, status: number, code: string, detail: string): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json' })
+    .end(JSON.stringify({ type: 'about:blank', title: code, status, code, detail }));
+}
+
+/** Starts the stand-in on 127.0.0.1 with a random port, serving `webDir`. */
+export async function startContractServer(webDir: string): Promise<ContractServer> {
+  const adminToken = `pudu_admin_${Math.random().toString(36).slice(2)}`;
+  const tokens = new Map<string, { role: 'admin' | 'trainee'; runId: string | null; name: string }>([[adminToken, { role: 'admin', runId: null, name: 'admin' }]]);
+  const runs = new Map<string, Run>();
+  const streams = new Set<{ runId: string; res: ServerResponse }>();
+  const shells = new Set<ChildProcess>();
+  const resizes: ContractServer['resizes'] = [];
+  const terminals: ContractServer['terminals'] = [];
+  let nextRun = 1;
+
+  const elapsedMs = (r: Run): number => (r.endedAtMs ?? Date.now()) - r.startedAtMs;
+  const fillerPath = (r: Run): string => join(r.dir, 'var-log-filler.bin');
+  const publish = (r: Run, kind: string, data: Record<string, unknown>): void => {
+    const ev = RunEventSchema.parse({ seq: r.events.length + 1, runId: r.id, at: new Date().toISOString(), kind, data });
+    r.events.push(ev);
+    for (const s of streams) if (s.runId === r.id) s.res.write(`id: ${ev.seq}\nevent: ${kind}\ndata: ${JSON.stringify(ev)}\n\n`);
+  };
+  const score = (r: Run): { score: number; base: number; timePenalty: number; hintPenalty: number } => {
+    const timePenalty = Math.round(SCORING.timePenaltyPerSecond * Math.max(0, elapsedMs(r) - SCORING.perfectWindowMs) / 10) / 100;
+    const hintPenalty = SCORING.hintPenalty * r.hintsUsed;
+    return { score: Math.max(0, Math.round((SCORING.base - timePenalty - hintPenalty) * 100) / 100), base: SCORING.base, timePenalty, hintPenalty };
+  };
+  const passing = (r: Run): boolean => !existsSync(fillerPath(r));
+  const status = (r: Run): RunStatus => ({
+    id: r.id, scenarioId: 'disk-full', title: 'The Disk That Ate Everything', difficulty: 'easy', state: r.state,
+    createdAt: r.createdAt, startedAt: new Date(r.startedAtMs).toISOString(), endedAt: r.endedAtMs ? new Date(r.endedAtMs).toISOString() : null,
+    elapsedMs: elapsedMs(r), score: r.state === 'resolved' ? score(r).score : null,
+    description: 'A deploy pipeline started failing at 03:12. The app node reports no space left on device.\n\nFind what filled the disk and free it.',
+    symptoms: ['nginx returns 502 Bad Gateway', 'deploys fail with ENOSPC'], seed: 1, fleetId: 'fleet-1', keepFleet: false,
+    timeLimitMs: 1_800_000, resolvedAtMs: r.state === 'resolved' ? elapsedMs(r) : null, error: null,
+    alerts: [
+      { name: 'DiskSpaceCritical', severity: 'critical', message: 'Disk usage above 95% on app-0', firedAtMs: 0, fired: true },
+      { name: 'DeploymentsFailing', severity: 'warning', message: 'Last 3 deploys failed', firedAtMs: 2000, fired: elapsedMs(r) >= 2000 },
+    ],
+    objectives: [{ id: 'disk-recovered', description: 'Disk usage below 80% on app-0', passing: passing(r), detail: passing(r) ? 'ok' : 'disk_used_pct 100 ≥ 80', checkedAt: new Date().toISOString() }],
+    faults: [{ id: 'disk-fill-app', type: 'disk', vm: 'app-0', atMs: 0, durationMs: 600_000, state: r.state === 'running' ? 'active' : 'reverted', error: null }],
+    vms: [{ name: 'app-0', index: 40, guestIp: '172.16.40.2' }],
+    hintsUsed: r.hintsUsed, hintsTotal: HINTS.length, hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r),
+  });
+
+  const evaluate = setInterval(() => {
+    for (const r of runs.values()) {
+      if (r.state === 'running' && passing(r)) {
+        r.state = 'resolved';
+        r.endedAtMs = Date.now();
+        publish(r, 'objective.passed', { id: 'disk-recovered' });
+        publish(r, 'run.resolved', { state: 'resolved', score: score(r).score });
+      }
+    }
+  }, 200);
+
+  const auth = (req: IncomingMessage): { role: 'admin' | 'trainee'; runId: string | null; name: string } | null => {
+    const header = req.headers.authorization?.replace(/^Bearer /, '');
+    const query = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+    return tokens.get(header ?? query ?? '') ?? null;
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    if (!path.startsWith('/api/')) {
+      const rel = normalize(path).replace(/^\/+/, '') || 'index.html';
+      const file = join(webDir, rel);
+      const target = file.startsWith(webDir) && existsSync(file) && statSync(file).isFile() ? file : join(webDir, 'index.html');
+      res.writeHead(200, { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream' }).end(readFileSync(target));
+      return;
+    }
+    const who = auth(req);
+    if (!who) return problem(res, 401, 'UNAUTHORIZED', 'a valid token is required');
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => {
+      const m = /^\/api\/v1\/scenarios\/([^/]+)(?:\/(hint|abort|events))?$/.exec(path);
+      const run = m ? runs.get(decodeURIComponent(m[1] ?? '')) : undefined;
+      if (m && !run) return problem(res, 404, 'RUN_NOT_FOUND', `no run ${m[1]}`);
+      if (run && who.role === 'trainee' && who.runId !== run.id) return problem(res, 403, 'FORBIDDEN', 'not your run');
+      if (path === '/api/v1/whoami') return send(res, 200, WhoAmISchema, { id: 'tok', name: who.name, role: who.role, runId: who.runId });
+      if (path === '/api/v1/library') {
+        if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'staff only');
+        return send(res, 200, LibraryListSchema, { scenarios: [
+          { name: 'monolith/disk-full', id: 'disk-full', title: 'The Disk That Ate Everything', difficulty: 'easy', architecture: 'monolith', tags: ['disk', 'storage'], vms: 1 },
+          { name: 'microservices/db-connection-exhaustion', id: 'db-connection-exhaustion', title: 'Connection Pool Meltdown', difficulty: 'medium', architecture: 'microservices', tags: ['database', 'network', 'memory'], vms: 3 },
+        ] });
+      }
+      if (path === '/api/v1/fleets') return send(res, 200, FleetListSchema, { fleets: [...runs.values()].filter((r) => r.state === 'running').map((r) => ({
+        id: `fleet-${r.id}`, state: 'ready', driver: 'sandbox', runId: r.id, createdAt: r.createdAt, readyAt: r.createdAt, bootMs: 640, error: null,
+        vms: [{ name: 'app-0', tier: 'app', index: 40, guestIp: '172.16.40.2', hostIp: '172.16.40.1', state: 'ready', driver: 'sandbox' }] })) });
+      if (path === '/api/v1/tokens' && req.method === 'POST') {
+        const b = JSON.parse(body || '{}') as { role: 'trainee'; runId?: string; name?: string };
+        const token = `pudu_tr_${Math.random().toString(36).slice(2)}`;
+        tokens.set(token, { role: 'trainee', runId: b.runId ?? null, name: b.name ?? 'trainee' });
+        return send(res, 201, TokenCreatedSchema, { id: 'x', name: b.name ?? 'trainee', role: 'trainee', runId: b.runId ?? null, createdAt: new Date().toISOString(), revokedAt: null, token });
+      }
+      if (path === '/api/v1/scenarios' && req.method === 'GET') {
+        const visible = [...runs.values()].filter((r) => who.role !== 'trainee' || r.id === who.runId);
+        return send(res, 200, RunListSchema, { runs: visible.map((r) => { const s = status(r); return { id: s.id, scenarioId: s.scenarioId, title: s.title, difficulty: s.difficulty, state: s.state, createdAt: s.createdAt, startedAt: s.startedAt, endedAt: s.endedAt, elapsedMs: s.elapsedMs, score: s.score }; }) });
+      }
+      if (path === '/api/v1/scenarios' && req.method === 'POST') {
+        if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'operators only');
+        const id = `run-${nextRun++}`;
+        const dir = mkdtempSync(join(tmpdir(), 'pudu-web-vm-'));
+        writeFileSync(join(dir, 'var-log-filler.bin'), Buffer.alloc(1024 * 1024));
+        const traineeToken = `pudu_tr_${Math.random().toString(36).slice(2)}`;
+        const r: Run = { id, createdAt: new Date().toISOString(), startedAtMs: Date.now(), endedAtMs: null, state: 'running', hintsUsed: 0, dir, traineeToken, events: [] };
+        runs.set(id, r);
+        tokens.set(traineeToken, { role: 'trainee', runId: id, name: 'trainee' });
+        publish(r, 'run.started', { title: 'The Disk That Ate Everything' });
+        publish(r, 'fault.applied', { id: 'disk-fill-app', vm: 'app-0' });
+        publish(r, 'alert.fired', { name: 'DiskSpaceCritical', severity: 'critical' });
+        return send(res, 201, RunCreatedSchema, { run: status(r), traineeToken });
+      }
+      if (run && !m?.[2]) return send(res, 200, RunStatusSchema, status(run));
+      if (run && m?.[2] === 'hint') {
+        if (run.hintsUsed >= HINTS.length) return problem(res, 409, 'HINTS_EXHAUSTED', 'no hints left');
+        run.hintsUsed += 1;
+        publish(run, 'hint.taken', { index: run.hintsUsed, text: HINTS[run.hintsUsed - 1] });
+        return send(res, 200, HintResponseSchema, { index: run.hintsUsed, text: HINTS[run.hintsUsed - 1], hintsUsed: run.hintsUsed, hintsTotal: HINTS.length, hintPenalty: SCORING.hintPenalty });
+      }
+      if (run && m?.[2] === 'events') {
+        if (!(req.headers.accept ?? '').includes('text/event-stream')) return send(res, 200, null, { events: run.events });
+        const after = Number(url.searchParams.get('after') ?? 0);
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+        for (const ev of run.events.filter((e) => e.seq > after)) res.write(`id: ${ev.seq}\nevent: ${ev.kind}\ndata: ${JSON.stringify(ev)}\n\n`);
+        const entry = { runId: run.id, res };
+        streams.add(entry);
+        res.on('close', () => streams.delete(entry));
+        return;
+      }
+      return problem(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const who = auth(req);
+    if (url.pathname !== '/ws' || !who) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => bridge(ws, Number(url.searchParams.get('vm')), url.searchParams.get('mode') === 'readonly'));
+  });
+
+  const bridge = (ws: WebSocket, vm: number, readOnly: boolean): void => {
+    terminals.push({ vm, readOnly });
+    const run = [...runs.values()].at(-1);
+    const shell = spawn('script', ['-qfc', 'env -i PS1="root@app-0:\\w# " TERM=xterm-256color HOME=/root PATH=/usr/bin:/bin bash --norc --noprofile', '/dev/null'], { cwd: run?.dir ?? tmpdir(), stdio: 'pipe' });
+    shells.add(shell);
+    shell.stdout?.on('data', (d: Buffer) => ws.send(d));
+    shell.on('exit', () => { shells.delete(shell); ws.close(1000, 'shell exited'); });
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) {
+        const msg = JSON.parse(String(data)) as { type: string; cols: number; rows: number };
+        if (msg.type === 'resize') resizes.push({ vm, cols: msg.cols, rows: msg.rows });
+        return;
+      }
+      if (!readOnly) shell.stdin?.write(data as Buffer);
+    });
+    ws.on('close', () => shell.kill('SIGKILL'));
+  };
+
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    adminToken,
+    resizes,
+    terminals,
+    workDir: (id) => runs.get(id)?.dir ?? '',
+    async close() {
+      clearInterval(evaluate);
+      for (const s of streams) s.res.end();
+      for (const sh of shells) sh.kill('SIGKILL');
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      for (const r of runs.values()) rmSync(r.dir, { recursive: true, force: true });
+    },
+  };
+}
