@@ -20,6 +20,8 @@ export interface FleetSpec {
   /** Short id, also part of host object names so cleanup can find them. */
   id: string;
   vms: VmSpec[];
+  /** What the in-VM agent gets at creation: its bearer token (written to /etc/pudu/agent-token) and PUDU_AGENT_* options. */
+  agent?: { token?: string; env?: Record<string, string> };
 }
 
 export type VmState = 'creating' | 'booting' | 'ready' | 'stopping' | 'stopped' | 'failed';

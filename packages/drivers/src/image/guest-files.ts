@@ -17,7 +17,11 @@ export const GUEST_APP_ENV_PATH = '/etc/default/app-server';
 export const GUEST_FILES: Record<string, string> = {
   '/etc/systemd/system/pudu-agent.service': `[Unit]
 Description=Pudu fault-injection agent
-After=network.target
+# Readiness waits on the agent: start it as early as the journal allows, not after basic.target.
+DefaultDependencies=no
+After=systemd-journald.socket
+Conflicts=shutdown.target
+Before=shutdown.target
 StartLimitIntervalSec=0
 
 [Service]
@@ -68,6 +72,13 @@ PGDATABASE=postgres
         proxy_read_timeout 10s;
     }
 }
+`,
+  // sshd is the other half of readiness: same early start as the agent.
+  '/etc/systemd/system/ssh.service.d/pudu.conf': `[Unit]
+DefaultDependencies=no
+After=systemd-journald.socket
+Conflicts=shutdown.target
+Before=shutdown.target
 `,
   '/etc/ssh/sshd_config.d/pudu.conf': `# The seed's contract: root/root; the server also logs in with its own key.
 PermitRootLogin yes

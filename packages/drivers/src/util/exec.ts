@@ -25,7 +25,7 @@ const STDERR_TAIL_CHARS = 2000;
 /** Runs `cmd args`, capturing output; throws PuduError with the stderr tail on failure. */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const so: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd };
+    const so: SpawnOptions = { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd };
     const child = spawn(cmd, args, so);
     let stdout = '';
     let stderr = '';
@@ -50,6 +50,10 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       }
       resolve({ code: c, stdout, stderr });
     });
-    child.stdin!.end(opts.input ?? '');
+    if (child.stdin) {
+      // A command that exits without reading its input must not crash us with EPIPE.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input);
+    }
   });
 }

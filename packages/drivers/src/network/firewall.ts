@@ -1,0 +1,140 @@
+/**
+ * Fleet isolation with iptables (filter table):
+ *
+ *   FORWARD → PUDU-FORWARD:
+ *     -i <vm link> -j PUDU-F-<fleet>      one jump per VM of a fleet
+ *     -i pudu-h+ -j DROP / -o pudu-h+ -j DROP: nothing else in or out
+ *   PUDU-F-<fleet>: -o <vm link> -d <guest ip> -j ACCEPT for each VM of the fleet
+ *   INPUT → PUDU-INPUT: from a VM link only replies (ESTABLISHED,RELATED) reach the host,
+ *     so a VM cannot open connections to host services; the host's own control path
+ *     (agent, SSH) is host→VM and its replies are allowed.
+ *
+ * All chains carry the PUDU- prefix so cleanup can remove them by name.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { run } from '../util/exec.ts';
+
+export const FORWARD_CHAIN = 'PUDU-FORWARD';
+export const INPUT_CHAIN = 'PUDU-INPUT';
+const FLEET_CHAIN_PREFIX = 'PUDU-F-';
+/**
+ * Host-side link patterns this module default-denies: the sandbox's veths. TAPs (pudu-t*)
+ * of qemu/firecracker get the same treatment only through allowFleet/their own chains —
+ * a blanket DROP here would sit before their rules in FORWARD and cut them off.
+ */
+export const VM_LINK_PATTERNS = ['pudu-h+'] as const;
+
+export interface FleetMember {
+  /** Host-side link of the VM. */
+  link: string;
+  guestIp: string;
+}
+
+function ipt(args: string[], allowFail = false) {
+  return run('iptables', ['-w', '5', ...args], { allowFail, errorCode: 'NETWORK_UNSAFE' });
+}
+
+/** Chain name of a fleet (iptables caps chain names at 28 characters). */
+export function fleetChain(fleetId: string): string {
+  return FLEET_CHAIN_PREFIX + createHash('sha256').update(fleetId).digest('hex').slice(0, 12);
+}
+
+async function ensureChain(name: string): Promise<boolean> {
+  const r = await ipt(['-N', name], true);
+  return r.code === 0;
+}
+
+async function ensureJump(from: string, to: string): Promise<void> {
+  if ((await ipt(['-C', from, '-j', to], true)).code !== 0) await ipt(['-I', from, '1', '-j', to]);
+}
+
+async function ensureRule(chain: string, rule: string[]): Promise<void> {
+  if ((await ipt(['-C', chain, ...rule], true)).code !== 0) await ipt(['-A', chain, ...rule]);
+}
+
+let baseReady: Promise<void> | undefined;
+
+/** Installs the default-deny rules for VM links and enables forwarding. Idempotent; safe across processes. */
+export function ensureBaseFirewall(): Promise<void> {
+  baseReady ??= installBase().catch((e: unknown) => {
+    baseReady = undefined;
+    throw e;
+  });
+  return baseReady;
+}
+
+async function installBase(): Promise<void> {
+  // VM-to-VM traffic of a fleet is routed by the host. Forwarding is left on at teardown: other software may rely on it too.
+  if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  await ensureChain(FORWARD_CHAIN);
+  await ensureChain(INPUT_CHAIN);
+  for (const p of VM_LINK_PATTERNS) {
+    await ensureRule(FORWARD_CHAIN, ['-i', p, '-j', 'DROP']);
+    await ensureRule(FORWARD_CHAIN, ['-o', p, '-j', 'DROP']);
+    await ensureRule(INPUT_CHAIN, ['-i', p, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT']);
+    await ensureRule(INPUT_CHAIN, ['-i', p, '-j', 'DROP']);
+  }
+  await ensureJump('FORWARD', FORWARD_CHAIN);
+  await ensureJump('INPUT', INPUT_CHAIN);
+}
+
+/** Lets the members of a fleet reach each other (and nothing else). Call again with the full member list when it grows. */
+export async function allowFleet(fleetId: string, members: FleetMember[]): Promise<void> {
+  await ensureBaseFirewall();
+  const chain = fleetChain(fleetId);
+  await ensureChain(chain);
+  await ipt(['-F', chain]);
+  const lines = members.map((m) => `-A ${chain} -o ${m.link} -d ${m.guestIp} -j ACCEPT`);
+  if (lines.length) await run('iptables-restore', ['-w', '5', '--noflush'], { input: `*filter\n${lines.join('\n')}\nCOMMIT\n`, errorCode: 'NETWORK_UNSAFE' });
+  for (const m of members) {
+    if ((await ipt(['-C', FORWARD_CHAIN, '-i', m.link, '-j', chain], true)).code !== 0) {
+      await ipt(['-I', FORWARD_CHAIN, '1', '-i', m.link, '-j', chain]);
+    }
+  }
+}
+
+/** Removes a fleet's rules. Idempotent. */
+export async function removeFleetRules(fleetId: string): Promise<void> {
+  const chain = fleetChain(fleetId);
+  await removeJumpsTo(chain);
+  await ipt(['-F', chain], true);
+  await ipt(['-X', chain], true);
+}
+
+/** Deletes every rule of the filter table that jumps to `chain`. */
+async function removeJumpsTo(chain: string): Promise<void> {
+  const { stdout } = await ipt(['-S'], true);
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('-A ') || !line.endsWith(`-j ${chain}`)) continue;
+    await ipt(['-D', ...splitRule(line.slice(3))], true);
+  }
+}
+
+function splitRule(rule: string): string[] {
+  return rule.split(' ').filter(Boolean);
+}
+
+/** Every pudu-* / PUDU-* chain (any driver's) and the jumps into them (for cleanup); returns what it removed. */
+export async function removeAllPuduRules(): Promise<string[]> {
+  const removed: string[] = [];
+  const { stdout, code } = await ipt(['-S'], true);
+  if (code !== 0) return removed;
+  const chains = stdout.split('\n').filter((l) => /^-N pudu-/i.test(l)).map((l) => l.slice(3).trim());
+  for (const line of stdout.split('\n')) {
+    const m = /^-A (\S+) .*-j (pudu-\S+)$/i.exec(line);
+    if (m && !/^pudu-/i.test(m[1]!)) {
+      await ipt(['-D', ...splitRule(line.slice(3))], true);
+      removed.push(`iptables rule ${line}`);
+    }
+  }
+  for (const c of chains) {
+    await ipt(['-F', c], true);
+  }
+  for (const c of chains) {
+    await ipt(['-X', c], true);
+    removed.push(`iptables chain ${c}`);
+  }
+  baseReady = undefined;
+  return removed;
+}
