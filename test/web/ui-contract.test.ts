@@ -5,14 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildWeb } from '../../scripts/build-web.mjs';
-import { foreignRequests, openBrowser, terminalText, type BrowserSession } from './support/browser.ts';
+import { buildWebForTests } from './support/build.ts';
+import { focused, foreignRequests, openBrowser, terminalText, type BrowserSession } from './support/browser.ts';
 import { startContractServer, type ContractServer } from './support/contract-server.ts';
 
 const RESOLVE_BUDGET_MS = 1000;
 
 async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<{ server: ContractServer; webDir: string }> {
-  const webDir = await buildWeb({ outDir: join(process.cwd(), 'dist', 'web-test') });
+  const webDir = await buildWebForTests();
   const server = await startContractServer(webDir);
   t.after(() => server.close());
   return { server, webDir };
@@ -63,7 +63,7 @@ test('a trainee signs in by link, reads the incident, takes a hint, fixes the di
 
   await trainee.page.locator('.xterm').click();
   await trainee.page.keyboard.type('ls -la\n');
-  await trainee.page.waitForFunction(() => document.querySelector('.xterm-rows')?.textContent?.includes('var-log-filler.bin'));
+  await trainee.page.locator('.xterm-rows', { hasText: 'var-log-filler.bin' }).waitFor();
   assert.ok(server.resizes.some((r) => r.vm === 40 && r.cols > 20 && r.rows > 5), 'the terminal sent its size as a JSON resize frame');
 
   await trainee.page.getByRole('button', { name: /Take a hint/ }).click();
@@ -136,19 +136,19 @@ test('the incident room stays usable at a narrow laptop width and from the keybo
   await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
   await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
   await admin.page.locator('.term-status[data-status="connected"]').waitFor();
-  const overflow = await admin.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await admin.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as number;
   assert.ok(overflow <= 0, `no horizontal scrolling at 900 px (overflow ${overflow} px)`);
   await admin.page.reload();
   await admin.page.locator('.term-status[data-status="connected"]').waitFor();
   await admin.page.keyboard.press('Tab');
-  assert.equal(await admin.page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+  assert.equal((await focused(admin.page)).text, 'Skip to content');
   await admin.page.keyboard.press('Enter');
-  assert.equal(await admin.page.evaluate(() => document.activeElement?.id), 'main');
+  assert.equal((await focused(admin.page)).id, 'main');
   await admin.page.getByRole('tab', { name: 'app-0' }).focus();
   await admin.page.keyboard.press('Enter');
-  await admin.page.waitForFunction(() => document.activeElement?.classList.contains('xterm-helper-textarea'));
+  await admin.page.waitForFunction(`document.activeElement?.classList.contains('xterm-helper-textarea')`);
   await admin.page.keyboard.type('echo typed-from-keyboard\n');
-  await admin.page.waitForFunction(() => (document.querySelector('.xterm-rows')?.textContent ?? '').split('typed-from-keyboard').length > 2);
+  await admin.page.waitForFunction(`(document.querySelector('.xterm-rows')?.textContent ?? '').split('typed-from-keyboard').length > 2`);
   assert.match(await terminalText(admin.page), /typed-from-keyboard/);
   await admin.screenshot('07-room-narrow');
 });

@@ -77,3 +77,9 @@ export function foreignRequests(requests: string[], allowedOrigin: string): stri
 export async function terminalText(page: Page, selector = '.tab-panel:not([hidden]) .xterm-rows'): Promise<string> {
   return page.locator(selector).innerText();
 }
+
+/** What has keyboard focus in the page: its id, classes and text. */
+export async function focused(page: Page): Promise<{ id: string; className: string; text: string }> {
+  // Strings, not functions: page code must not depend on Node-side types or tsx helpers.
+  return page.evaluate(`(() => { const e = document.activeElement; return { id: e?.id ?? '', className: String(e?.className ?? ''), text: e?.textContent ?? '' }; })()`) as Promise<{ id: string; className: string; text: string }>;
+}
