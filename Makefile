@@ -32,7 +32,8 @@ demo: scenario
 
 typecheck: deps
 	@npx tsc -p tsconfig.json
-	@if [ -f packages/web/src/index.ts ]; then npx tsc -p packages/web/tsconfig.json; fi
+	@npx tsc -p packages/web/tsconfig.json
+	@npx tsc -p test/web/tsconfig.json
 
 lint: deps
 	@npx eslint --max-warnings 0 .

@@ -104,7 +104,7 @@ test(`${NUM_RUNS} structural mutations of the seed scenarios end valid or with l
     muts: fc.array(fc.tuple(fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), anyValue), { minLength: 1, maxLength: 3 }),
   });
   fc.assert(fc.property(mutation, ({ seed, muts }) => {
-    let doc = structuredClone(parsed[seed]!);
+    let doc: Json = structuredClone(parsed[seed]!);
     for (const [path, value] of muts) doc = setAtRandomPath(doc, path, value);
     checkOutcome(stringify(doc));
   }), { numRuns: NUM_RUNS, seed: 1123 });
