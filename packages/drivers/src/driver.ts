@@ -20,8 +20,11 @@ export interface FleetSpec {
   /** Short id, also part of host object names so cleanup can find them. */
   id: string;
   vms: VmSpec[];
-  /** What the in-VM agent gets at creation: its bearer token (written to /etc/pudu/agent-token) and PUDU_AGENT_* options. */
-  agent?: { token?: string; env?: Record<string, string> };
+  /**
+   * What the in-VM agent gets at creation: its bearer token or "sha256:<hex>" of it (written to
+   * /etc/pudu/agent-token) and extra pudu-agent flags (written as PUDU_AGENT_OPTS to /etc/default/pudu-agent).
+   */
+  agent?: { token?: string; opts?: string[] };
 }
 
 export type VmState = 'creating' | 'booting' | 'ready' | 'stopping' | 'stopped' | 'failed';

@@ -17,7 +17,7 @@ import { PuduError } from '@pudu/schema';
 import { run } from '../util/exec.ts';
 import { buildKernelAssets, type KernelAssets } from '../kernel/index.ts';
 import { DEBIAN_MIRROR, DEBIAN_SUITE, GUEST_PACKAGES, MASKED_UNITS, TIER_SERVICES, hashRecipe } from './recipe.ts';
-import { GUEST_AGENT_PATH, GUEST_APP_SERVER_PATH, GUEST_FILES, GUEST_NODE_PATH, PG_HBA_PREPEND } from './guest-files.ts';
+import { GUEST_AGENT_PATH, GUEST_AGENT_WRAPPER_PATH, GUEST_APP_SERVER_PATH, GUEST_FILES, GUEST_NATIVE_DIR, GUEST_NODE_PATH, PG_HBA_PREPEND } from './guest-files.ts';
 import { findRepoRoot } from './repo-root.ts';
 
 /** Bump when the build steps change in a way the hashed inputs do not show. */
@@ -35,6 +35,8 @@ export interface BuildGuestImageOptions {
   agentPath?: string;
   /** A prebuilt app-server bundle; default: bundled from packages/app-server. */
   appServerPath?: string;
+  /** The agent's NFQUEUE handler binary (default: built from packages/agent/native with gcc). */
+  nfqPath?: string;
   /** The node binary copied into the guest (default: the one running Pudu). */
   nodePath?: string;
   /** Also build the kernel assets for QEMU/Firecracker (default true). */
@@ -128,15 +130,17 @@ function forceSymlink(target: string, path: string): void {
   symlinkSync(target, path);
 }
 
-async function customize(root: string, inputs: { node: string; agent: string; appServer: string }, sshDir: string): Promise<void> {
+async function customize(root: string, inputs: { node: string; agent: string; appServer: string; nfq: string }, sshDir: string): Promise<void> {
   await run('chroot', [root, 'sh', '-c', 'echo root:root | chpasswd && (id app >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin app) && mkdir -p /var/log/app && chown app:app /var/log/app && ssh-keygen -A']);
-  for (const [p, content] of Object.entries(GUEST_FILES)) writeGuestFile(root, p, content);
+  for (const [p, content] of Object.entries(GUEST_FILES)) writeGuestFile(root, p, content, p === GUEST_AGENT_WRAPPER_PATH ? 0o755 : 0o644);
   const hba = join(root, 'etc/postgresql/15/main/pg_hba.conf');
   writeFileSync(hba, PG_HBA_PREPEND + readFileSync(hba, 'utf8'));
   copyFileSync(inputs.node, join(root, GUEST_NODE_PATH));
   chmodSync(join(root, GUEST_NODE_PATH), 0o755);
   mkdirSync(dirname(join(root, GUEST_AGENT_PATH)), { recursive: true });
   copyFileSync(inputs.agent, join(root, GUEST_AGENT_PATH));
+  copyFileSync(inputs.nfq, join(root, GUEST_NATIVE_DIR, 'pudu-nfq'));
+  chmodSync(join(root, GUEST_NATIVE_DIR, 'pudu-nfq'), 0o755);
   mkdirSync(dirname(join(root, GUEST_APP_SERVER_PATH)), { recursive: true });
   copyFileSync(inputs.appServer, join(root, GUEST_APP_SERVER_PATH));
   const sys = join(root, 'etc/systemd/system');
@@ -183,12 +187,22 @@ export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promis
       appServer = join(scratch, 'app-server.mjs');
       await bundleAppServer(repoRoot, appServer);
     }
+    let nfq = opts.nfqPath;
+    if (!nfq) {
+      const script = join(repoRoot ?? '.', 'packages/agent/native/build.sh');
+      if (!existsSync(script)) throw new PuduError('ASSETS_MISSING', `cannot build pudu-nfq: ${script} not found (pass nfqPath)`);
+      try {
+        nfq = (await run('bash', [script, scratch], { errorCode: 'ASSETS_MISSING' })).stdout.trim().split('\n').pop()!;
+      } catch (e) {
+        throw new PuduError('ASSETS_MISSING', `building pudu-nfq failed (apt-get install gcc libnetfilter-queue-dev): ${(e as Error).message}`);
+      }
+    }
     const kernel = opts.kernel === false ? undefined : await buildKernelAssets({ cacheDir, force: opts.force, onProgress: progress });
     const baseRootfs = await buildBase(cacheDir, opts.force ?? false, progress);
     const key = hashRecipe({
       IMAGE_RECIPE_VERSION, base: baseRootfs, GUEST_FILES, PG_HBA_PREPEND, MASKED_UNITS, TIER_SERVICES,
       node: { version: process.version, size: statSync(node).size, path: node },
-      agent: sha256File(agent), appServer: sha256File(appServer), kernel: kernel?.hash ?? null,
+      agent: sha256File(agent), appServer: sha256File(appServer), nfq: sha256File(nfq), kernel: kernel?.hash ?? null,
     });
     const d = imageDirs(cacheDir, key);
     const result = (cached: boolean): GuestImage => ({
@@ -209,7 +223,7 @@ export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promis
       progress('image: copying base layer');
       await run('cp', ['-a', '--reflink=auto', baseRootfs, join(tmp, 'rootfs')]);
       progress('image: installing node, pudu-agent, app-server and configuration');
-      await customize(join(tmp, 'rootfs'), { node, agent, appServer }, join(tmp, 'ssh'));
+      await customize(join(tmp, 'rootfs'), { node, agent, appServer, nfq }, join(tmp, 'ssh'));
       if (kernel) {
         progress(`image: adding kernel modules ${kernel.kernelVersion}`);
         mkdirSync(join(tmp, 'rootfs/lib/modules'), { recursive: true });

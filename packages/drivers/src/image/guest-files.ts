@@ -6,17 +6,21 @@ import { AGENT_PORT, APP_SERVER_PORT } from './recipe.ts';
 
 /** Paths inside the guest where the image builder installs the inputs. */
 export const GUEST_NODE_PATH = '/usr/local/bin/node';
-export const GUEST_AGENT_PATH = '/opt/pudu/pudu-agent.mjs';
+export const GUEST_AGENT_PATH = '/usr/local/lib/pudu/pudu-agent.mjs';
+export const GUEST_AGENT_WRAPPER_PATH = '/usr/local/bin/pudu-agent';
+/** Where the agent looks for pudu-nfq (its --native-dir). */
+export const GUEST_NATIVE_DIR = '/usr/local/lib/pudu';
 export const GUEST_APP_SERVER_PATH = '/opt/app-server/app-server.mjs';
-/** Per-VM agent settings the driver writes (token file, VM name, options). */
-export const GUEST_AGENT_ENV_PATH = '/etc/pudu/agent.env';
+/** Per-VM agent flags the driver writes as PUDU_AGENT_OPTS="…" (the agent's own convention). */
+export const GUEST_AGENT_ENV_PATH = '/etc/default/pudu-agent';
 export const GUEST_AGENT_TOKEN_PATH = '/etc/pudu/agent-token';
 export const GUEST_APP_ENV_PATH = '/etc/default/app-server';
 
 /** Static files of the image: guest path → content. */
 export const GUEST_FILES: Record<string, string> = {
+  // Flags and paths follow packages/agent/pudu-agent.service; only the start is earlier.
   '/etc/systemd/system/pudu-agent.service': `[Unit]
-Description=Pudu fault-injection agent
+Description=Pudu fault agent
 # Readiness waits on the agent: start it as early as the journal allows, not after basic.target.
 DefaultDependencies=no
 After=systemd-journald.socket
@@ -25,15 +29,23 @@ Before=shutdown.target
 StartLimitIntervalSec=0
 
 [Service]
-Environment=PUDU_AGENT_PORT=${AGENT_PORT}
-Environment=PUDU_AGENT_TOKEN_FILE=${GUEST_AGENT_TOKEN_PATH}
+Type=simple
 EnvironmentFile=-${GUEST_AGENT_ENV_PATH}
-ExecStart=${GUEST_NODE_PATH} ${GUEST_AGENT_PATH}
+ExecStart=${GUEST_AGENT_WRAPPER_PATH} --listen 0.0.0.0:${AGENT_PORT} --state-dir /var/lib/pudu-agent --token-file ${GUEST_AGENT_TOKEN_PATH} --native-dir ${GUEST_NATIVE_DIR} $PUDU_AGENT_OPTS
 Restart=always
 RestartSec=200ms
+# SIGTERM makes the agent revert every fault before it exits; give it time to.
+KillSignal=SIGTERM
+TimeoutStopSec=30
+# The agent must survive the memory fault it injects.
+OOMScoreAdjust=-1000
 
 [Install]
 WantedBy=multi-user.target
+`,
+  // The bundle is ESM; an extension-less file would be loaded as CommonJS by node 20.
+  [GUEST_AGENT_WRAPPER_PATH]: `#!/bin/sh
+exec ${GUEST_NODE_PATH} ${GUEST_AGENT_PATH} "$@"
 `,
   '/etc/systemd/system/app-server.service': `[Unit]
 Description=Demo app-server (HTTP API behind nginx, Postgres pool)

@@ -5,6 +5,8 @@
  * layer; a disk-image driver writes them into the VM's rootfs copy).
  */
 import { GUEST_AGENT_ENV_PATH, GUEST_AGENT_TOKEN_PATH, GUEST_APP_ENV_PATH, GUEST_FILES } from './guest-files.ts';
+import { randomBytes } from 'node:crypto';
+import { PuduError } from '@pudu/schema';
 import { TIER_SERVICES } from './recipe.ts';
 
 export interface VmConfigInput {
@@ -13,21 +15,22 @@ export interface VmConfigInput {
   services: string[];
   /** Every VM of the fleet (including this one): name → guest IP. */
   fleet: { name: string; guestIp: string; services: string[] }[];
-  /** Bearer token the agent requires; written to GUEST_AGENT_TOKEN_PATH (mode 0600). */
+  /** Bearer token the agent requires (or "sha256:<hex>" of it); written to GUEST_AGENT_TOKEN_PATH (mode 0600). Default: an unguessable one. */
   agentToken?: string;
-  /** Extra agent environment (PUDU_AGENT_*), written to GUEST_AGENT_ENV_PATH. */
-  agentEnv?: Record<string, string>;
+  /** Extra pudu-agent flags (e.g. ['--deadman', '60s']), written as PUDU_AGENT_OPTS to GUEST_AGENT_ENV_PATH. */
+  agentOpts?: string[];
 }
 
 export type VmFile = { path: string; content: string; mode?: number } | { path: string; symlink: string };
 
-const ENV_KEY = /^[A-Z_][A-Z0-9_]*$/;
+/** systemd splits an unbraced $VAR on whitespace, so a flag value cannot contain spaces or quotes. */
+const SAFE_OPT = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-function envFile(vars: Record<string, string>): string {
-  return Object.entries(vars).map(([k, v]) => {
-    if (!ENV_KEY.test(k)) throw new Error(`invalid environment variable name ${k}`);
-    return `${k}=${JSON.stringify(v)}\n`;
-  }).join('');
+function agentEnvFile(opts: string[]): string {
+  for (const o of opts) {
+    if (!SAFE_OPT.test(o)) throw new PuduError('BAD_REQUEST', `agent option "${o}" contains characters a systemd environment file cannot carry`);
+  }
+  return `PUDU_AGENT_OPTS="${opts.join(' ')}"\n`;
 }
 
 /** Files to lay over the image for one VM. */
@@ -47,9 +50,10 @@ export function renderVmFiles(input: VmConfigInput): VmFile[] {
     // No resolver is reachable from a lab VM; fail lookups at once instead of after 5 s.
     { path: '/etc/resolv.conf', content: 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' },
     { path: GUEST_APP_ENV_PATH, content: appEnv },
-    { path: GUEST_AGENT_ENV_PATH, content: envFile({ PUDU_VM_NAME: input.name, ...(input.agentEnv ?? {}) }) },
+    { path: GUEST_AGENT_ENV_PATH, content: agentEnvFile(input.agentOpts ?? []) },
+    // Without a token from the server the agent still starts (and answers /health) but nobody can drive it.
+    { path: GUEST_AGENT_TOKEN_PATH, content: `${input.agentToken ?? `sha256:${randomBytes(32).toString('hex')}`}\n`, mode: 0o600 },
   ];
-  if (input.agentToken !== undefined) files.push({ path: GUEST_AGENT_TOKEN_PATH, content: `${input.agentToken}\n`, mode: 0o600 });
   for (const s of input.services) {
     const unit = s.endsWith('.service') ? s : `${s}.service`;
     files.push({ path: `/etc/systemd/system/multi-user.target.wants/${unit}`, symlink: unitPath(unit) });

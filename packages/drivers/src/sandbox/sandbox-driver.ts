@@ -119,7 +119,7 @@ class SandboxDriver implements VmDriver {
     const cgroups = createVmCgroups(names.netns, { memMb: v.memMb, vcpus: v.vcpus, pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX });
     const meta: VmMeta = { fleetId: spec.id, name: v.name, index: vm.info.index, ownerPid: process.pid, cgroupProcs: cgroups, createdAt: new Date().toISOString() };
     writeFileSync(p.meta, JSON.stringify(meta));
-    for (const f of renderVmFiles({ name: v.name, services: v.services, fleet, agentToken: spec.agent?.token, agentEnv: spec.agent?.env })) {
+    for (const f of renderVmFiles({ name: v.name, services: v.services, fleet, agentToken: spec.agent?.token, agentOpts: spec.agent?.opts })) {
       const target = join(p.conf, f.path);
       mkdirSync(dirname(target), { recursive: true });
       if ('symlink' in f) symlinkSync(f.symlink, target);
