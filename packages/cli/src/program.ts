@@ -1,6 +1,9 @@
 /** puduc's command tree; each command group lives in commands/. */
 import { Command } from 'commander';
 import { registerScenarioLocal } from './commands/scenario-local.ts';
+import { registerScenarioRemote } from './commands/scenario-remote.ts';
+import { registerFleet } from './commands/fleet.ts';
+import { registerTerminal } from './commands/terminal.ts';
 import { EXIT } from './output.ts';
 
 const EXIT_HELP = `
@@ -24,5 +27,8 @@ export function buildProgram(): { program: Command; scenario: Command } {
     });
   const scenario = program.command('scenario').description('validate, plan and run scenarios');
   registerScenarioLocal(scenario);
+  registerScenarioRemote(scenario);
+  registerFleet(program);
+  registerTerminal(program);
   return { program, scenario };
 }

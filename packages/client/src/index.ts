@@ -1,1 +1,2 @@
-export {};
+export * from './api-error.ts';
+export * from './pudu-client.ts';

@@ -9,6 +9,12 @@ import { ProblemSchema } from './api.ts';
 
 type JsonSchema = Record<string, unknown>;
 
+/** Version of the API contract (info.version of the OpenAPI document). */
+export const API_VERSION = '0.1.0';
+
+/** Where the committed copy lives, relative to the repository root. */
+export const OPENAPI_GENERATED_PATH = 'packages/schema/src/api-openapi.generated.json';
+
 /** Converts a zod schema to an inline JSON Schema (2020-12, the dialect OpenAPI 3.1 uses). */
 export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const js = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema;
@@ -37,7 +43,7 @@ function parametersOf(route: ApiRoute): JsonSchema[] {
 }
 
 function operationOf(route: ApiRoute): JsonSchema {
-  const problem = { 'application/problem+json': { schema: toJsonSchema(ProblemSchema, 'output') } };
+  const problem = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
   const responses: Record<string, JsonSchema> = {};
   const ok: Record<string, JsonSchema> = {};
   if (route.response) ok['application/json'] = { schema: toJsonSchema(route.response, 'output') };
@@ -61,7 +67,7 @@ function operationOf(route: ApiRoute): JsonSchema {
 }
 
 /** Builds the whole OpenAPI document. Deterministic: same schemas, same bytes. */
-export function buildOpenApiDocument(version: string): JsonSchema {
+export function buildOpenApiDocument(version: string = API_VERSION): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of API_ROUTES as readonly ApiRoute[]) {
     const item = (paths[route.path] ??= {});
@@ -97,7 +103,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
     info: { title: 'Pudu API', version, description: 'Chaos-engineering platform for SRE on-call training. Errors are application/problem+json with a stable `code`.' },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: { schemas: { Problem: toJsonSchema(ProblemSchema, 'output') }, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths,
   };
 }

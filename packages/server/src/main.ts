@@ -1,8 +1,9 @@
-// Entry point of ./pudu; subcommands are added as the runtime lands.
-import { Command } from 'commander';
+// Entry point of ./pudu: server, run (direct mode), demo, assets, cleanup.
+import { buildCli } from './cli.ts';
 
-const program = new Command('pudu').description('Pudu server and host runtime').version('0.1.0');
-program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : String(e));
-  process.exit(1);
-});
+buildCli()
+  .parseAsync(process.argv)
+  .catch((e: unknown) => {
+    console.error(`pudu: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });

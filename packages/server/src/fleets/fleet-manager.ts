@@ -3,7 +3,7 @@
  * was creating or deleting when it died is finished off (destroyed) at the next start,
  * and a ready fleet whose VMs still run is adopted again.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PuduError, type Fleet, type FleetCreateRequest, FleetCreateRequestSchema } from '@pudu/schema';
 import type { VmDriver, VmInfo, VmSpec } from '@pudu/drivers';
 import type { FleetRecord, Store } from '../store/store.ts';
@@ -16,6 +16,8 @@ interface FleetDoc {
   readyAt: string | null;
   bootMs: number | null;
   error: string | null;
+  /** The bearer token this fleet's agents accept; the guests hold only its sha256. */
+  agentToken: string;
 }
 
 /** Turns `{count}` or `{tiers}` into VM specs named `<tier>-<i>` (`vm-<i>` for a plain count). */
@@ -41,12 +43,15 @@ export class FleetManager {
   /** Creates a fleet and resolves when every VM is ready. On failure nothing is left behind. */
   async create(specs: VmSpec[], opts: { runId?: string | null; onProgress?: (msg: string) => void } = {}): Promise<Fleet> {
     const id = `f${randomBytes(3).toString('hex')}`;
-    const doc: FleetDoc = { driver: this.driver.name, specs, vms: [], readyAt: null, bootMs: null, error: null };
+    const agentToken = randomBytes(32).toString('base64url');
+    const doc: FleetDoc = { driver: this.driver.name, specs, vms: [], readyAt: null, bootMs: null, error: null, agentToken };
     const rec: FleetRecord = { id, state: 'creating', runId: opts.runId ?? null, createdAt: new Date().toISOString(), doc: doc as unknown as Record<string, unknown> };
     await this.put(rec);
     const started = performance.now();
     try {
-      const vms = await this.driver.createFleet({ id, vms: specs }, { onProgress: opts.onProgress });
+      // A trainee is root in the VM: the token file holds a hash they cannot turn back into a token.
+      const agent = { token: `sha256:${createHash('sha256').update(agentToken).digest('hex')}` };
+      const vms = await this.driver.createFleet({ id, vms: specs, agent }, { onProgress: opts.onProgress });
       const bootMs = Math.round(performance.now() - started);
       doc.vms = vms.map((v) => ({ ...v, tier: specs.find((s) => s.name === v.name)?.tier ?? v.name.replace(/-\d+$/, '') }));
       doc.readyAt = new Date().toISOString();
@@ -96,9 +101,10 @@ export class FleetManager {
     return null;
   }
 
-  /** Driver-level VM infos of a fleet (guest IPs, agent ports, host links). */
-  async vmsOf(id: string): Promise<(VmInfo & { tier: string })[]> {
-    return ((await this.getRecord(id)).doc as unknown as FleetDoc).vms;
+  /** Driver-level VM infos of a fleet (guest IPs, agent ports, host links) and its agents' token. */
+  async vmsOf(id: string): Promise<{ vms: (VmInfo & { tier: string })[]; agentToken: string }> {
+    const doc = (await this.getRecord(id)).doc as unknown as FleetDoc;
+    return { vms: doc.vms, agentToken: doc.agentToken };
   }
 
   /**

@@ -50,7 +50,7 @@ export async function authenticate(ctx: ServerContext, req: FastifyRequest): Pro
 /** Builds the app (not listening yet). */
 export function createApp(ctx: ServerContext, handlers: Handlers): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, trustProxy: false, forceCloseConnections: true });
-  const openapi = buildOpenApiDocument(ctx.version);
+  const openapi = buildOpenApiDocument();
 
   app.setErrorHandler((err, req, reply) => {
     const problem = toProblem(err, req.url.split('?')[0]);

@@ -94,7 +94,13 @@ export class ActiveRun {
     for (const f of doc.compiled.faults) {
       const p = doc.faults[faultKey(f)];
       if (!p) continue;
-      if (p.state === 'pending' && f.atMs <= elapsed) await this.applyFault(f, f.durationMs === null ? null : f.atMs + f.durationMs - elapsed);
+      const endsAt = f.durationMs === null ? null : f.atMs + f.durationMs;
+      if (p.state === 'pending' && endsAt !== null && elapsed >= endsAt) {
+        // Its whole window passed while the server was down: nothing to inject any more.
+        p.state = 'reverted';
+        await this.hooks.persist(doc);
+        await this.hooks.publish('fault.skipped', { id: f.id, vm: f.vm, why: 'its window passed while the server was down' });
+      } else if (p.state === 'pending' && f.atMs <= elapsed) await this.applyFault(f, endsAt === null ? null : endsAt - elapsed);
       else if (p.state === 'active' && f.durationMs !== null && elapsed >= f.atMs + f.durationMs) await this.revertFault(f, 'duration over');
     }
     if (now - this.lastHeartbeatMs >= HEARTBEAT_MS) {

@@ -28,6 +28,8 @@ export interface AgentTarget {
   guestIp: string;
   agentPort: number;
   hostLink: string;
+  /** Bearer token the fleet's agents accept. */
+  agentToken: string;
 }
 
 export type AgentFactory = (t: AgentTarget) => AgentPort;

@@ -107,8 +107,8 @@ export class RunManager {
 
   private async loadTargets(doc: RunDoc): Promise<void> {
     if (!doc.fleetId) return;
-    const vms = await this.d.fleets.vmsOf(doc.fleetId);
-    this.targets.set(doc.id, new Map(vms.map((v) => [v.name, { vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, hostLink: v.hostLink }])));
+    const { vms, agentToken } = await this.d.fleets.vmsOf(doc.fleetId);
+    this.targets.set(doc.id, new Map(vms.map((v) => [v.name, { vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, hostLink: v.hostLink, agentToken }])));
   }
 
   /** Creates the fleet from the scenario's tiers, then starts the clock. */
@@ -139,6 +139,29 @@ export class RunManager {
       await this.d.bus.publish(doc.id, 'run.started', { timeLimitMs: doc.compiled.timeLimitMs });
     });
     run.start();
+  }
+
+  /**
+   * The run's VMs did not survive the restart (a driver whose VMs die with their owner):
+   * boot a fresh fleet and re-inject every fault due so far. The clock keeps running.
+   */
+  private async reprovision(run: ActiveRun): Promise<void> {
+    const doc = run.doc;
+    await this.d.bus.publish(doc.id, 'fleet.lost', { fleetId: doc.fleetId, why: 'its VMs did not survive the server restart; booting a replacement' });
+    try {
+      const fleet = await this.d.fleets.create(doc.compiled.vms, { runId: doc.id });
+      await run.locked(async () => {
+        doc.fleetId = fleet.id;
+        for (const p of Object.values(doc.faults)) if (p.state === 'active') p.state = 'pending';
+        await this.persist(doc);
+      });
+      await this.loadTargets(doc);
+      for (const k of [...this.agents.keys()]) if (k.startsWith(`${doc.id}/`)) this.agents.delete(k);
+      await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, replacement: true, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
+      run.start();
+    } catch (e) {
+      await run.locked(() => run.finish('failed', null, `the fleet was lost in a server restart and could not be replaced: ${(e as Error).message}`));
+    }
   }
 
   private async persist(doc: RunDoc): Promise<void> {
@@ -192,7 +215,7 @@ export class RunManager {
         const run = this.attach(doc, true);
         await this.loadTargets(doc);
         if (!fleetOk) {
-          this.track(run.locked(() => run.finish('failed', null, 'the fleet did not survive the server restart')));
+          this.track(this.reprovision(run));
           continue;
         }
         this.d.log(`run ${doc.id}: resumed at ${Math.round((Date.now() - (doc.startedAtMs ?? Date.now())) / 1000)} s on its clock`);

@@ -1,0 +1,177 @@
+/**
+ * `puduc scenario run FILE [--wait] | status ID | hint ID | abort ID | list`: the server
+ * side of a scenario. The YAML is read here and sent; the server never reads a client path.
+ */
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { PuduClient } from '@pudu/client';
+import type { RunEvent, RunStatus } from '@pudu/schema';
+import { EXIT, formatTable, printJson } from '../output.ts';
+import { clientFromEnv, formatClock, withClient } from './remote.ts';
+
+const TERMINAL_STATES = new Set(['resolved', 'aborted', 'expired', 'failed']);
+const POLL_MS = 1000;
+
+/** Exit code for a finished run: 0 only when resolved. */
+export function exitCodeOf(state: string): number {
+  return state === 'resolved' ? EXIT.OK : EXIT.FAILED;
+}
+
+/** The status screen: clock, alerts, objectives ✓/✗, hints, score so far. */
+export function formatStatus(r: RunStatus): string {
+  const lines = [
+    `${r.title} (${r.scenarioId}) — run ${r.id}`,
+    `state    ${r.state}${r.error ? ` (${r.error})` : ''}`,
+    `elapsed  ${formatClock(r.elapsedMs)} of ${formatClock(r.timeLimitMs)}`,
+    `score    ${r.state === 'resolved' ? '' : 'so far '}${r.scoreDetail.score} (base ${r.scoreDetail.base} − time ${r.scoreDetail.timePenalty} − hints ${r.scoreDetail.hintPenalty})`,
+    `hints    ${r.hintsUsed}/${r.hintsTotal} used`,
+  ];
+  if (r.vms.length) lines.push(`VMs      ${r.vms.map((v) => `${v.name} (terminal ${v.index}, ${v.guestIp})`).join(', ')}`);
+  const fired = r.alerts.filter((a) => a.fired);
+  lines.push('', `Alerts (${fired.length}/${r.alerts.length} fired)`);
+  for (const a of r.alerts) lines.push(`  ${a.fired ? '!' : ' '} ${a.severity.padEnd(8)} ${a.name}: ${a.message}${a.fired ? '' : ` (at ${formatClock(a.firedAtMs)})`}`);
+  lines.push('', 'Objectives');
+  for (const o of r.objectives) lines.push(`  ${o.passing ? '✓' : '✗'} ${o.id}: ${o.description}`, `      ${o.detail}`);
+  if (r.hints.length) {
+    lines.push('', 'Hints taken');
+    r.hints.forEach((h, i) => lines.push(`  ${i + 1}. ${h}`));
+  }
+  return lines.join('\n');
+}
+
+function formatEvent(e: RunEvent): string {
+  const d = e.data;
+  const time = e.at.slice(11, 19);
+  const detail = Object.entries(d).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  return `${time}  ${e.kind.padEnd(18)} ${detail}`;
+}
+
+/** Follows the run until it ends: SSE while it lasts, polling through a server restart. */
+async function waitForEnd(client: PuduClient, id: string, json: boolean): Promise<RunStatus> {
+  let after = 0;
+  for (;;) {
+    const r = await client.getRun(id).catch(() => null);
+    if (r && TERMINAL_STATES.has(r.state)) return r;
+    if (r) {
+      const ac = new AbortController();
+      // Stop streaming as soon as the run ends; also when the stream silently stalls.
+      const watch = setInterval(() => {
+        void client.getRun(id).then((s) => TERMINAL_STATES.has(s.state) && ac.abort(), () => undefined);
+      }, 5 * POLL_MS);
+      try {
+        after = await client.streamRunEvents(id, (e) => {
+          if (!json) console.log(formatEvent(e));
+          if (/^run\.(resolved|aborted|expired|failed)$/.test(e.kind)) setTimeout(() => ac.abort(), 200);
+        }, { after, signal: ac.signal });
+      } catch {
+        /* the server went away: poll until it is back */
+      } finally {
+        clearInterval(watch);
+      }
+    }
+    await new Promise((res) => setTimeout(res, POLL_MS));
+  }
+}
+
+function seedArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+}
+
+export function registerScenarioRemote(scenario: Command): void {
+  scenario
+    .command('run <file>')
+    .description('start a scenario on the server (FILE is read here; --library names one on the server)')
+    .option('--wait', 'follow the run until it ends; exit 0 only if it resolved')
+    .option('--library', 'treat <file> as a library name (monolith/disk-full)')
+    .option('--seed <n>', 'seed for random choices (replay a run)', seedArg)
+    .option('--keep-fleet', 'keep the VMs after the run ends')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o: { wait?: boolean; library?: boolean; seed?: number; keepFleet?: boolean; json?: boolean }) =>
+      withClient(async () => {
+        const client = clientFromEnv();
+        let yaml: string | undefined;
+        if (!o.library) {
+          yaml = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+            throw new Error(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file (use --library for a scenario on the server)' : e.message}`);
+          });
+        }
+        const { run, traineeToken } = await client.runScenario({
+          ...(o.library ? { name: file } : { yaml, file }),
+          ...(o.seed === undefined ? {} : { seed: o.seed }),
+          keepFleet: o.keepFleet ?? false,
+        });
+        if (!o.wait) {
+          if (o.json) return printJson({ run, traineeToken });
+          console.log(`run ${run.id} started: ${run.title} (${run.difficulty}), ${run.state}`);
+          console.log(`trainee token (shown once): ${traineeToken}`);
+          console.log(`web UI: ${client.baseUrl}/#/runs/${run.id}`);
+          console.log(`status: puduc scenario status ${run.id}   hint: puduc scenario hint ${run.id}   abort: puduc scenario abort ${run.id}`);
+          return EXIT.OK;
+        }
+        if (!o.json) {
+          console.log(`run ${run.id} started: ${run.title}; trainee token: ${traineeToken}`);
+          console.log(`following events until the run ends (Ctrl-C stops following, not the run)`);
+        }
+        const end = await waitForEnd(client, run.id, !!o.json);
+        if (o.json) printJson({ run: end, traineeToken });
+        else console.log(`\n${formatStatus(end)}`);
+        return exitCodeOf(end.state);
+      }),
+    );
+  scenario
+    .command('status <id>')
+    .description('live status: elapsed, alerts, objectives ✓/✗, hints, score so far')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) =>
+      withClient(async () => {
+        const r = await clientFromEnv().getRun(id);
+        if (o.json) printJson(r);
+        else console.log(formatStatus(r));
+      }),
+    );
+  scenario
+    .command('hint <id>')
+    .description('reveal the next hint (costs points, charged once)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) =>
+      withClient(async () => {
+        const h = await clientFromEnv().takeHint(id);
+        if (o.json) return printJson(h);
+        console.log(`hint ${h.index + 1}/${h.hintsTotal} (−${h.hintPenalty} points): ${h.text}`);
+      }),
+    );
+  scenario
+    .command('abort <id>')
+    .description('abort a run: revert every fault and destroy its fleet')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) =>
+      withClient(async () => {
+        const r = await clientFromEnv().abortRun(id);
+        if (o.json) return printJson(r);
+        console.log(`run ${r.id} ${r.state}; faults reverted: ${r.faults.filter((f) => f.state === 'reverted').length}/${r.faults.length}`);
+      }),
+    );
+  scenario
+    .command('list')
+    .description('list scenario runs on the server (--library: the server\'s scenario library)')
+    .option('--library', 'list the library instead of runs')
+    .option('--json', 'print JSON')
+    .action(async (o: { library?: boolean; json?: boolean }) =>
+      withClient(async () => {
+        const client = clientFromEnv();
+        if (o.library) {
+          const lib = await client.listLibrary();
+          if (o.json) return printJson(lib);
+          console.log(formatTable(['NAME', 'DIFFICULTY', 'VMS', 'TITLE'], lib.map((e) => [e.name, e.difficulty, String(e.vms), e.title])));
+          return;
+        }
+        const runs = await client.listRuns();
+        if (o.json) return printJson(runs);
+        console.log(runs.length
+          ? formatTable(['ID', 'STATE', 'ELAPSED', 'SCORE', 'SCENARIO'], runs.map((r) => [r.id, r.state, formatClock(r.elapsedMs), r.score === null ? '-' : String(r.score), r.scenarioId]))
+          : 'no runs');
+      }),
+    );
+}
