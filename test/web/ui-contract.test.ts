@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWebForTests } from './support/build.ts';
-import { focused, foreignRequests, openBrowser, terminalText, type BrowserSession } from './support/browser.ts';
+import { focused, foreignRequests, openBrowser, terminalText, waitUntil, type BrowserSession } from './support/browser.ts';
 import { startContractServer, type ContractServer } from './support/contract-server.ts';
 
 const RESOLVE_BUDGET_MS = 1000;
@@ -66,6 +66,8 @@ test('a trainee signs in by link, reads the incident, takes a hint, fixes the di
   await trainee.page.locator('.xterm-rows', { hasText: 'var-log-filler.bin' }).waitFor();
   assert.ok(server.resizes.some((r) => r.vm === 40 && r.cols > 20 && r.rows > 5), 'the terminal sent its size as a JSON resize frame');
 
+  await trainee.page.locator('.vm-charts[data-vm="app-0"] .chart[data-metric="diskUsedPct"] .chart-value', { hasText: '100%' }).waitFor();
+  assert.ok(trainee.requests.every((u) => !u.includes('token=')), 'the token never appears in a URL the page requests');
   await trainee.page.getByRole('button', { name: /Take a hint/ }).click();
   const dialog = trainee.page.getByRole('dialog', { name: 'Take a hint?' });
   await dialog.waitFor();
@@ -89,6 +91,7 @@ test('a trainee signs in by link, reads the incident, takes a hint, fixes the di
   console.log(`# resolved shown ${resolveMs} ms after the fix (budget ${RESOLVE_BUDGET_MS} ms)`);
   assert.ok(resolveMs <= RESOLVE_BUDGET_MS, `Resolved appeared ${resolveMs} ms after the fix`);
   await trainee.page.locator('.objective[data-passed="true"]').waitFor();
+  await trainee.page.locator('.chart[data-metric="diskUsedPct"] .chart-value', { hasText: '41%' }).waitFor({ timeout: 5000 }).catch(() => undefined);
 
   await trainee.page.getByRole('link', { name: 'See the result and timeline' }).click();
   await trainee.page.getByTestId('result-score').waitFor();
@@ -146,9 +149,9 @@ test('the incident room stays usable at a narrow laptop width and from the keybo
   assert.equal((await focused(admin.page)).id, 'main');
   await admin.page.getByRole('tab', { name: 'app-0' }).focus();
   await admin.page.keyboard.press('Enter');
-  await admin.page.waitForFunction(`document.activeElement?.classList.contains('xterm-helper-textarea')`);
+  await admin.page.locator('.xterm-helper-textarea:focus').waitFor();
   await admin.page.keyboard.type('echo typed-from-keyboard\n');
-  await admin.page.waitForFunction(`(document.querySelector('.xterm-rows')?.textContent ?? '').split('typed-from-keyboard').length > 2`);
+  await waitUntil(admin.page, `(document.querySelector('.xterm-rows')?.textContent ?? '').split('typed-from-keyboard').length > 2`);
   assert.match(await terminalText(admin.page), /typed-from-keyboard/);
   await admin.screenshot('07-room-narrow');
 });

@@ -1,9 +1,9 @@
 // The browser's HTTP client for /api/v1: bearer token on every request, problem+json
 // errors surfaced with their stable code, and the run's event stream read with fetch
 // (EventSource cannot send an Authorization header).
-import type { Fleet, Identity, IssuedToken, LibraryEntry, Role, RunEvent, RunStatus, RunSummary } from './model.ts';
+import type { Fleet, Identity, IssuedToken, LibraryEntry, Role, RunEvent, RunStatus, RunSummary, VmMetrics } from './model.ts';
 import {
-  normaliseEvent, normaliseFleet, normaliseIssuedToken, normaliseLibraryEntry, normaliseRole,
+  normaliseEvent, normaliseFleet, normaliseIssuedToken, normaliseLibraryEntry, normaliseMetrics, normaliseRole,
   normaliseRunStatus, normaliseRunSummary,
 } from './normalise.ts';
 
@@ -17,6 +17,7 @@ export const PATHS = {
   hint: (id: string) => `/api/v1/scenarios/${encodeURIComponent(id)}/hint`,
   abort: (id: string) => `/api/v1/scenarios/${encodeURIComponent(id)}/abort`,
   events: (id: string) => `/api/v1/scenarios/${encodeURIComponent(id)}/events`,
+  metrics: (id: string) => `/api/v1/scenarios/${encodeURIComponent(id)}/metrics`,
   tokens: '/api/v1/tokens',
 } as const;
 
@@ -130,6 +131,18 @@ export class Api {
   /** Every stored event of a run (the JSON form of the events route). */
   async events(id: string): Promise<RunEvent[]> {
     return list(await this.request('GET', PATHS.events(id)), 'events', 'items').map((e, i) => normaliseEvent(e, i + 1));
+  }
+
+  /** The latest agent metrics of each of a run's VMs. */
+  async vmMetrics(id: string, signal?: AbortSignal): Promise<{ vm: string; metrics: VmMetrics }[]> {
+    const out: { vm: string; metrics: VmMetrics }[] = [];
+    for (const item of list(await this.request('GET', PATHS.metrics(id), undefined, signal), 'vms', 'items')) {
+      const o = (item ?? {}) as Record<string, unknown>;
+      const vm = typeof o.vm === 'string' ? o.vm : typeof o.name === 'string' ? o.name : null;
+      const metrics = normaliseMetrics(o.metrics ?? o);
+      if (vm && metrics) out.push({ vm, metrics });
+    }
+    return out;
   }
 
   async hint(id: string): Promise<{ text: string; penalty: number | null }> {

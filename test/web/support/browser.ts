@@ -83,3 +83,15 @@ export async function focused(page: Page): Promise<{ id: string; className: stri
   // Strings, not functions: page code must not depend on Node-side types or tsx helpers.
   return page.evaluate(`(() => { const e = document.activeElement; return { id: e?.id ?? '', className: String(e?.className ?? ''), text: e?.textContent ?? '' }; })()`) as Promise<{ id: string; className: string; text: string }>;
 }
+
+/**
+ * Polls a page expression (a string) until it is truthy. Not page.waitForFunction: that
+ * compiles its predicate with eval, which the UI's CSP forbids (as it should).
+ */
+export async function waitUntil(page: Page, expression: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

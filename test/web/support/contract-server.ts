@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { z } from 'zod';
@@ -23,6 +23,17 @@ import {
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 const SCORING = { base: 100, timePenaltyPerSecond: 0.05, hintPenalty: 10, perfectWindowMs: 300_000 };
 const HINTS = ['Check disk usage with: df -h', 'Look for large files: du -sh * | sort -rh | head', 'Remove the filler file and watch the objective'];
+
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const c of cpus()) {
+    const t = c.times;
+    busy += t.user + t.nice + t.sys + t.irq;
+    total += t.user + t.nice + t.sys + t.irq + t.idle;
+  }
+  return { busy, total };
+}
 
 export interface ContractServer {
   url: string;
@@ -111,7 +122,26 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     }
   }, 200);
 
+  // The proposed metrics route (not yet in API_ROUTES): host figures stand in for the
+  // agent's, and the disk figure follows the real filler file.
+  let cpuPrev = cpuTimes();
+  const metricsOf = (r: Run): Record<string, number> => {
+    const now = cpuTimes();
+    const busy = now.busy - cpuPrev.busy;
+    const total = now.total - cpuPrev.total;
+    cpuPrev = now;
+    return {
+      cpu_pct: total > 0 ? Math.round((busy / total) * 1000) / 10 : 0,
+      mem_used_pct: Math.round((1 - freemem() / totalmem()) * 1000) / 10,
+      disk_used_pct: passing(r) ? 41 : 100,
+      disk_free_mb: passing(r) ? 600 : 0,
+      load_avg_1: loadavg()[0] ?? 0,
+    };
+  };
+
   const auth = (req: IncomingMessage): { role: 'admin' | 'trainee'; runId: string | null; name: string } | null => {
+    const proto = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((x) => x.trim()).find((x) => x.startsWith('pudu.token.'));
+    if (proto) return tokens.get(proto.slice('pudu.token.'.length)) ?? null;
     const header = req.headers.authorization?.replace(/^Bearer /, '');
     const query = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
     return tokens.get(header ?? query ?? '') ?? null;
@@ -132,7 +162,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     let body = '';
     req.on('data', (c: Buffer) => { body += c.toString(); });
     req.on('end', () => {
-      const m = /^\/api\/v1\/scenarios\/([^/]+)(?:\/(hint|abort|events))?$/.exec(path);
+      const m = /^\/api\/v1\/scenarios\/([^/]+)(?:\/(hint|abort|events|metrics))?$/.exec(path);
       const run = m ? runs.get(decodeURIComponent(m[1] ?? '')) : undefined;
       if (m && !run) return problem(res, 404, 'RUN_NOT_FOUND', `no run ${m[1]}`);
       if (run && who.role === 'trainee' && who.runId !== run.id) return problem(res, 403, 'FORBIDDEN', 'not your run');
@@ -172,6 +202,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
         return send(res, 201, RunCreatedSchema, { run: status(r), traineeToken });
       }
       if (run && !m?.[2]) return send(res, 200, RunStatusSchema, status(run));
+      if (run && m?.[2] === 'metrics') return send(res, 200, null, { vms: [{ vm: 'app-0', index: 40, at: new Date().toISOString(), metrics: metricsOf(run) }] });
       if (run && m?.[2] === 'hint') {
         if (run.hintsUsed >= HINTS.length) return problem(res, 409, 'HINTS_EXHAUSTED', 'no hints left');
         run.hintsUsed += 1;
@@ -192,7 +223,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     });
   });
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => [...p].find((x) => x.startsWith('pudu.token.')) ?? false });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const who = auth(req);

@@ -28,6 +28,8 @@ export interface VmCharts {
   el: HTMLElement;
   /** Adds one sample for a VM (samples older than the window fall off). */
   push(vm: string, sample: VmMetrics): void;
+  /** Says why there are no charts (e.g. the server does not report metrics). */
+  unavailable(reason: string): void;
   dispose(): void;
 }
 
@@ -76,6 +78,9 @@ export function createVmCharts(): VmCharts {
       if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
       history.set(vm, samples);
       if (!frame) frame = requestAnimationFrame(render);
+    },
+    unavailable(reason) {
+      if (history.size === 0) replaceChildren(body, h('p', { class: 'muted empty' }, reason));
     },
     dispose() {
       if (frame) cancelAnimationFrame(frame);

@@ -28,12 +28,20 @@ export interface VmTerminal {
   dispose(): void;
 }
 
-/** The WebSocket URL for a VM's terminal on this server. */
-export function terminalUrl(vmIndex: number, token: string, readOnly: boolean): string {
+/**
+ * The WebSocket URL for a VM's terminal on this server. The token does not go in the URL
+ * (URLs end up in logs): it travels as the subprotocol `pudu.token.<token>`.
+ */
+export function terminalUrl(vmIndex: number, readOnly: boolean, cols: number, rows: number): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const q = new URLSearchParams({ vm: String(vmIndex), token });
+  const q = new URLSearchParams({ vm: String(vmIndex), cols: String(cols), rows: String(rows) });
   if (readOnly) q.set('mode', 'readonly');
   return `${scheme}//${location.host}/ws?${q.toString()}`;
+}
+
+/** The subprotocol that carries the bearer token on the WebSocket handshake. */
+export function tokenProtocol(token: string): string {
+  return `pudu.token.${token}`;
 }
 
 export function createTerminal(options: TerminalOptions): VmTerminal {
@@ -85,7 +93,7 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = null;
     setStatus(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'connecting…' : 'reconnecting…');
-    const socket = new WebSocket(terminalUrl(options.vmIndex, options.token, options.readOnly));
+    const socket = new WebSocket(terminalUrl(options.vmIndex, options.readOnly, term.cols, term.rows), [tokenProtocol(options.token)]);
     socket.binaryType = 'arraybuffer';
     ws = socket;
     socket.onopen = () => {
@@ -144,13 +152,17 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
   return {
     el,
     fit() {
+      if (screen.offsetParent === null) return;
       if (!opened) {
         term.open(screen);
         opened = true;
         resizeObserver.observe(screen);
+        fitAddon.fit();
+        // Connect after the first fit so the shell starts with the screen's real size.
         connect();
+        return;
       }
-      if (screen.offsetParent !== null) fitAddon.fit();
+      fitAddon.fit();
     },
     focus: () => term.focus(),
     status: () => state,

@@ -2,6 +2,7 @@
 // live objectives, hints with their penalty, the score as it would be now, a terminal per
 // VM and per-VM metrics. Status is polled every second and re-read at once on every
 // streamed event, so a fix shows within a second.
+import { ApiError } from '../api.ts';
 import { stateBadge } from '../components/badges.ts';
 import { createVmCharts } from '../components/charts.ts';
 import { createHintPanel } from '../components/hint-panel.ts';
@@ -22,6 +23,7 @@ import type { AppContext, View } from '../view.ts';
 
 const STATUS_POLL_MS = 1000;
 const CLOCK_TICK_MS = 250;
+const METRICS_POLL_MS = 2000;
 
 export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boolean): View {
   const instruct = canInstruct(ctx.identity);
@@ -134,6 +136,19 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   const poller = startPolling(async () => render(await ctx.api.run(runId)), STATUS_POLL_MS,
     (e) => ctx.notify(e instanceof Error ? e.message : String(e), 'error'));
   const clockTimer = setInterval(tick, CLOCK_TICK_MS);
+  const metricsPoller = startPolling(async () => {
+    if (metricsFromEvents || !status || FINISHED_STATES.includes(status.state)) return;
+    try {
+      for (const { vm, metrics } of await ctx.api.vmMetrics(runId)) charts.push(vm, metrics);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404 && e.code !== 'RUN_NOT_FOUND') {
+        metricsPoller.stop();
+        charts.unavailable('This server does not report VM metrics (no /metrics route for runs).');
+        return;
+      }
+      throw e;
+    }
+  }, METRICS_POLL_MS, () => undefined);
   const events = followEvents(ctx.api, runId, (ev) => {
     if (ev.type === 'metrics' || ev.type === 'vm.metrics') {
       const vm = typeof ev.data.vm === 'string' ? ev.data.vm : null;
@@ -165,6 +180,7 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     el,
     dispose() {
       poller.stop();
+      metricsPoller.stop();
       clearInterval(clockTimer);
       events.stop();
       terminals.dispose();
