@@ -50,6 +50,7 @@ function renderChart(series: Series, values: number[]): HTMLElement {
   const chart = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: WIDTH, height: HEIGHT, class: 'spark', 'aria-hidden': 'true', preserveAspectRatio: 'none' },
     svg('line', { x1: 0, x2: WIDTH, y1: HEIGHT - 2, y2: HEIGHT - 2, class: 'spark-axis' }),
     svg('polyline', { points: points(values, max), class: warn ? 'spark-line warn' : 'spark-line' }),
+    svg('circle', { cx: WIDTH - 1.5, cy: (HEIGHT - 2 - (Math.min(last, max) / max) * (HEIGHT - 4)).toFixed(1), r: 1.8, class: warn ? 'spark-dot warn' : 'spark-dot' }),
   );
   return h('div', { class: `chart${warn ? ' warn' : ''}`, 'data-metric': series.key, role: 'img', 'aria-label': `${series.label} ${formatValue(last, series.unit)}` },
     h('div', { class: 'chart-head' }, h('span', {}, series.label), h('strong', { class: 'chart-value' }, formatValue(last, series.unit))),
