@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { API_ROUTES } from '@pudu/schema';
-import { PuduApiError } from '@pudu/client';
+import type { PuduApiError } from '@pudu/client';
 import { startTestServer } from './harness.ts';
 
 function concrete(path: string): string {

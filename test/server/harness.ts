@@ -35,6 +35,8 @@ export interface TestServer {
   /** A client whose every response is checked against the served OpenAPI document. */
   client(token?: string): PuduClient;
   restart(opts?: Partial<ServerOptions>): Promise<void>;
+  /** Cleanup that needs the server (delete a fleet, abort a run): runs last-in first-out, before it stops. */
+  defer(fn: () => Promise<unknown>): void;
 }
 
 /** Starts a server for this test; stops it and removes its data dir in t.after. */
@@ -52,6 +54,7 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
     ...opts,
   });
   let server = await startServer(base());
+  const deferred: (() => Promise<unknown>)[] = [];
   const adminToken = server.adminToken;
   if (!adminToken) throw new Error('first start did not create an admin token');
   const openapi = await OpenApiChecker.load(server.url);
@@ -67,8 +70,10 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
       server = await startServer({ ...base(), ...more, port: Number(new URL(ts.url).port) });
       ts.server = server;
     },
+    defer: (fn) => void deferred.push(fn),
   };
   t.after(async () => {
+    for (const fn of deferred.reverse()) await fn().catch(() => undefined);
     await ts.server.close().catch(() => undefined);
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   });

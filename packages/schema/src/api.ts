@@ -63,6 +63,8 @@ export const VmSchema = z.object({
   index: z.number().int(),
   guestIp: z.string(),
   hostIp: z.string(),
+  /** Host-side link (veth/TAP) the route to guestIp must use. */
+  hostLink: z.string(),
   state: VmStateSchema,
   driver: z.string(),
 });
@@ -149,7 +151,7 @@ export const RunFaultSchema = z.object({
   state: FaultStateSchema,
   error: z.string().nullable(),
 });
-export const RunVmSchema = z.object({ name: z.string(), index: z.number().int(), guestIp: z.string() });
+export const RunVmSchema = z.object({ name: z.string(), index: z.number().int(), guestIp: z.string(), hostLink: z.string() });
 
 export const RunSummarySchema = z.object({
   id: z.string(),

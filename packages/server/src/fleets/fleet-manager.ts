@@ -158,7 +158,7 @@ export class FleetManager {
       readyAt: doc.readyAt,
       bootMs: doc.bootMs,
       error: doc.error,
-      vms: doc.vms.map((v) => ({ name: v.name, tier: v.tier, index: v.index, guestIp: v.guestIp, hostIp: v.hostIp, state: vmState ?? v.state, driver: v.driver })),
+      vms: doc.vms.map((v) => ({ name: v.name, tier: v.tier, index: v.index, guestIp: v.guestIp, hostIp: v.hostIp, hostLink: v.hostLink, state: vmState ?? v.state, driver: v.driver })),
     };
   }
 }

@@ -16,6 +16,9 @@ export const TICK_MS = 100;
 export const EVAL_INTERVAL_MS = 300;
 /** The agents' dead-man switch reverts faults when heartbeats stop for longer than their TTL. */
 export const HEARTBEAT_MS = 2000;
+/** A fault that cannot be injected is retried this often, then the run fails: no incident, no training. */
+export const FAULT_APPLY_ATTEMPTS = 3;
+const FAULT_RETRY_MS = 1000;
 
 export interface RunHooks {
   persist(doc: RunDoc): Promise<void>;
@@ -36,6 +39,7 @@ export class ActiveRun {
   private lastHeartbeatMs = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private reconciled = false;
+  private readonly retryAt = new Map<string, number>();
 
   constructor(readonly doc: RunDoc, private readonly hooks: RunHooks, resumed: boolean) {
     // A resumed run checks that the agents still hold its active faults before anything else.
@@ -100,7 +104,10 @@ export class ActiveRun {
         p.state = 'reverted';
         await this.hooks.persist(doc);
         await this.hooks.publish('fault.skipped', { id: f.id, vm: f.vm, why: 'its window passed while the server was down' });
-      } else if (p.state === 'pending' && f.atMs <= elapsed) await this.applyFault(f, endsAt === null ? null : endsAt - elapsed);
+      } else if (p.state === 'pending' && f.atMs <= elapsed && (this.retryAt.get(faultKey(f)) ?? 0) <= now) {
+        await this.applyFault(f, endsAt === null ? null : endsAt - elapsed);
+        if (doc.state !== 'running') return;
+      }
       else if (p.state === 'active' && f.durationMs !== null && elapsed >= f.atMs + f.durationMs) await this.revertFault(f, 'duration over');
     }
     if (now - this.lastHeartbeatMs >= HEARTBEAT_MS) {
@@ -121,11 +128,19 @@ export class ActiveRun {
       await this.hooks.persist(this.doc);
       await this.hooks.publish('fault.applied', { id: f.id, type: f.type, vm: f.vm });
     } catch (e) {
-      p.state = 'failed';
       p.error = (e as Error).message;
+      p.attempts = (p.attempts ?? 0) + 1;
       this.hooks.onFault(f.type, 'failed');
       await this.hooks.persist(this.doc);
+      if (p.attempts < FAULT_APPLY_ATTEMPTS) {
+        this.retryAt.set(faultKey(f), Date.now() + FAULT_RETRY_MS);
+        await this.hooks.publish('fault.retrying', { id: f.id, type: f.type, vm: f.vm, attempt: p.attempts, error: p.error });
+        return;
+      }
+      p.state = 'failed';
+      await this.hooks.persist(this.doc);
       await this.hooks.publish('fault.failed', { id: f.id, type: f.type, vm: f.vm, error: p.error });
+      await this.finish('failed', null, `fault ${f.id} could not be injected on ${f.vm} after ${p.attempts} attempts: ${p.error}`);
     }
   }
 
@@ -185,7 +200,7 @@ export class ActiveRun {
         doc.objectives[o.id] = { passing: r.passing, detail: r.detail, checkedAt };
       }
       // Before every fault has struck, the system is healthy by construction: not a fix.
-      const allStruck = Object.values(doc.faults).every((p) => p.state !== 'pending');
+      const allStruck = Object.values(doc.faults).every((p) => p.state === 'active' || p.state === 'reverted');
       if (objectives.length > 0 && results.every((r) => r.passing) && allStruck) {
         await this.finish('resolved', startedMs - doc.startedAtMs);
       } else if (changed) {
@@ -234,7 +249,12 @@ export class ActiveRun {
     const doc = this.doc;
     if (doc.tornDown) return;
     for (const f of doc.compiled.faults) {
-      if (doc.faults[faultKey(f)]?.state === 'active') await this.revertFault(f, `run ${doc.state}`);
+      const p = doc.faults[faultKey(f)];
+      if (p?.state === 'active') await this.revertFault(f, `run ${doc.state}`);
+      // A failed apply may have half-happened: ask the agent to undo whatever it holds.
+      else if (p?.state === 'failed' || (p?.state === 'pending' && p.attempts)) {
+        await this.hooks.agentFor(f.vm).stopFault(`${doc.id}.${f.id}`).catch(() => undefined);
+      }
     }
     try {
       await this.hooks.destroyFleet();

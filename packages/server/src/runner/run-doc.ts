@@ -8,6 +8,8 @@ import type { RunState, RunStatus } from '@pudu/schema';
 export interface FaultProgress {
   state: 'pending' | 'active' | 'reverted' | 'failed';
   error: string | null;
+  /** Failed apply attempts so far; the run fails after FAULT_APPLY_ATTEMPTS. */
+  attempts?: number;
 }
 
 export interface ObjectiveProgress {
@@ -53,7 +55,7 @@ export function scoreOf(doc: RunDoc, nowMs: number): ReturnType<typeof scoreRun>
 }
 
 /** Projects the stored document to the API shape. */
-export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; guestIp: string }[], nowMs = Date.now()): RunStatus {
+export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; guestIp: string; hostLink: string }[], nowMs = Date.now()): RunStatus {
   const c = doc.compiled;
   const s = scoreOf(doc, nowMs);
   const elapsedMs = elapsedOf(doc, nowMs);

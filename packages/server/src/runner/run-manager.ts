@@ -179,7 +179,7 @@ export class RunManager {
   async status(id: string): Promise<RunStatus> {
     const doc = await this.loadDoc(id);
     const vms = doc.fleetId ? (await this.d.fleets.get(doc.fleetId).catch(() => null))?.vms ?? [] : [];
-    return toRunStatus(doc, vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })));
+    return toRunStatus(doc, vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp, hostLink: v.hostLink })));
   }
 
   async list(): Promise<RunStatus[]> {

@@ -1,0 +1,46 @@
+/** The scripted trainee's tools: SSH into a VM as root (after checking the route) and run a command. */
+import { Client } from 'ssh2';
+import { assertRouteThrough } from '../../packages/server/src/net/route-guard.ts';
+
+/** Runs `cmd` in the VM over SSH as root/root; resolves with stdout, stderr and the exit code. */
+export async function sshExec(host: string, hostLink: string | null, cmd: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  if (hostLink) await assertRouteThrough(host, hostLink);
+  return new Promise((resolve, reject) => {
+    const ssh = new Client();
+    ssh.on('ready', () => {
+      ssh.exec(cmd, (err, stream) => {
+        if (err) {
+          ssh.end();
+          reject(err);
+          return;
+        }
+        let stdout = '';
+        let stderr = '';
+        stream.on('data', (d: Buffer) => (stdout += d.toString()));
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        stream.on('close', (code: number | null) => {
+          ssh.end();
+          resolve({ stdout, stderr, code: code ?? -1 });
+        });
+      });
+    });
+    ssh.on('error', reject);
+    ssh.connect({ host, port: 22, username: 'root', password: 'root', readyTimeout: 10_000 });
+  });
+}
+
+/** Polls `fn` every `everyMs` until it returns a value (not undefined) or `timeoutMs` passes. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
