@@ -16,7 +16,7 @@ import { renderInstructor } from './views/instructor.ts';
 import { renderResult } from './views/result.ts';
 import { renderSignIn } from './views/sign-in.ts';
 
-const NOTICE_MS = 6000;
+const NOTICE_MS = 4500;
 
 const root = document.getElementById('app') ?? document.body;
 const toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });

@@ -107,7 +107,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     ],
     objectives: [{ id: 'disk-recovered', description: 'Disk usage below 80% on app-0', passing: passing(r), detail: passing(r) ? 'ok' : 'disk_used_pct 100 ≥ 80', checkedAt: new Date().toISOString() }],
     faults: [{ id: 'disk-fill-app', type: 'disk', vm: 'app-0', atMs: 0, durationMs: 600_000, state: r.state === 'running' ? 'active' : 'reverted', error: null }],
-    vms: [{ name: 'app-0', index: 40, guestIp: '172.16.40.2' }],
+    vms: [{ name: 'app-0', index: 40, guestIp: '172.16.40.2', hostLink: 'pudu-vh40' }],
     hintsUsed: r.hintsUsed, hintsTotal: HINTS.length, hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r),
   });
 
@@ -176,7 +176,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
       }
       if (path === '/api/v1/fleets') return send(res, 200, FleetListSchema, { fleets: [...runs.values()].filter((r) => r.state === 'running').map((r) => ({
         id: `fleet-${r.id}`, state: 'ready', driver: 'sandbox', runId: r.id, createdAt: r.createdAt, readyAt: r.createdAt, bootMs: 640, error: null,
-        vms: [{ name: 'app-0', tier: 'app', index: 40, guestIp: '172.16.40.2', hostIp: '172.16.40.1', state: 'ready', driver: 'sandbox' }] })) });
+        vms: [{ name: 'app-0', tier: 'app', index: 40, guestIp: '172.16.40.2', hostIp: '172.16.40.1', hostLink: 'pudu-vh40', state: 'ready', driver: 'sandbox' }] })) });
       if (path === '/api/v1/tokens' && req.method === 'POST') {
         const b = JSON.parse(body || '{}') as { role: 'trainee'; runId?: string; name?: string };
         const token = `pudu_tr_${Math.random().toString(36).slice(2)}`;

@@ -17,15 +17,23 @@ export function describeEvent(e: RunEvent): string {
   const d = e.data;
   const parts: string[] = [];
   const pick = (k: string): string | null => (typeof d[k] === 'string' || typeof d[k] === 'number' ? String(d[k]) : null);
-  const name = pick('name') ?? pick('fault_id') ?? pick('faultId') ?? pick('objective_id') ?? pick('objectiveId') ?? pick('id');
-  if (name && !/^\d+$/.test(name)) parts.push(name);
-  const vm = pick('vm') ?? pick('target');
+  const kind = eventKind(e.type);
+  if (kind === 'hint') {
+    const index = pick('index');
+    if (index) parts.push(`hint ${index}`);
+    const penalty = pick('penalty');
+    if (penalty) parts.push(`(−${penalty} points)`);
+  } else {
+    const name = pick('name') ?? pick('faultId') ?? pick('objectiveId') ?? pick('id');
+    if (name && !/^\d+$/.test(name) && name !== e.data.runId) parts.push(name);
+  }
+  const vm = pick('vm');
   if (vm) parts.push(`on ${vm}`);
   if (typeof d.passed === 'boolean') parts.push(d.passed ? '✓ passing' : '✗ failing');
-  const text = pick('text') ?? pick('message');
-  if (text) parts.push(`— ${text}`);
+  const text = pick('text') ?? pick('message') ?? pick('detail') ?? pick('why') ?? pick('error');
+  if (text) parts.push(parts.length ? `— ${text}` : text);
   const state = pick('state');
-  if (state && eventKind(e.type) === 'run') parts.push(`→ ${state}`);
+  if (state && kind === 'run') parts.push(`→ ${state}`);
   return parts.join(' ') || e.summary;
 }
 

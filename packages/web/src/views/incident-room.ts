@@ -100,7 +100,8 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     const key = next.description + JSON.stringify(next.symptoms);
     if (key !== narrativeKey) {
       narrativeKey = key;
-      replaceChildren(narrative, next.description.split(/\n{2,}/).map((p) => h('p', {}, p)));
+      // YAML block text wraps at ~80 columns: reflow lines, keep blank-line paragraphs.
+      replaceChildren(narrative, next.description.trim().split(/\n\s*\n/).map((p) => h('p', {}, p.replace(/\s*\n\s*/g, ' '))));
       replaceChildren(symptomsSlot, renderSymptoms(next.symptoms));
     }
     objectives.update(next.objectives);
