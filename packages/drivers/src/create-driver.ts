@@ -45,7 +45,7 @@ export function registerDriverFactory(name: DriverName, factory: Factory): void 
 /** Whether the namespace sandbox can run here: root, cgroup v1 memory/cpu/pids, unshare, ip, lxcfs. */
 export async function probeSandbox(): Promise<ProbeOutcome> {
   if (process.getuid?.() !== 0) return { ok: false, reason: 'needs root (namespaces, cgroups, netns)' };
-  for (const h of ['memory', 'cpu', 'pids', 'systemd']) {
+  for (const h of ['memory', 'cpu', 'cpuacct', 'pids', 'systemd']) {
     if (!existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`)) return { ok: false, reason: `cgroup v1 hierarchy ${h} not mounted (cgroup v2-only hosts are not supported yet)` };
   }
   for (const bin of ['/usr/bin/unshare', '/usr/bin/lxcfs']) {

@@ -19,6 +19,7 @@ import { buildKernelAssets, type KernelAssets } from '../kernel/index.ts';
 import { DEBIAN_MIRROR, DEBIAN_SUITE, GUEST_PACKAGES, MASKED_UNITS, TIER_SERVICES, hashRecipe } from './recipe.ts';
 import { GUEST_AGENT_PATH, GUEST_AGENT_WRAPPER_PATH, GUEST_APP_SERVER_PATH, GUEST_FILES, GUEST_NATIVE_DIR, GUEST_NODE_PATH, PG_HBA_PREPEND } from './guest-files.ts';
 import { findRepoRoot } from './repo-root.ts';
+import { KEEP_IMAGES, pruneGuestImages } from './prune-images.ts';
 
 /** Bump when the build steps change in a way the hashed inputs do not show. */
 const IMAGE_RECIPE_VERSION = 3;
@@ -239,6 +240,7 @@ export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promis
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+    for (const old of pruneGuestImages(cacheDir, KEEP_IMAGES, [d.dir])) progress(`image: removed unused old image ${old}`);
     progress(`image: built ${key} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${d.dir}`);
     return result(false);
   } finally {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
-/** Hierarchies a VM gets a cgroup in; `systemd` is the name=systemd one its PID 1 manages. */
-export const VM_CGROUP_HIERARCHIES = ['memory', 'cpu', 'pids', 'systemd'] as const;
+/** Hierarchies a VM gets a cgroup in; cpuacct lets lxcfs show the VM's own /proc/stat; `systemd` is the name=systemd one its PID 1 manages. */
+export const VM_CGROUP_HIERARCHIES = ['memory', 'cpu', 'cpuacct', 'pids', 'systemd'] as const;
 export type Hierarchy = (typeof VM_CGROUP_HIERARCHIES)[number];
 const CPU_PERIOD_US = 100_000;
 

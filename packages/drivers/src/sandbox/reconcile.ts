@@ -19,6 +19,8 @@ export interface VmMeta {
   ownerPid: number;
   /** cgroup.procs files the VM's processes are in (the owner's cgroup path may differ from the cleaner's). */
   cgroupProcs: string[];
+  /** The image layer the VM's overlay sits on (kept from pruning while the VM lives). */
+  rootfsDir?: string;
   createdAt: string;
 }
 

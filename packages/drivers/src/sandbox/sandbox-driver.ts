@@ -117,7 +117,7 @@ class SandboxDriver implements VmDriver {
     const names = hostNamesForIndex(vm.info.index);
     for (const d of [p.dir, p.diskMount, p.root, p.conf]) mkdirSync(d, { recursive: true });
     const cgroups = createVmCgroups(names.netns, { memMb: v.memMb, vcpus: v.vcpus, pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX });
-    const meta: VmMeta = { fleetId: spec.id, name: v.name, index: vm.info.index, ownerPid: process.pid, cgroupProcs: cgroups, createdAt: new Date().toISOString() };
+    const meta: VmMeta = { fleetId: spec.id, name: v.name, index: vm.info.index, ownerPid: process.pid, cgroupProcs: cgroups, rootfsDir: this.opts.rootfsDir, createdAt: new Date().toISOString() };
     writeFileSync(p.meta, JSON.stringify(meta));
     for (const f of renderVmFiles({ name: v.name, services: v.services, fleet, agentToken: spec.agent?.token, agentOpts: spec.agent?.opts })) {
       const target = join(p.conf, f.path);

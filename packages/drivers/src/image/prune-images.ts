@@ -1,0 +1,55 @@
+/**
+ * Every agent change makes a new final image layer (~1.3 GB with rootfs.ext4); old ones
+ * are removed after a build, keeping the newest few and any a VM still uses: a sandbox VM
+ * names its lower layer in its record, a QEMU VM holds rootfs.ext4 open as a backing file.
+ */
+import { readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { readVmMetas } from '../sandbox/reconcile.ts';
+
+export const KEEP_IMAGES = 3;
+
+function openFilesUnder(dir: string): boolean {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(`${dir}/`)) return true;
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  return false;
+}
+
+function mountedFrom(dir: string): boolean {
+  // An overlay lists its lowerdir in the mount options of whoever mounted it; VMs' mounts are in their own
+  // namespaces, so the records are the reliable source — this catches hand-made mounts in ours.
+  return readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
+}
+
+/** Removes final image layers beyond the newest `keep` that nothing uses; returns the removed dirs. */
+export function pruneGuestImages(cacheDir: string, keep = KEEP_IMAGES, protect: string[] = []): string[] {
+  const root = join(cacheDir, 'image');
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(root).filter((e) => /^[0-9a-f]{16}$/.test(e));
+  } catch {
+    return [];
+  }
+  const byAge = entries
+    .map((e) => ({ dir: join(root, e), mtime: statSync(join(root, e)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  const used = new Set(readVmMetas().map((m) => m.rootfsDir).filter((d): d is string => !!d));
+  const removed: string[] = [];
+  for (const { dir } of byAge.slice(keep)) {
+    if (protect.includes(dir) || [...used].some((u) => u.startsWith(`${dir}/`)) || mountedFrom(dir) || openFilesUnder(dir)) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
