@@ -55,9 +55,14 @@ static int on_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_da
   if (corrupt_pct > 0 && rand01() * 100.0 < corrupt_pct) {
     unsigned char *payload;
     int len = nfq_get_payload(nfa, &payload);
-    if (len > 20) {
-      /* flip one bit past the IP header: the transport checksum fails, like netem corrupt */
-      int off = 20 + (int)(rand01() * (len - 20));
+    if (len >= 20) {
+      /*
+       * Flip one bit of the IP identification field: the header checksum no longer holds and
+       * the receiving kernel drops the packet, as it would after a bit error on the wire.
+       * (A bit flipped in the payload could go unnoticed: veth and many NICs skip the
+       * transport checksum check for packets marked as already verified.)
+       */
+      int off = 4 + (int)(rand01() * 2);
       payload[off] ^= (unsigned char)(1u << (int)(rand01() * 8));
       return nfq_set_verdict(q, id, NF_ACCEPT, (uint32_t)len, payload);
     }

@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { AgentFaultRecord } from '@pudu/schema';
 import { PuduError } from '@pudu/schema';
@@ -11,38 +12,64 @@ export interface JournalEntry extends AgentFaultRecord {
   undo: Undo;
 }
 
-const JOURNAL_FILE = 'faults.json';
+const JOURNAL_FILE = 'faults.journal';
+/** Two slots, written alternately; each is allocated up front (see below). */
+const SLOT_BYTES = 256 * 1024;
 const KEEP_ENDED = 200;
+const HEADER_RE = /^PUDU-JOURNAL v1 seq=(\d+) len=(\d+) sha256=([0-9a-f]{64})\n/;
 
 /**
- * The write-ahead journal of fault intents. Every change is written to a temp file,
- * fsynced, renamed over the journal and the directory fsynced, so after a crash the file
- * holds either the old or the new state, never half of one.
+ * The write-ahead journal of fault intents. It must stay writable on a full disk (the disk
+ * fault fills it, and the journal shares that disk), so the file is allocated once at start
+ * (two 256 KiB slots of real zeros) and later only overwritten in place: the new state goes
+ * into the older slot with a sequence number and a checksum, then fsync. A crash mid-write
+ * leaves the other slot intact, and load picks the newest slot whose checksum holds.
  */
 export class Journal {
   private readonly path: string;
   private entries: JournalEntry[] = [];
+  private seq = 0;
+  private fd: number | undefined;
 
-  constructor(private readonly dir: string) {
+  constructor(dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.path = join(dir, JOURNAL_FILE);
   }
 
-  /** Loads the journal from disk; a missing file is an empty journal, a corrupt one is an error. */
+  private open(): number {
+    if (this.fd !== undefined) return this.fd;
+    const fd = openSync(this.path, 'a+', 0o600);
+    closeSync(fd);
+    this.fd = openSync(this.path, 'r+');
+    const size = fstatSync(this.fd).size;
+    if (size < 2 * SLOT_BYTES) {
+      try {
+        writeSync(this.fd, Buffer.alloc(2 * SLOT_BYTES - size), 0, 2 * SLOT_BYTES - size, size);
+        fsyncSync(this.fd);
+      } catch (e) {
+        throw new PuduError('INTERNAL', `journal ${this.path}: cannot allocate ${2 * SLOT_BYTES} bytes: ${(e as Error).message}`);
+      }
+    }
+    return this.fd;
+  }
+
+  private readSlot(i: number): { seq: number; entries: JournalEntry[] } | undefined {
+    const buf = Buffer.alloc(SLOT_BYTES);
+    readSync(this.open(), buf, 0, SLOT_BYTES, i * SLOT_BYTES);
+    const head = HEADER_RE.exec(buf.subarray(0, 200).toString('latin1'));
+    if (!head) return undefined;
+    const start = head[0].length;
+    const body = buf.subarray(start, start + Number(head[2]));
+    if (createHash('sha256').update(body).digest('hex') !== head[3]) return undefined;
+    return { seq: Number(head[1]), entries: (JSON.parse(body.toString('utf8')) as { faults: JournalEntry[] }).faults };
+  }
+
+  /** Loads the newest intact slot; an empty or new journal holds no faults. */
   load(): JournalEntry[] {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch {
-      this.entries = [];
-      return [];
-    }
-    try {
-      const parsed = JSON.parse(text) as { faults: JournalEntry[] };
-      this.entries = parsed.faults;
-    } catch (e) {
-      throw new PuduError('INTERNAL', `journal ${this.path} is not valid JSON: ${(e as Error).message}`);
-    }
+    const slots = [this.readSlot(0), this.readSlot(1)].filter((s) => s !== undefined);
+    const best = slots.sort((a, b) => b.seq - a.seq)[0];
+    this.entries = best?.entries ?? [];
+    this.seq = best?.seq ?? 0;
     return this.entries;
   }
 
@@ -59,29 +86,25 @@ export class Journal {
     const i = this.entries.findIndex((e) => e.id === entry.id);
     if (i >= 0) this.entries[i] = entry;
     else this.entries.push(entry);
-    const ended = this.entries.filter((e) => e.phase === 'ended');
-    if (ended.length > KEEP_ENDED) {
-      const drop = new Set(ended.slice(0, ended.length - KEEP_ENDED));
-      this.entries = this.entries.filter((e) => !drop.has(e));
+    this.trim(KEEP_ENDED);
+    let body = Buffer.from(JSON.stringify({ faults: this.entries }));
+    for (let keep = KEEP_ENDED; body.length > SLOT_BYTES - 200 && keep > 0; keep = Math.floor(keep / 2)) {
+      this.trim(keep);
+      body = Buffer.from(JSON.stringify({ faults: this.entries }));
     }
-    this.flush();
+    if (body.length > SLOT_BYTES - 200) throw new PuduError('INTERNAL', 'journal: too many active faults to record');
+    this.seq++;
+    const head = Buffer.from(`PUDU-JOURNAL v1 seq=${this.seq} len=${body.length} sha256=${createHash('sha256').update(body).digest('hex')}\n`, 'latin1');
+    const slot = Buffer.concat([head, body]);
+    const fd = this.open();
+    writeSync(fd, slot, 0, slot.length, (this.seq % 2) * SLOT_BYTES);
+    fsyncSync(fd);
   }
 
-  private flush(): void {
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify({ version: 1, faults: this.entries }, null, 1));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
-    const dfd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+  private trim(keepEnded: number): void {
+    const ended = this.entries.filter((e) => e.phase === 'ended');
+    if (ended.length <= keepEnded) return;
+    const drop = new Set(ended.slice(0, ended.length - keepEnded));
+    this.entries = this.entries.filter((e) => !drop.has(e));
   }
 }

@@ -50,7 +50,7 @@ function writeUntilFull(fd: number): void {
  */
 export const diskFault: FaultDriver<'disk'> = {
   type: 'disk',
-  conflictKey: (p) => `disk:${statSync(p.path).dev}`,
+  conflictKey: (p) => `disk:${existsSync(p.path) ? statSync(p.path).dev : p.path}`,
   async plan(_id, p: AgentDiskParams): Promise<Undo> {
     if (!existsSync(p.path)) throw new PuduError('FAULT_INVALID', `params.path: ${p.path} does not exist in the VM`);
     const file = chooseFillFile(p.path);

@@ -47,6 +47,19 @@ function signalAll(pids: number[], sig: NodeJS.Signals): void {
   }
 }
 
+const START_ATTEMPTS = 3;
+const START_RETRY_MS = 500;
+
+async function startWithRetry(unit: string): Promise<void> {
+  for (let i = 1; ; i++) {
+    const r = await run('systemctl', ['start', unit]);
+    if (r.code === 0) return;
+    if (i >= START_ATTEMPTS) throw new PuduError('FAULT_NOT_REVERTIBLE', `start ${unit}: ${r.stderr.trim()}`);
+    await run('systemctl', ['reset-failed', unit]);
+    await new Promise((res) => setTimeout(res, START_RETRY_MS));
+  }
+}
+
 /** The degrade loops live in the agent: if it dies, systemd restarts it and the journal revert thaws the unit. */
 const degraders = new Map<string, NodeJS.Timeout>();
 
@@ -112,7 +125,8 @@ export const processFault: FaultDriver<'process'> = {
       writeFileSync(
         dropin,
         ['[Unit]', 'StartLimitIntervalSec=0', '', '[Service]', 'Restart=always', 'RestartSec=1',
-          "ExecStartPost=/bin/sh -c 'sleep 2; kill -SEGV $MAINPID'", ''].join('\n'),
+          // In the background so the unit becomes active first, then dies as a crash would.
+          'ExecStartPost=/bin/sh -c "(sleep 2; kill -SEGV $MAINPID) >/dev/null 2>&1 &"', ''].join('\n'),
       );
       await runOk('systemctl', ['daemon-reload'], 'reload systemd');
       await runOk('systemctl', ['restart', '--no-block', unit], 'restart the service');
@@ -130,15 +144,17 @@ export const processFault: FaultDriver<'process'> = {
     if (undo.action === 'restart' && existsSync(String(undo.dropin))) {
       rmSync(String(undo.dropin), { force: true });
       await runOk('systemctl', ['daemon-reload'], 'reload systemd');
+      // Stop first: a crash-looping unit may be mid-restart, and a plain restart can race it.
+      await run('systemctl', ['stop', unit]);
       await run('systemctl', ['reset-failed', unit]);
-      if (undo.wasActive) await runOk('systemctl', ['restart', unit], 'restart the service');
+      if (undo.wasActive) await startWithRetry(unit);
       return;
     }
     if (undo.wasActive) {
       const s = await show(unit, ['ActiveState']);
       if (s.ActiveState !== 'active') {
         await run('systemctl', ['reset-failed', unit]);
-        await runOk('systemctl', ['start', unit], 'start the service');
+        await startWithRetry(unit);
       }
     }
   },

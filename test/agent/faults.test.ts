@@ -1,0 +1,106 @@
+// Each fault: apply → effect measured from outside → stop → baseline measured again.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAgentClient, type AgentClient } from '@pudu/agent';
+import type { FaultType } from '@pudu/schema';
+import { createAgentSandbox, type AgentSandbox } from './support/sandbox.ts';
+import { cpuPct, eventually, httpMs, ping, PROBES, sleep, unitState } from './support/probes.ts';
+
+let sb: AgentSandbox;
+let agent: AgentClient;
+
+before(async () => {
+  sb = await createAgentSandbox(201);
+  agent = createAgentClient({ baseUrl: sb.baseUrl, token: sb.token });
+});
+after(async () => {
+  await sb?.destroy();
+});
+
+for (const type of Object.keys(PROBES) as FaultType[]) {
+  test(`a ${type} fault shows its effect from outside and stopping it brings the VM back to baseline`, async () => {
+    const probe = PROBES[type];
+    assert.ok(await eventually(() => probe.baseline(sb)), 'baseline before the fault');
+    const rec = await agent.startFault({ id: `f-${type}`, type, params: { ...probe.params, duration: '60s' } });
+    assert.equal(rec.state, 'active');
+    assert.ok(await eventually(() => probe.applied(sb), 10_000), `${type} effect not observed`);
+    const stopped = await agent.stopFault(`f-${type}`);
+    assert.equal(stopped.state, 'reverted');
+    assert.equal(stopped.reason, 'stop');
+    assert.ok(await eventually(() => probe.baseline(sb), 10_000), `${type} baseline not restored`);
+  });
+}
+
+test('the agent reports the VM’s own cpu share and memory while a cpu fault runs', async () => {
+  await agent.startFault({ id: 'm-cpu', type: 'cpu', params: { load: '80%', duration: '30s' } });
+  try {
+    await sleep(1500);
+    // The agent samples over 1 s; compare with the cgroup measured from outside over the same second.
+    const [outside, m] = await Promise.all([cpuPct(sb, 1000), sleep(1000).then(() => agent.metrics())]);
+    assert.equal(m.mem_total_mb, 512);
+    assert.ok(m.cpu_pct > 35, `cpu_pct ${m.cpu_pct}`);
+    assert.ok(Math.abs(m.cpu_pct - outside) < 15, `agent says ${m.cpu_pct}%, the cgroup says ${outside.toFixed(1)}%`);
+    assert.ok(m.disk_total_mb < 300, `disk_total_mb ${m.disk_total_mb} is the VM's disk`);
+  } finally {
+    await agent.stopFault('m-cpu');
+  }
+  const prom = await agent.metricsPrometheus();
+  assert.match(prom, /^pudu_vm_cpu_pct \d/m);
+  assert.match(prom, /^pudu_agent_faults\{state="reverted"\} \d+/m);
+});
+
+test('a network loss of 20% drops about a fifth of pings and corrupt damages packets', async () => {
+  await agent.startFault({ id: 'n-loss', type: 'network', params: { action: 'loss', packet_loss: '20%', duration: '60s' } });
+  const lossy = await ping(sb, 200, 0.01);
+  await agent.stopFault('n-loss');
+  assert.ok(lossy.lossPct >= 15 && lossy.lossPct <= 25, `loss ${lossy.lossPct}%`);
+  await agent.startFault({ id: 'n-corrupt', type: 'network', params: { action: 'corrupt', corrupt: '50%', duration: '60s' } });
+  const corrupt = await ping(sb, 200, 0.01);
+  await agent.stopFault('n-corrupt');
+  assert.ok(corrupt.lossPct >= 30 && corrupt.lossPct <= 70, `corrupted ${corrupt.lossPct}%`);
+  const clean = await ping(sb, 50, 0.01);
+  assert.equal(clean.lossPct, 0);
+});
+
+test('a process restart fault crash-loops the service until stopped', async () => {
+  const startsBefore = Number((await sb.exec('systemctl', 'show', '-p', 'NRestarts', '--value', 'nginx')).stdout.trim());
+  await agent.startFault({ id: 'p-restart', type: 'process', params: { service: 'nginx', action: 'restart', duration: '60s' } });
+  assert.ok(
+    await eventually(async () => Number((await sb.exec('systemctl', 'show', '-p', 'NRestarts', '--value', 'nginx')).stdout.trim()) >= startsBefore + 2, 15_000),
+    'nginx did not crash and restart twice',
+  );
+  await agent.stopFault('p-restart');
+  assert.ok(await eventually(async () => (await unitState(sb, 'nginx')) === 'active'));
+  await sleep(3000);
+  assert.equal(await unitState(sb, 'nginx'), 'active', 'nginx keeps running after the crash loop is reverted');
+});
+
+test('a process degrade fault makes the service answer slowly until stopped', async () => {
+  const base: number[] = [];
+  for (let i = 0; i < 5; i++) base.push(await httpMs(sb));
+  await agent.startFault({ id: 'p-degrade', type: 'process', params: { service: 'nginx', action: 'degrade', duration: '60s' } });
+  const slow: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    slow.push(await httpMs(sb));
+    await sleep(37);
+  }
+  await agent.stopFault('p-degrade');
+  const after_: number[] = [];
+  for (let i = 0; i < 5; i++) after_.push(await httpMs(sb));
+  const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(avg(slow) > 100 + avg(base), `degraded ${avg(slow).toFixed(0)} ms vs baseline ${avg(base).toFixed(0)} ms`);
+  assert.ok(avg(after_) < 50, `after revert ${avg(after_).toFixed(0)} ms`);
+});
+
+test('bad params are rejected with a code and change nothing', async () => {
+  const before_ = (await agent.listFaults()).faults.length;
+  await assert.rejects(agent.startFault({ id: 'bad', type: 'cpu', params: { load: '180%' } }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'FAULT_INVALID');
+    assert.match(e.message, /params\.load/);
+    return true;
+  });
+  await assert.rejects(agent.startFault({ id: 'bad2', type: 'network', params: { action: 'delay' } }), /params\.latency: required/);
+  await assert.rejects(agent.startFault({ id: 'bad3', type: 'process', params: { service: 'no-such-thing', action: 'stop' } }), /not installed/);
+  await assert.rejects(agent.startFault({ id: 'bad4', type: 'disk', params: { path: '/nope' } }), /does not exist/);
+  assert.equal((await agent.listFaults()).faults.length, before_);
+});
