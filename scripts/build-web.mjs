@@ -3,7 +3,7 @@
 // from any other host (its CSP says so, and test/web checks it).
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,7 +33,8 @@ export async function buildWeb(options = {}) {
   });
   const html = readFileSync(join(ROOT, 'packages/web/src/index.html'), 'utf8');
   writeFileSync(join(outDir, 'index.html'), html);
-  console.log(`built dist/web in ${Date.now() - started} ms`);
+  const shown = relative(ROOT, outDir);
+  console.log(`built ${shown.startsWith('..') ? outDir : shown} in ${Date.now() - started} ms`);
   return outDir;
 }
 

@@ -155,3 +155,30 @@ test('the incident room stays usable at a narrow laptop width and from the keybo
   assert.match(await terminalText(admin.page), /typed-from-keyboard/);
   await admin.screenshot('07-room-narrow');
 });
+
+test('a dropped terminal shows that it is reconnecting and comes back by itself', async (t) => {
+  const { server } = await setup(t);
+  const admin = await openBrowser();
+  t.after(() => admin.close());
+  await signIn(admin, server.url, server.adminToken);
+  await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
+  await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
+  const status = admin.page.locator('.term-status');
+  await status.and(admin.page.locator('[data-status="connected"]')).waitFor();
+  const opened = server.terminals.length;
+  server.dropTerminals();
+  await status.and(admin.page.locator('[data-status="reconnecting"]')).waitFor();
+  assert.match(await status.innerText(), /retrying in \d+ s/);
+  await admin.screenshot('08-terminal-reconnecting');
+  await status.and(admin.page.locator('[data-status="connected"]')).waitFor({ timeout: 5000 });
+  assert.equal(server.terminals.length, opened + 1, 'one new socket, no storm');
+});
+
+test('a wrong token is refused on the sign-in form with the reason', async (t) => {
+  const { server } = await setup(t);
+  const s = await openBrowser();
+  t.after(() => s.close());
+  await signIn(s, server.url, 'pudu_not_a_token');
+  await s.page.getByRole('alert').filter({ hasText: 'not valid (401)' }).waitFor();
+  assert.equal(await s.page.getByRole('heading', { name: 'Sign in to Pudu' }).count(), 1);
+});

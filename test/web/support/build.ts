@@ -1,4 +1,6 @@
 /** Builds the UI bundle for the tests with scripts/build-web.mjs (an untyped .mjs module). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 interface BuildWebModule {
@@ -6,9 +8,18 @@ interface BuildWebModule {
 }
 
 const BUILD_WEB = join(process.cwd(), 'scripts', 'build-web.mjs');
+let built: Promise<string> | null = null;
 
-/** Bundles packages/web into dist/web-test (kept apart from the dist/web that ./pudu serves). */
-export async function buildWebForTests(): Promise<string> {
-  const mod = (await import(BUILD_WEB)) as BuildWebModule;
-  return mod.buildWeb({ outDir: join(process.cwd(), 'dist', 'web-test') });
+/**
+ * Bundles packages/web once per test process into its own temporary directory (test files
+ * run in parallel; none may read a bundle another is writing), removed when the process exits.
+ */
+export function buildWebForTests(): Promise<string> {
+  built ??= (async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'pudu-web-bundle-'));
+    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+    const mod = (await import(BUILD_WEB)) as BuildWebModule;
+    return mod.buildWeb({ outDir });
+  })();
+  return built;
 }

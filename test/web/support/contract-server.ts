@@ -44,6 +44,8 @@ export interface ContractServer {
   terminals: { vm: number; readOnly: boolean }[];
   /** The run's working directory (the "VM disk"). */
   workDir(runId: string): string;
+  /** Drops every terminal connection, as a server restart or network blip would. */
+  dropTerminals(): void;
   close(): Promise<void>;
 }
 
@@ -261,6 +263,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     resizes,
     terminals,
     workDir: (id) => runs.get(id)?.dir ?? '',
+    dropTerminals: () => { for (const c of wss.clients) c.terminate(); },
     async close() {
       clearInterval(evaluate);
       for (const s of streams) s.res.end();
