@@ -40,7 +40,9 @@ function initStage(i: InitScriptInput): string {
     `hostname ${shq(i.hostname)}`,
     `mount -o loop,noatime ${shq(i.disk)} ${shq(i.diskMount)}`,
     `mkdir -p ${shq(`${i.diskMount}/upper`)} ${shq(`${i.diskMount}/work`)}`,
-    `mount -t overlay pudu-root -o ${shq(`lowerdir=${i.confDir}:${i.imageRootfs},upperdir=${i.diskMount}/upper,workdir=${i.diskMount}/work`)} ${r}`,
+    // xino=on: without it, files written into the upper layer (another filesystem) report
+    // that filesystem's st_dev, so `du -x /` skips exactly the files a trainee must find.
+    `mount -t overlay pudu-root -o ${shq(`lowerdir=${i.confDir}:${i.imageRootfs},upperdir=${i.diskMount}/upper,workdir=${i.diskMount}/work,xino=on`)} ${r}`,
     `cd ${r}`,
     'mount -t proc -o nosuid,nodev,noexec proc proc',
     ...LXCFS_PROC_FILES.map((f) => `mount --bind ${shq(`${i.lxcfs}/proc/${f}`)} proc/${f}`),
