@@ -1,6 +1,6 @@
 // The instructor view: every live run with its progress, score and hints, and a way to
 // drop into any trainee's terminals read-only.
-import { stateBadge } from '../components/badges.ts';
+import { passMark, stateBadge } from '../components/badges.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { formatClock, formatScore } from '../format.ts';
 import { FINISHED_STATES } from '../model.ts';
@@ -26,6 +26,8 @@ function renderRunCard(run: RunSummary, detail: RunStatus | null): HTMLElement {
       h('span', {}, h('span', { class: 'stat-label' }, 'Hints '), String(run.hintsUsed))),
     h('label', { class: 'progress-label' }, `Objectives ${run.objectivesPassed}/${run.objectivesTotal}`,
       h('progress', { max: total, value: run.objectivesPassed })),
+    detail ? h('ul', { class: 'objectives compact' }, detail.objectives.map((o) => h('li', { class: 'objective', 'data-passed': String(o.passed) }, passMark(o.passed), h('span', {}, o.description)))) : null,
+    detail ? h('p', { class: 'muted small' }, `${detail.alerts.filter((a) => a.fired).length} of ${detail.alerts.length} alerts fired · VMs ${detail.vms.map((v) => v.name).join(', ') || '—'}`) : null,
     detail && detail.hints.length ? h('details', {}, h('summary', {}, `Hints taken (${detail.hints.length})`),
       h('ol', {}, detail.hints.map((x) => h('li', {}, x.text)))) : null,
     h('div', { class: 'card-foot' },
