@@ -1,0 +1,91 @@
+// Access control, shutdown and the measured accuracy of the userspace network path.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAgentClient, type AgentClient } from '@pudu/agent';
+import { createAgentSandbox, type AgentSandbox } from './support/sandbox.ts';
+import { eventually, ping, resolve } from './support/probes.ts';
+
+let sb: AgentSandbox;
+let agent: AgentClient;
+
+before(async () => {
+  sb = await createAgentSandbox(200);
+  agent = createAgentClient({ baseUrl: sb.baseUrl, token: sb.token });
+});
+after(async () => {
+  await sb?.destroy();
+});
+
+test('/health answers without a token, every other route needs one', async () => {
+  const health = await fetch(`${sb.baseUrl}/health`);
+  assert.equal(health.status, 200);
+  assert.equal(((await health.json()) as { status: string }).status, 'ok');
+  for (const [method, path] of [['GET', '/metrics'], ['GET', '/faults'], ['GET', '/services'], ['POST', '/fault/start'], ['POST', '/fault/stop'], ['POST', '/heartbeat']]) {
+    const r = await fetch(`${sb.baseUrl}${path}`, { method: method as string });
+    assert.equal(r.status, 401, `${method} ${path} without a token`);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
+    const wrong = await fetch(`${sb.baseUrl}${path}`, { method: method as string, headers: { authorization: `Bearer ${sb.token}x` } });
+    assert.equal(wrong.status, 401, `${method} ${path} with a wrong token`);
+  }
+  await assert.rejects(createAgentClient({ baseUrl: sb.baseUrl, token: 'nope' }).listFaults(), (e: Error & { code?: string }) => e.code === 'AGENT_AUTH');
+});
+
+test('requests from inside the VM are refused even with the right token, and logged', async () => {
+  for (const url of ['http://127.0.0.1:7777/faults', `http://${sb.vmIp}:7777/faults`]) {
+    const r = await sb.exec('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Authorization: Bearer ${sb.token}`, url);
+    assert.equal(r.stdout, '403', url);
+  }
+  const stop = await sb.exec('curl', '-s', '-X', 'POST', '-H', `Authorization: Bearer ${sb.token}`, '-d', '{"id":"x"}', 'http://127.0.0.1:7777/fault/stop');
+  assert.match(stop.stdout, /"code":"FORBIDDEN"/);
+  const log = await sb.exec('journalctl', '-u', 'pudu-agent', '--no-pager', '-o', 'cat');
+  assert.match(log.stdout, /refused request from a disallowed source/);
+});
+
+test('the token file holds only a hash, so root in the VM cannot read the token', async () => {
+  const file = await sb.exec('cat', '/etc/pudu/agent-token');
+  assert.match(file.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+  assert.ok(!file.stdout.includes(sb.token));
+});
+
+test('a 300 ms delay measures 300 ms ± 10 % RTT while the agent’s own port stays fast', async () => {
+  await agent.startFault({ id: 'delay300', type: 'network', params: { action: 'delay', latency: '300ms', duration: '60s' } });
+  try {
+    const p = await ping(sb, 20, 0.1);
+    assert.equal(p.received, 20);
+    assert.ok(p.avgMs >= 270 && p.avgMs <= 330, `RTT ${p.avgMs} ms`);
+    const t = performance.now();
+    await agent.health();
+    assert.ok(performance.now() - t < 150, 'control traffic is not delayed');
+  } finally {
+    await agent.stopFault('delay300');
+  }
+  assert.ok((await ping(sb, 5, 0.1)).avgMs < 50);
+});
+
+test('SIGTERM to the agent reverts every fault before it exits', async () => {
+  await agent.startFault({ id: 'term-dns', type: 'dns', params: { record: 'db.internal', resolve_to: '10.9.9.9', duration: '60s' } });
+  await agent.startFault({ id: 'term-disk', type: 'disk', params: { path: '/', duration: '60s' } });
+  assert.equal(await resolve(sb, 'db.internal'), '10.9.9.9');
+  const r = await sb.exec('systemctl', 'stop', 'pudu-agent');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await resolve(sb, 'db.internal'), '10.0.0.5');
+  assert.equal((await sb.exec('test', '-e', '/var/log/app/debug.log')).code, 1);
+  await sb.exec('systemctl', 'start', 'pudu-agent');
+  assert.ok(await eventually(async () => (await agent.health()).status === 'ok'));
+  const faults = (await agent.listFaults()).faults.filter((f) => f.id.startsWith('term-'));
+  assert.deepEqual(faults.map((f) => [f.id, f.state, f.reason]), [['term-dns', 'reverted', 'shutdown'], ['term-disk', 'reverted', 'shutdown']]);
+});
+
+test('a second fault on the same resource is refused with FAULT_CONFLICT and a heartbeat reports the dead-man', async () => {
+  await agent.startFault({ id: 'c1', type: 'dns', params: { record: 'api.internal', resolve_to: '10.1.1.1', duration: '30s' } });
+  try {
+    await assert.rejects(agent.startFault({ id: 'c2', type: 'dns', params: { record: 'api.internal', resolve_to: '10.1.1.2' } }), (e: Error & { code?: string }) => e.code === 'FAULT_CONFLICT');
+    await assert.rejects(agent.startFault({ id: 'c1', type: 'cpu', params: { load: '10%' } }), (e: Error & { code?: string }) => e.code === 'FAULT_CONFLICT');
+    const hb = await agent.heartbeat();
+    assert.equal(hb.deadman_ms, 60_000);
+    assert.equal(hb.active_faults, 1);
+  } finally {
+    await agent.stopFault('c1');
+  }
+  await assert.rejects(agent.stopFault('never-started'), (e: Error & { code?: string }) => e.code === 'FAULT_NOT_FOUND');
+});
