@@ -39,8 +39,9 @@ async function startLxcfs(mnt: string): Promise<string> {
   mkdirSync(mnt, { recursive: true });
   // A previous lxcfs that died leaves a dead FUSE mount ("Transport endpoint is not connected").
   await run('umount', ['-l', mnt], { allowFail: true });
+  // Its own pidfile: the default /run/lxcfs.pid belongs to a host lxcfs if there is one.
   // Another process may have won the race between our check and now: lxcfs refuses a busy mount point, which is fine.
-  const child = spawn('/usr/bin/lxcfs', ['--enable-cfs', '--enable-loadavg', mnt], { detached: true, stdio: 'ignore' });
+  const child = spawn('/usr/bin/lxcfs', ['--enable-cfs', '--enable-loadavg', '--pidfile', `${mnt}.pid`, mnt], { detached: true, stdio: 'ignore' });
   child.unref();
   const deadline = Date.now() + LXCFS_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
