@@ -1,0 +1,32 @@
+import type { ScenarioProof } from '../../test/scenarios/proof.ts';
+
+export default {
+  probes: [
+    {
+      symptom: 'POST /api/items on api-0 fails with a database error',
+      vm: 'api-0',
+      run: `curl -s -m 15 -w ' %{http_code}' -X POST -H 'content-type: application/json' -d '{"name":"probe"}' http://localhost/api/items`,
+      expect: /(space|database|could not|PANIC|terminat)[\s\S]* 5\d\d$/i,
+    },
+    {
+      symptom: 'df -h / on db-0 shows 100% used',
+      vm: 'db-0',
+      run: `df --output=pcent / | tail -1 | tr -d ' '`,
+      expect: /^100%$/,
+    },
+    {
+      symptom: 'the postgresql log on db-0 reports: No space left on device',
+      vm: 'db-0',
+      run: 'grep -h "No space left on device" /var/log/postgresql/*.log | tail -1',
+      expect: /No space left on device/,
+    },
+  ],
+  solve: [
+    {
+      vm: 'db-0',
+      // Free the runaway log (never Postgres data files), then make sure Postgres is up.
+      run: `df -h /; big=$(du -xa /var/log 2>/dev/null | sort -rn | awk '$2 ~ /\\.log$/ {print $2; exit}'); echo "freeing $big"; rm -f "$big"; systemctl restart postgresql; systemctl is-active postgresql`,
+    },
+  ],
+  settleS: 30,
+} satisfies ScenarioProof;

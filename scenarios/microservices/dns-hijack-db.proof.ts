@@ -1,0 +1,29 @@
+import type { ScenarioProof } from '../../test/scenarios/proof.ts';
+
+export default {
+  probes: [
+    {
+      symptom: 'curl http://localhost/healthz on api-0 returns 503 with db unavailable',
+      vm: 'api-0',
+      run: `curl -s -m 15 -w ' %{http_code}' http://localhost/healthz`,
+      expect: /"db":"(?!ok)[^"]*".* 503$/,
+    },
+    {
+      symptom: 'getent hosts db-0 on api-0 gives an address outside the fleet',
+      vm: 'api-0',
+      run: 'getent hosts db-0',
+      expect: /^10\.213\.0\.66\s+db-0/,
+    },
+    {
+      symptom: 'psql from db-0 to itself works fine',
+      vm: 'db-0',
+      run: `su postgres -c "psql -tAc 'select 1'"`,
+      expect: /^1$/,
+    },
+  ],
+  solve: ['api-0', 'api-1'].map((vm) => ({
+    vm,
+    // The first /etc/hosts line for db-0 wins; keep the fleet's own entry, drop the stray one.
+    run: `getent hosts db-0; grep -n 'db-0' /etc/hosts; sed -i '/^10\\.213\\.0\\.66[[:space:]]/d' /etc/hosts; getent hosts db-0`,
+  })),
+} satisfies ScenarioProof;
