@@ -61,14 +61,16 @@ export const diskFault: FaultDriver<'disk'> = {
     const file = String(undo.file);
     mkdirSync(dirname(file), { recursive: true });
     const fd = openSync(file, 'wx', 0o644);
-    let mechanism = 'fallocate';
+    let mechanism = 'write';
     try {
       writeSync(fd, logHeader());
       const s = statfsSync(file);
       // bfree, not bavail: root may write into the reserved blocks, so fill those too.
-      const target = fstatSync(fd).size + Math.max(0, s.bfree * s.bsize - 16 * s.bsize);
+      // Leave ~1 % for the filesystem's own metadata so fallocate succeeds; writes take the rest.
+      const free = s.bfree * s.bsize;
+      const target = fstatSync(fd).size + Math.max(0, Math.floor(free * 0.99) - 16 * s.bsize);
       const r = await run('fallocate', ['-l', String(target), file]);
-      if (r.code !== 0) mechanism = 'write';
+      mechanism = r.code === 0 ? 'fallocate+write' : 'write';
       writeUntilFull(fd);
     } finally {
       closeSync(fd);

@@ -1,0 +1,174 @@
+/**
+ * Fault-apply latency: for each fault type, the time from `POST /fault/start` to the effect
+ * being observable from outside the VM, beside the bare mechanism's own time (the same
+ * change made directly with nsenter + iptables/systemctl/fallocate/…, measured the same
+ * way), as a ratio. Also the revert time. Prints figures; asserts nothing.
+ *
+ *   node --import tsx bench/agent-fault-apply.ts [--runs N] [--json]
+ *
+ * Needs root; runs in one namespace sandbox (VM index 215, see test/agent/support).
+ * Observation polls every ≈5 ms (cpu: 50 ms windows), so figures carry that granularity.
+ */
+import { statfsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createAgentClient } from '../packages/agent/src/index.ts';
+import { createAgentSandbox, sh, type AgentSandbox } from '../test/agent/support/sandbox.ts';
+import { memUsedMb, sleep } from '../test/agent/support/probes.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
+const RUNS = Number(values.runs);
+const POLL_MS = 5;
+const SPOOF = '10.9.9.9';
+
+interface Case {
+  type: string;
+  params: Record<string, unknown>;
+  /** True once the effect is visible from outside. */
+  observed(sb: AgentSandbox): Promise<boolean>;
+  bareApply(sb: AgentSandbox): Promise<void>;
+  bareRevert(sb: AgentSandbox): Promise<void>;
+  bareName: string;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`${what}: effect not observed within ${timeoutMs} ms`);
+    await sleep(POLL_MS);
+  }
+}
+
+function cpuWindowPct(sb: AgentSandbox): Promise<boolean> {
+  const read = (): number => Number(readFileSync(`${sb.cgroups.cpuacct}/cpuacct.usage`, 'utf8'));
+  const a = read();
+  const t = performance.now();
+  return sleep(50).then(() => ((read() - a) / 1e6 / (performance.now() - t)) * 100 > 30);
+}
+
+function diskFull(sb: AgentSandbox): boolean {
+  const s = statfsSync(`/proc/${sb.pid1}/root/`);
+  return s.bavail === 0;
+}
+
+function hostsHasSpoof(sb: AgentSandbox): boolean {
+  return readFileSync(`/proc/${sb.pid1}/root/etc/hosts`, 'utf8').includes(SPOOF);
+}
+
+async function pingOnceMs(sb: AgentSandbox): Promise<number> {
+  const r = await sh('ping', ['-n', '-c', '1', '-W', '2', sb.vmIp]);
+  return Number(/time=([\d.]+)/.exec(r.stdout)?.[1] ?? 0);
+}
+
+/** Runs a command in the sandbox and in its cgroups (nsenter alone leaves it in the host's). */
+const ns = (sb: AgentSandbox, ...args: string[]): Promise<unknown> => {
+  const join = [sb.cgroups.memory, sb.cgroups.cpu, sb.cgroups.cpuacct].map((d) => `echo $$ > ${d}/cgroup.procs`).join('; ');
+  return sh('sh', ['-c', `${join}; exec nsenter -t ${sb.pid1} -a "$@"`, 'sh', ...args]);
+};
+
+let memBase = 0;
+const CASES: Case[] = [
+  {
+    type: 'cpu',
+    params: { load: '80%' },
+    observed: cpuWindowPct,
+    bareName: 'nsenter sh busy loop',
+    bareApply: async (sb) => void (await ns(sb, 'sh', '-c', 'nohup sh -c "while :; do :; done" >/dev/null 2>&1 &')),
+    bareRevert: async (sb) => void (await ns(sb, 'pkill', '-f', 'while :; do')),
+  },
+  {
+    type: 'memory',
+    params: { rate: '60000mb/min', ceiling: '40%' },
+    observed: async (sb) => memUsedMb(sb) > memBase + 50,
+    bareName: 'nsenter head -c 64M into a shell variable',
+    bareApply: async (sb) => void (await ns(sb, 'sh', '-c', 'nohup sh -c \'x=$(head -c 64000000 /dev/zero | tr "\\0" a); sleep 60\' >/dev/null 2>&1 &')),
+    bareRevert: async (sb) => void (await ns(sb, 'pkill', '-f', 'sleep 60')),
+  },
+  {
+    type: 'disk',
+    params: { path: '/' },
+    observed: async (sb) => diskFull(sb),
+    bareName: 'nsenter fallocate',
+    bareApply: async (sb) => void (await ns(sb, 'sh', '-c', 'fallocate -l $(( $(stat -f -c "%f*%S" /) )) /var/tmp/fill 2>/dev/null; dd if=/dev/zero of=/var/tmp/fill oflag=append conv=notrunc bs=1M 2>/dev/null; true')),
+    bareRevert: async (sb) => void (await ns(sb, 'rm', '-f', '/var/tmp/fill')),
+  },
+  {
+    type: 'network',
+    params: { action: 'delay', latency: '200ms' },
+    observed: async (sb) => (await pingOnceMs(sb)) > 150,
+    bareName: 'nsenter iptables + pudu-nfq',
+    bareApply: async (sb) => {
+      await ns(sb, 'sh', '-c', `nohup sh -c "/usr/local/lib/pudu/pudu-nfq --queue 7999 --delay-ms 200; :" >/dev/null 2>&1 & sleep 0.05; iptables -w -I OUTPUT -o vs${sb.index} -j NFQUEUE --queue-num 7999 --queue-bypass`);
+    },
+    bareRevert: async (sb) => {
+      await ns(sb, 'sh', '-c', `iptables -w -D OUTPUT -o vs${sb.index} -j NFQUEUE --queue-num 7999 --queue-bypass; pkill -f 'pudu-nfq --queue 7999'; true`);
+    },
+  },
+  {
+    type: 'process',
+    params: { service: 'nginx', action: 'stop' },
+    observed: async (sb) => (await sb.exec('systemctl', 'is-active', 'nginx')).stdout.trim() !== 'active',
+    bareName: 'nsenter systemctl stop',
+    bareApply: async (sb) => void (await ns(sb, 'systemctl', 'stop', 'nginx')),
+    bareRevert: async (sb) => void (await ns(sb, 'systemctl', 'start', 'nginx')),
+  },
+  {
+    type: 'dns',
+    params: { record: 'db.internal', resolve_to: SPOOF },
+    observed: async (sb) => hostsHasSpoof(sb),
+    bareName: 'nsenter sed -i',
+    bareApply: async (sb) => void (await ns(sb, 'sed', '-i', `1i ${SPOOF}\tdb.internal`, '/etc/hosts')),
+    bareRevert: async (sb) => void (await ns(sb, 'sed', '-i', `/^${SPOOF.replace(/\./g, '\\.')}/d`, '/etc/hosts')),
+  },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+const sb = await createAgentSandbox(215, { agentOpts: '--deadman 0' });
+const agent = createAgentClient({ baseUrl: sb.baseUrl, token: sb.token, timeoutMs: 20_000 });
+const rows: { type: string; agent_ms: number; bare_ms: number; ratio: number; revert_ms: number; mechanism: string; bare: string }[] = [];
+try {
+  for (const c of CASES) {
+    const agentMs: number[] = [];
+    const bareMs: number[] = [];
+    const revertMs: number[] = [];
+    let mechanism = '';
+    for (let i = 0; i < RUNS; i++) {
+      await sleep(300);
+      memBase = memUsedMb(sb);
+      let t = performance.now();
+      const rec = await agent.startFault({ id: `b-${c.type}-${i}`, type: c.type as never, params: { ...c.params, duration: '60s' } });
+      mechanism = rec.mechanism ?? '';
+      await waitFor(`agent ${c.type}`, () => c.observed(sb));
+      agentMs.push(performance.now() - t);
+      t = performance.now();
+      await agent.stopFault(`b-${c.type}-${i}`);
+      revertMs.push(performance.now() - t);
+
+      await sleep(300);
+      memBase = memUsedMb(sb);
+      t = performance.now();
+      await c.bareApply(sb);
+      await waitFor(`bare ${c.type}`, () => c.observed(sb));
+      bareMs.push(performance.now() - t);
+      await c.bareRevert(sb);
+    }
+    const a = median(agentMs);
+    const b = median(bareMs);
+    rows.push({ type: c.type, agent_ms: Math.round(a), bare_ms: Math.round(b), ratio: Number((a / b).toFixed(2)), revert_ms: Math.round(median(revertMs)), mechanism, bare: c.bareName });
+  }
+} finally {
+  await sb.destroy();
+}
+
+if (values.json) {
+  console.log(JSON.stringify({ runs: RUNS, rows }, null, 2));
+} else {
+  console.log(`fault-apply latency, request → effect observed from outside (median of ${RUNS}; host load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
+  console.log('type      agent ms   bare ms   ratio   revert ms   agent mechanism / bare mechanism');
+  for (const r of rows) {
+    console.log(`${r.type.padEnd(9)} ${String(r.agent_ms).padStart(8)} ${String(r.bare_ms).padStart(9)} ${r.ratio.toFixed(2).padStart(7)} ${String(r.revert_ms).padStart(11)}   ${r.mechanism} / ${r.bare}`);
+  }
+}
