@@ -3,7 +3,7 @@
 // The same flow against a real `pudu server` and sandbox fleet is e2e-disk-full.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWebForTests } from './support/build.ts';
 import { focused, foreignRequests, openBrowser, terminalText, waitUntil, type BrowserSession } from './support/browser.ts';
@@ -181,4 +181,23 @@ test('a wrong token is refused on the sign-in form with the reason', async (t) =
   await signIn(s, server.url, 'pudu_not_a_token');
   await s.page.getByRole('alert').filter({ hasText: 'not valid (401)' }).waitFor();
   assert.equal(await s.page.getByRole('heading', { name: 'Sign in to Pudu' }).count(), 1);
+});
+
+test('an instructor runs a scenario file and sees every problem in it with its line and column', async (t) => {
+  const { server } = await setup(t);
+  const admin = await openBrowser();
+  t.after(() => admin.close());
+  await signIn(admin, server.url, server.adminToken);
+  const broken = readFileSync(join(process.cwd(), 'scenarios/monolith/disk-full.yaml'), 'utf8')
+    .replace('difficulty: easy', 'difficulty: trivial')
+    .replace('    type: disk', '    type: diks');
+  await admin.page.getByLabel('Scenario file').setInputFiles({ name: 'broken.yaml', mimeType: 'text/yaml', buffer: Buffer.from(broken) });
+  await admin.page.getByRole('button', { name: 'Run this file' }).click();
+  const problems = admin.page.locator('.problem-list li');
+  await problems.first().waitFor();
+  const lines = await problems.allInnerTexts();
+  assert.equal(lines.length, 2, lines.join('\n'));
+  assert.ok(lines.some((l) => /^broken\.yaml:\d+:\d+ scenario\.difficulty/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^broken\.yaml:\d+:\d+ faults\[0\]\.type/.test(l)), lines.join('\n'));
+  await admin.screenshot('09-scenario-file-problems');
 });

@@ -121,9 +121,12 @@ export class Api {
     return normaliseRunStatus(await this.request('GET', PATHS.run(id), undefined, signal));
   }
 
-  /** Starts a scenario from the server's library by name; the answer carries a trainee token. */
-  async startRun(name: string): Promise<{ run: RunSummary; traineeToken: string | null }> {
-    const o = (await this.request('POST', PATHS.runs, { name })) as Record<string, unknown>;
+  /**
+   * Starts a scenario — from the server's library by name, or from YAML text the user
+   * picked (with its file name for error locations); the answer carries a trainee token.
+   */
+  async startRun(source: { name: string } | { yaml: string; file: string }): Promise<{ run: RunSummary; traineeToken: string | null }> {
+    const o = (await this.request('POST', PATHS.runs, source)) as Record<string, unknown>;
     const token = o.traineeToken ?? o.trainee_token;
     return { run: normaliseRunSummary(o.run ?? o), traineeToken: typeof token === 'string' ? token : null };
   }

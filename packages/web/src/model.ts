@@ -111,6 +111,8 @@ export interface RunStatus extends RunSummary {
   scoring: Scoring | null;
   scoreParts: ScoreParts | null;
   vms: RunVm[];
+  /** The fleet outlives the run (for a debrief): terminals stay open. */
+  keepFleet: boolean;
 }
 
 export interface RunEvent {

@@ -246,6 +246,7 @@ export function normaliseRunStatus(v: unknown): RunStatus {
     scoring: scoring(raw(o, 'scoring') ?? raw(sc, 'scoring')),
     scoreParts: scoreParts(raw(o, 'scoreDetail', 'score', 'scoreNow', 'result')),
     vms: arr(raw(o, 'vms') ?? raw(obj(raw(o, 'fleet')), 'vms')).map(runVm),
+    keepFleet: raw(o, 'keepFleet') === true,
   };
 }
 

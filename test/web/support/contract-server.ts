@@ -15,9 +15,10 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { z } from 'zod';
+import { parseScenario } from '@pudu/engine';
 import {
   HintResponseSchema, LibraryListSchema, RunCreatedSchema, RunListSchema, RunStatusSchema, WhoAmISchema,
-  FleetListSchema, RunEventSchema, TokenCreatedSchema, type RunStatus,
+  FleetListSchema, ProblemSchema, RunEventSchema, TokenCreatedSchema, type RunStatus,
 } from '@pudu/schema';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
@@ -191,6 +192,16 @@ export async function startContractServer(webDir: string): Promise<ContractServe
       }
       if (path === '/api/v1/scenarios' && req.method === 'POST') {
         if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'operators only');
+        const request = JSON.parse(body || '{}') as { name?: string; yaml?: string; file?: string };
+        if (request.yaml !== undefined) {
+          // Validation is the real engine's, errors shaped as the server sends them.
+          const parsed = parseScenario(request.yaml, request.file ?? '<request>');
+          if (!parsed.ok) {
+            return send(res, 422, ProblemSchema, { type: 'about:blank', title: 'SCENARIO_INVALID', status: 422, code: 'SCENARIO_INVALID',
+              detail: `${request.file}: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.path}: ${e.message}`).join('\n')}`,
+              errors: parsed.errors.map((e) => ({ file: e.file, line: e.line, col: e.col, path: e.path, message: e.message })) });
+          }
+        }
         const id = `run-${nextRun++}`;
         const dir = mkdtempSync(join(tmpdir(), 'pudu-web-vm-'));
         writeFileSync(join(dir, 'var-log-filler.bin'), Buffer.alloc(1024 * 1024));

@@ -14,6 +14,8 @@ export interface TerminalTabs {
   /** Shows the VMs (idempotent: tabs for known VMs are kept). */
   setVms(vms: TabVm[]): void;
   select(name: string): void;
+  /** Ends every session (the run is over); tabs stay to read the scrollback. */
+  end(reason: string): void;
   dispose(): void;
 }
 
@@ -25,6 +27,7 @@ export function createTerminalTabs(token: string, readOnly: boolean): TerminalTa
     h('h2', { id: 'terminals-title' }, readOnly ? 'Terminals (read-only)' : 'Terminals'), tablist, panels, empty);
   const tabs = new Map<string, { tab: HTMLButtonElement; panel: HTMLElement; vm: TabVm; term: VmTerminal | null }>();
   let current: string | null = null;
+  let ended: string | null = null;
 
   const select = (name: string, focusTerminal = false): void => {
     const entry = tabs.get(name);
@@ -37,6 +40,7 @@ export function createTerminalTabs(token: string, readOnly: boolean): TerminalTa
       t.panel.hidden = !on;
     }
     if (!entry.term) {
+      if (ended) return;
       entry.term = createTerminal({ vmIndex: entry.vm.index, vmName: entry.vm.name, token, readOnly });
       entry.panel.append(entry.term.el);
     }
@@ -82,6 +86,10 @@ export function createTerminalTabs(token: string, readOnly: boolean): TerminalTa
       if (current === null && first) select(first.name);
     },
     select: (name) => select(name, true),
+    end(reason) {
+      ended = reason;
+      for (const t of tabs.values()) t.term?.end(reason);
+    },
     dispose() {
       for (const t of tabs.values()) t.term?.dispose();
       tabs.clear();

@@ -25,6 +25,8 @@ export interface VmTerminal {
   fit(): void;
   focus(): void;
   status(): TerminalStatus;
+  /** Closes the session for good (the run ended): no more reconnects. */
+  end(reason: string): void;
   dispose(): void;
 }
 
@@ -166,6 +168,15 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     },
     focus: () => term.focus(),
     status: () => state,
+    end(reason) {
+      if (disposed) return;
+      disposed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      ws?.close(1000, reason);
+      ws = null;
+      setStatus('closed', reason);
+      retry.hidden = true;
+    },
     dispose() {
       disposed = true;
       if (retryTimer) clearTimeout(retryTimer);

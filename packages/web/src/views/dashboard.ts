@@ -44,6 +44,15 @@ function renderFleets(fleets: Fleet[]): HTMLElement {
   )));
 }
 
+/** A scenario the server refused, as `file:line:col path: message` lines (all of them). */
+function renderProblems(e: unknown): HTMLElement {
+  const issues = e instanceof ApiError && Array.isArray(e.details) ? e.details as Record<string, unknown>[] : [];
+  return h('div', { class: 'problems', role: 'alert' },
+    h('p', { class: 'form-error' }, e instanceof Error ? (issues.length ? e.message.split('\n')[0] : e.message) : String(e)),
+    issues.length ? h('ul', { class: 'problem-list' }, issues.map((i) => h('li', {}, h('code', {},
+      [i.file, i.line, i.col].filter((x) => x !== undefined && x !== null).join(':')), ' ', String(i.path ?? ''), ': ', String(i.message ?? '')))) : null);
+}
+
 export function renderDashboard(ctx: AppContext): View {
   const instruct = canInstruct(ctx.identity);
   const library = h('div', { class: 'library', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the library…'));
@@ -52,13 +61,15 @@ export function renderDashboard(ctx: AppContext): View {
   const fleets = h('div', {});
   const started = h('div', { class: 'started', 'aria-live': 'polite' });
 
-  const startScenario = (entry: LibraryEntry, button: HTMLButtonElement): void => {
+  const startScenario = (entry: Pick<LibraryEntry, 'id' | 'title'>, button: HTMLButtonElement, source?: { yaml: string; file: string }): void => {
     button.disabled = true;
+    const label = button.textContent;
     button.textContent = 'Starting…';
-    ctx.api.startRun(entry.id).then(
+    replaceChildren(fileErrors);
+    ctx.api.startRun(source ?? { name: entry.id }).then(
       ({ run, traineeToken }) => {
         button.disabled = false;
-        button.textContent = 'Start';
+        button.textContent = label;
         ctx.notify(`Started ${entry.title} (run ${run.id})`, 'success');
         replaceChildren(started, h('section', { class: 'panel started-panel', 'aria-labelledby': 'started-title' },
           h('h2', { id: 'started-title' }, `Started: ${entry.title}`),
@@ -71,11 +82,25 @@ export function renderDashboard(ctx: AppContext): View {
       },
       (e: unknown) => {
         button.disabled = false;
-        button.textContent = 'Start';
-        ctx.notify(e instanceof Error ? `Could not start ${entry.title}: ${e.message}` : String(e), 'error');
+        button.textContent = label;
+        if (source) replaceChildren(fileErrors, renderProblems(e));
+        ctx.notify(e instanceof Error ? `Could not start ${entry.title}: ${e.message.split('\n')[0]}` : String(e), 'error');
       },
     );
   };
+
+  const fileInput = h('input', { type: 'file', accept: '.yaml,.yml,text/yaml', 'aria-label': 'Scenario file', class: 'file-input' });
+  const fileButton = h('button', { type: 'button', class: 'run-file' }, 'Run this file');
+  const fileErrors = h('div', { 'aria-live': 'polite' });
+  fileButton.addEventListener('click', () => {
+    const file = fileInput.files?.[0];
+    if (!file) {
+      fileInput.click();
+      return;
+    }
+    file.text().then((yaml) => startScenario({ id: file.name, title: file.name }, fileButton, { yaml, file: file.name }));
+  });
+  const runFile = instruct ? h('div', { class: 'run-file-row' }, h('span', { class: 'muted' }, 'Or run your own scenario file:'), fileInput, fileButton, fileErrors) : null;
 
   const renderLibrary = (entries: LibraryEntry[]): void => {
     library.removeAttribute('aria-busy');
@@ -125,7 +150,7 @@ export function renderDashboard(ctx: AppContext): View {
     h('h1', { class: 'visually-hidden' }, 'Dashboard'),
     started,
     h('section', { class: 'panel', 'aria-labelledby': 'live-title' }, h('h2', { id: 'live-title' }, 'Live runs'), live),
-    h('section', { class: 'panel', 'aria-labelledby': 'library-title' }, h('h2', { id: 'library-title' }, 'Scenario library'), library),
+    h('section', { class: 'panel', 'aria-labelledby': 'library-title' }, h('h2', { id: 'library-title' }, 'Scenario library'), library, runFile),
     h('div', { class: 'two-col' },
       h('section', { class: 'panel', 'aria-labelledby': 'finished-title' }, h('h2', { id: 'finished-title' }, 'Finished runs'), finished),
       instruct ? h('section', { class: 'panel', 'aria-labelledby': 'fleets-title' }, h('h2', { id: 'fleets-title' }, 'Fleets'), fleets) : null),

@@ -115,6 +115,7 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     terminals.setVms(next.vms.map((v) => ({ name: v.name, index: v.index })));
     if (!metricsFromEvents) for (const vm of next.vms) if (vm.metrics) charts.push(vm.name, vm.metrics);
     if (FINISHED_STATES.includes(next.state)) {
+      if (!next.keepFleet) terminals.end(`session ended: the run is ${next.state} and its fleet is gone`);
       const parts = next.scoreParts;
       const word = next.state === 'resolved' ? 'Resolved' : next.state === 'aborted' ? 'Aborted' : next.state === 'expired' ? 'Time is up' : 'Failed';
       replaceChildren(banner,
