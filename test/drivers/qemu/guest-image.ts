@@ -17,7 +17,7 @@ export async function guestImageForTests(log: (m: string) => void): Promise<Test
   const img = await buildGuestImage({ cacheDir, onProgress: log, kernel: true });
   if (!img.kernel) throw new Error('guest image was built without kernel assets');
   return {
-    image: { rootfsExt4: img.rootfsExt4, rootfsDir: img.rootfsDir, kernel: img.kernel },
+    image: { rootfsExt4: img.rootfsExt4, kernel: img.kernel },
     sshPrivateKey: img.sshPrivateKey,
     cacheDir,
   };
