@@ -32,9 +32,12 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-function memAvailableMb(): number {
-  const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
+/** Resident memory charged to a VM's memory cgroup (rss + page cache of its own files), in MB. */
+function vmMemoryMb(index: number): { rssMb: number; cacheMb: number } {
+  const own = /^\d+:memory:(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '/';
+  const stat = readFileSync(`/sys/fs/cgroup/memory${own === '/' ? '' : own}/pudu-vm${index}/memory.stat`, 'utf8');
+  const get = (k: string) => Number(new RegExp(`^${k} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0) / 1024 / 1024;
+  return { rssMb: get('total_rss'), cacheMb: get('total_cache') };
 }
 
 function loadavg(): string {
@@ -76,27 +79,30 @@ results.fleets = fleets;
 
 // Density: keep idle single-VM fleets running and time one more VM each step.
 const baseline = pct((await Promise.all([0, 1, 2].map(async (i) => (await timeFleet(driver, `bench-base-${i}`, 1)).readyMs))), 50);
-const memBefore = memAvailableMb();
 const idle: string[] = [];
+const idleIndexes: number[] = [];
 let fitted = 0;
 let lastReady = baseline;
 try {
   for (let i = 0; i < DENSITY_MAX; i++) {
     const id = `bench-idle-${i}`;
-    await driver.createFleet(spec(id, 1));
+    const [vm] = await driver.createFleet(spec(id, 1));
     idle.push(id);
+    idleIndexes.push(vm!.index);
     const probe = await timeFleet(driver, `bench-probe-${i}`, 1);
     lastReady = probe.readyMs;
     if (probe.readyMs > 2 * baseline) break;
     fitted = idle.length;
   }
 } finally {
-  const memPerVm = idle.length ? (memBefore - memAvailableMb()) / idle.length : 0;
+  const mem = idleIndexes.map(vmMemoryMb);
+  const memPerVm = mem.length ? mem.reduce((a, m) => a + m.rssMb, 0) / mem.length : 0;
+  const cachePerVm = mem.length ? mem.reduce((a, m) => a + m.cacheMb, 0) / mem.length : 0;
   results.density = {
     baselineReadyMs: Math.round(baseline), idleVmsBeforeReadyDoubles: fitted, limitReached: fitted >= DENSITY_MAX,
-    lastProbeReadyMs: Math.round(lastReady), hostMemoryPerIdleVmMb: Math.round(memPerVm),
+    lastProbeReadyMs: Math.round(lastReady), hostMemoryPerIdleVmMb: { rss: Math.round(memPerVm), pageCache: Math.round(cachePerVm) },
   };
-  log(`host memory per idle VM: ${Math.round(memPerVm)} MB (MemAvailable drop over ${idle.length} idle VMs)`);
+  log(`host memory per idle VM: ${Math.round(memPerVm)} MB resident + ${Math.round(cachePerVm)} MB page cache (memory cgroups of ${idle.length} idle VMs)`);
   log(`idle VMs before a new VM's ready time doubles (baseline ${Math.round(baseline)} ms): ${fitted >= DENSITY_MAX ? `≥ ${fitted} (stopped at --density-max)` : fitted}`);
   const t0 = performance.now();
   await Promise.all(idle.map((id) => driver.destroyFleet(id)));

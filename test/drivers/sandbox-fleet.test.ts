@@ -16,7 +16,7 @@ const FLEET: FleetSpec = {
   ],
 };
 
-test('a 3-VM sandbox fleet looks like three real VMs from inside and reaches nothing outside', { skip, timeout: 180_000 }, async (t) => {
+test('a 3-VM sandbox fleet looks like three real VMs from inside and reaches nothing outside', { skip, timeout: 300_000 }, async (t) => {
   const img = await testImage();
   const driver: VmDriver = await createSandboxDriver({ rootfsDir: img.rootfsDir, ...TEST_INDEX_RANGE });
   t.after(() => driver.destroyFleet(FLEET.id));

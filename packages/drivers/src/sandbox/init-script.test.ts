@@ -6,7 +6,7 @@ import { launcherArgs, shq } from './init-script.ts';
 const input = {
   hostname: 'api-0', netns: 'pudu-vm7', cgroupProcs: ['/sys/fs/cgroup/memory/pudu-vm7/cgroup.procs'],
   imageRootfs: "/var/cache/pudu/image/it's/rootfs", disk: '/s/disk.img', diskMount: '/s/disk', confDir: '/s/conf',
-  root: '/s/root', consoleLog: '/s/console.log', lxcfs: '/var/lib/pudu/lxcfs',
+  root: '/s/root', consoleLog: '/s/console.log', lxcfs: '/var/lib/pudu/lxcfs', devTemplate: '/var/lib/pudu/sandbox/.dev-template',
 };
 
 test('shell quoting survives quotes and spaces', () => {

@@ -21,6 +21,7 @@ import { ensureLxcfs } from './lxcfs.ts';
 import { createVmDisk } from './vm-disk.ts';
 import { launcherArgs } from './init-script.ts';
 import { sandboxOnlyFiles } from './sandbox-units.ts';
+import { ensureDevTemplate } from './dev-template.ts';
 import { vmPaths, type VmPaths } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
 import { reconcileSandboxOrphans, type VmMeta } from './reconcile.ts';
@@ -72,14 +73,14 @@ class SandboxDriver implements VmDriver {
     validateFleetSpec(spec);
     if (this.fleets.has(spec.id)) throw new PuduError('CONFLICT', `fleet ${spec.id} already exists`);
     const progress = o.onProgress ?? (() => {});
-    const [lxcfs] = await Promise.all([ensureLxcfs(), ensureBaseFirewall()]);
+    const [lxcfs, devTemplate] = await Promise.all([ensureLxcfs(), ensureDevTemplate(), ensureBaseFirewall()]);
     const leases = await allocateIndexes(spec.vms.length, { base: this.base, minIndex: this.opts.minIndex, maxIndex: this.opts.maxIndex });
     const vms: SandboxVm[] = spec.vms.map((v, i) => this.describe(spec.id, v, leases[i]!));
     this.fleets.set(spec.id, vms);
     try {
       progress(`sandbox: creating ${vms.length} VM(s) at index ${vms.map((v) => v.info.index).join(',')}`);
       const fleet = vms.map((v, i) => ({ name: v.info.name, guestIp: v.info.guestIp, services: spec.vms[i]!.services }));
-      await Promise.all(vms.map((vm, i) => this.startVm(spec, spec.vms[i]!, vm, fleet, lxcfs)));
+      await Promise.all(vms.map((vm, i) => this.startVm(spec, spec.vms[i]!, vm, fleet, { lxcfs, devTemplate })));
       await allowFleet(spec.id, vms.map((v) => ({ link: v.info.hostLink, guestIp: v.info.guestIp })));
       await Promise.all(vms.map(async (vm) => {
         await verifyRoute(vm.info.guestIp, vm.info.hostLink);
@@ -112,7 +113,7 @@ class SandboxDriver implements VmDriver {
     };
   }
 
-  private async startVm(spec: FleetSpec, v: VmSpec, vm: SandboxVm, fleet: { name: string; guestIp: string; services: string[] }[], lxcfs: string): Promise<void> {
+  private async startVm(spec: FleetSpec, v: VmSpec, vm: SandboxVm, fleet: { name: string; guestIp: string; services: string[] }[], host: { lxcfs: string; devTemplate: string }): Promise<void> {
     const p = vm.paths;
     const names = hostNamesForIndex(vm.info.index);
     for (const d of [p.dir, p.diskMount, p.root, p.conf]) mkdirSync(d, { recursive: true });
@@ -136,7 +137,7 @@ class SandboxDriver implements VmDriver {
     try {
       const child = spawn('sh', launcherArgs({
         hostname: v.name, netns: names.netns, cgroupProcs: cgroups, imageRootfs: this.opts.rootfsDir,
-        disk: p.disk, diskMount: p.diskMount, confDir: p.conf, root: p.root, consoleLog: p.consoleLog, lxcfs,
+        disk: p.disk, diskMount: p.diskMount, confDir: p.conf, root: p.root, consoleLog: p.consoleLog, ...host,
       }), { stdio: ['ignore', fd, fd], detached: true });
       child.unref();
       child.on('exit', (code, signal) => {

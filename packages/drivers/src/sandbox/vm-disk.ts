@@ -3,13 +3,23 @@
  * namespace as the overlay's upper layer, so `df -h /` inside the VM shows its disk size
  * and a disk-fill fault hits ENOSPC at that size.
  */
-import { closeSync, openSync, ftruncateSync } from 'node:fs';
+import { closeSync, openSync, ftruncateSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sandboxStateRoot } from './paths.ts';
 import { run } from '../util/exec.ts';
 
 const BLOCK_BYTES = 4096;
 const MKFS_OPTS = ['-q', '-F', '-b', String(BLOCK_BYTES), '-i', '65536', '-m', '0', '-O', '^has_journal,^resize_inode', '-E', 'lazy_itable_init=1,nodiscard'];
 /** Block counts that make statfs report exactly diskMb, learnt once per size. */
 const blocksForMb = new Map<number, number>();
+
+/** upper/ and work/ for the overlay, put on the disk by mkfs itself (one exec less at boot). */
+function diskSkeleton(): string {
+  const dir = join(sandboxStateRoot(), '.disk-skeleton');
+  mkdirSync(join(dir, 'upper'), { recursive: true });
+  mkdirSync(join(dir, 'work'), { recursive: true });
+  return dir;
+}
 
 async function mkfs(path: string, blocks: number, label: string): Promise<void> {
   const fd = openSync(path, 'w');
@@ -18,7 +28,7 @@ async function mkfs(path: string, blocks: number, label: string): Promise<void> 
   } finally {
     closeSync(fd);
   }
-  await run('mkfs.ext4', [...MKFS_OPTS, '-L', label, path], { errorCode: 'VM_START_FAILED' });
+  await run('mkfs.ext4', [...MKFS_OPTS, '-L', label, '-d', diskSkeleton(), path], { errorCode: 'VM_START_FAILED' });
 }
 
 async function overheadBlocks(path: string): Promise<number> {
