@@ -201,3 +201,18 @@ test('an instructor runs a scenario file and sees every problem in it with its l
   assert.ok(lines.some((l) => /^broken\.yaml:\d+:\d+ faults\[0\]\.type/.test(l)), lines.join('\n'));
   await admin.screenshot('09-scenario-file-problems');
 });
+
+test('a trainee whose token is revoked mid-incident is sent back to sign-in with the reason', async (t) => {
+  const { server } = await setup(t);
+  const created = await (await fetch(`${server.url}/api/v1/scenarios`, {
+    method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'monolith/disk-full' }),
+  })).json() as { traineeToken: string; run: { id: string } };
+  const s = await openBrowser();
+  t.after(() => s.close());
+  await s.page.goto(`${server.url}/#/join/${created.run.id}?token=${created.traineeToken}`);
+  await s.page.locator('.objective[data-objective="disk-recovered"]').waitFor();
+  server.revoke(created.traineeToken);
+  await s.page.getByRole('alert').filter({ hasText: 'no longer accepts this token (401)' }).waitFor({ timeout: 5000 });
+  assert.equal(await s.page.evaluate('localStorage.getItem("pudu.token")'), null, 'the dead token is forgotten');
+});

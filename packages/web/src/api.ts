@@ -48,6 +48,9 @@ function list(body: unknown, ...keys: string[]): unknown[] {
 }
 
 export class Api {
+  /** Called once when the server answers 401 (token revoked or expired). */
+  onUnauthorized: (() => void) | null = null;
+
   constructor(
     readonly token: string,
     private readonly origin: string = location.origin,
@@ -78,6 +81,11 @@ export class Api {
       json = text ? JSON.parse(text) : null;
     } catch {
       json = null;
+    }
+    if (res.status === 401 && this.onUnauthorized) {
+      const handler = this.onUnauthorized;
+      this.onUnauthorized = null;
+      handler();
     }
     if (!res.ok) {
       const p = (json ?? {}) as Record<string, unknown>;

@@ -70,6 +70,7 @@ function showSignIn(error: string | null): void {
     onSignedIn(token, id) {
       saveToken(token);
       api = new Api(token);
+      api.onUnauthorized = expireSession;
       identity = id;
       const next = parseRoute(location.hash);
       if (next.name === 'signin') location.hash = next.next ?? (id.runId ? routeHash({ name: 'room', runId: id.runId, readOnly: false }) : '#/');
@@ -78,10 +79,19 @@ function showSignIn(error: string | null): void {
   }));
 }
 
+/** Sends the user back to sign-in when the server stops accepting their token. */
+function expireSession(): void {
+  clearToken();
+  current?.dispose();
+  current = null;
+  showSignIn('The server no longer accepts this token (401): it was revoked or has expired. Sign in again.');
+}
+
 async function signInWith(token: string): Promise<boolean> {
   try {
     const candidate = new Api(token);
     identity = await candidate.whoami();
+    candidate.onUnauthorized = expireSession;
     api = candidate;
     saveToken(token);
     return true;

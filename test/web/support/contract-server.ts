@@ -45,6 +45,8 @@ export interface ContractServer {
   terminals: { vm: number; readOnly: boolean }[];
   /** The run's working directory (the "VM disk"). */
   workDir(runId: string): string;
+  /** Revokes a token: the server answers 401 to it from now on. */
+  revoke(token: string): void;
   /** Drops every terminal connection, as a server restart or network blip would. */
   dropTerminals(): void;
   close(): Promise<void>;
@@ -274,6 +276,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     resizes,
     terminals,
     workDir: (id) => runs.get(id)?.dir ?? '',
+    revoke: (token) => { tokens.delete(token); },
     dropTerminals: () => { for (const c of wss.clients) c.terminate(); },
     async close() {
       clearInterval(evaluate);

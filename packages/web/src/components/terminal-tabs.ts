@@ -19,10 +19,11 @@ export interface TerminalTabs {
   dispose(): void;
 }
 
-export function createTerminalTabs(token: string, readOnly: boolean): TerminalTabs {
+/** `unavailable` explains why this user has no terminals (observers may not open them). */
+export function createTerminalTabs(token: string, readOnly: boolean, unavailable: string | null = null): TerminalTabs {
   const tablist = h('div', { role: 'tablist', 'aria-label': 'VM terminals', class: 'tabs' });
   const panels = h('div', { class: 'tab-panels' });
-  const empty = h('p', { class: 'muted empty' }, 'Terminals appear when the fleet is up.');
+  const empty = h('p', { class: 'muted empty' }, unavailable ?? 'Terminals appear when the fleet is up.');
   const el = h('section', { class: 'panel terminals', 'aria-labelledby': 'terminals-title' },
     h('h2', { id: 'terminals-title' }, readOnly ? 'Terminals (read-only)' : 'Terminals'), tablist, panels, empty);
   const tabs = new Map<string, { tab: HTMLButtonElement; panel: HTMLElement; vm: TabVm; term: VmTerminal | null }>();
@@ -68,6 +69,7 @@ export function createTerminalTabs(token: string, readOnly: boolean): TerminalTa
   return {
     el,
     setVms(vms) {
+      if (unavailable) return;
       for (const vm of vms) {
         if (tabs.has(vm.name)) continue;
         const id = `term-${vm.name.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
