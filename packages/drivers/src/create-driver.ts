@@ -60,7 +60,8 @@ async function probeKvm(image: GuestImage, cacheDir: string): Promise<ProbeOutco
   if (!image.kernel) return { ok: false, reason: 'no guest kernel built' };
   if (!probeQemu().ok) return { ok: false, reason: 'qemu-system-x86_64 not installed' };
   const c = await chooseAccel({ kernel: image.kernel.vmlinuz, initrd: image.kernel.initrd, machine: 'microvm', cacheDir });
-  return { ok: c.accel === 'kvm', reason: c.reason };
+  // chooseAccel words its reason for the qemu driver ("…; using TCG"); here only the KVM verdict matters.
+  return { ok: c.accel === 'kvm', reason: c.reason.replace(/; using TCG.*$/, '') };
 }
 
 function hasFirecracker(): boolean {
@@ -70,7 +71,7 @@ function hasFirecracker(): boolean {
 function qemuDriver(opts: CreateDriverOptions & { image: GuestImage }): VmDriver {
   if (!opts.image.kernel) throw new PuduError('ASSETS_MISSING', 'the qemu driver needs the guest kernel: run ./pudu assets');
   return new QemuDriver({
-    image: { rootfsExt4: opts.image.rootfsExt4, rootfsDir: opts.image.rootfsDir, kernel: opts.image.kernel },
+    image: { rootfsExt4: opts.image.rootfsExt4, kernel: opts.image.kernel },
     stateDir: opts.stateDir ?? process.env.PUDU_STATE_DIR ?? '/var/lib/pudu',
     cacheDir: opts.cacheDir ?? defaultCacheDir(),
     agentPort: AGENT_PORT,
