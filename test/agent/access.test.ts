@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAgentClient, type AgentClient } from '@pudu/agent';
-import { createAgentSandbox, type AgentSandbox } from './support/sandbox.ts';
+import { createAgentSandbox, sh, type AgentSandbox } from './support/sandbox.ts';
 import { eventually, ping, resolve } from './support/probes.ts';
 
 let sb: AgentSandbox;
@@ -60,6 +60,21 @@ test('a 300 ms delay measures 300 ms ± 10 % RTT while the agent’s own port st
     await agent.stopFault('delay300');
   }
   assert.ok((await ping(sb, 5, 0.1)).avgMs < 50);
+});
+
+test('a delay with jitter spreads RTTs around the latency (300 ms ± 50 ms, the seed scenario)', async () => {
+  await agent.startFault({ id: 'jitter', type: 'network', params: { action: 'delay', latency: '300ms', jitter: '50ms', duration: '60s' } });
+  try {
+    const r = await sh('ping', ['-n', '-c', '30', '-i', '0.05', sb.vmIp], 60_000);
+    const rtts = [...r.stdout.matchAll(/time=([\d.]+)/g)].map((m) => Number(m[1]));
+    assert.equal(rtts.length, 30);
+    const avg = rtts.reduce((a, b) => a + b, 0) / rtts.length;
+    assert.ok(avg > 270 && avg < 330, `avg ${avg.toFixed(1)} ms`);
+    assert.ok(Math.min(...rtts) >= 245 && Math.max(...rtts) <= 360, `range ${Math.min(...rtts)}–${Math.max(...rtts)} ms`);
+    assert.ok(Math.max(...rtts) - Math.min(...rtts) > 20, 'RTTs vary');
+  } finally {
+    await agent.stopFault('jitter');
+  }
 });
 
 test('SIGTERM to the agent reverts every fault before it exits', async () => {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createAgentClient, type AgentClient } from '@pudu/agent';
 import type { FaultType } from '@pudu/schema';
 import { createAgentSandbox, type AgentSandbox } from './support/sandbox.ts';
-import { cpuPct, eventually, httpMs, ping, PROBES, sleep, unitState } from './support/probes.ts';
+import { readFileSync } from 'node:fs';
+import { cpuPct, eventually, httpMs, memUsedMb, ping, PROBES, sleep, unitState } from './support/probes.ts';
 
 let sb: AgentSandbox;
 let agent: AgentClient;
@@ -103,4 +104,35 @@ test('bad params are rejected with a code and change nothing', async () => {
   await assert.rejects(agent.startFault({ id: 'bad3', type: 'process', params: { service: 'no-such-thing', action: 'stop' } }), /not installed/);
   await assert.rejects(agent.startFault({ id: 'bad4', type: 'disk', params: { path: '/nope' } }), /does not exist/);
   assert.equal((await agent.listFaults()).faults.length, before_);
+});
+
+test('a memory fault reaches an 85% ceiling and holds there without anything being OOM-killed', async () => {
+  const oomKills = (): number => Number(/^oom_kill (\d+)/m.exec(readFileSync(`${sb.cgroups.memory}/memory.oom_control`, 'utf8'))?.[1] ?? 0);
+  const killsBefore = oomKills();
+  await agent.startFault({ id: 'mem-85', type: 'memory', params: { rate: '12000mb/min', ceiling: '85%', duration: '60s' } });
+  try {
+    assert.ok(await eventually(() => memUsedMb(sb) > 512 * 0.8, 15_000), `reached ${memUsedMb(sb).toFixed(0)} MiB`);
+    await sleep(3000);
+    const used = memUsedMb(sb);
+    assert.ok(used > 512 * 0.78 && used < 512 * 0.9, `holding at ${used.toFixed(0)} MiB`);
+    const m = await agent.metrics();
+    assert.ok(Math.abs(m.mem_used_pct - (used / 512) * 100) < 5, `agent ${m.mem_used_pct}% vs cgroup ${((used / 512) * 100).toFixed(1)}%`);
+    assert.equal((await agent.listFaults()).faults.find((f) => f.id === 'mem-85')?.state, 'active', 'the leaker is still alive');
+    assert.equal(oomKills(), killsBefore, 'no OOM kill in the VM');
+  } finally {
+    await agent.stopFault('mem-85');
+  }
+  assert.ok(await eventually(() => PROBES.memory.baseline(sb)));
+});
+
+test('a degraded service is thawed when the agent is killed with SIGKILL and comes back', async () => {
+  await agent.startFault({ id: 'deg-kill', type: 'process', params: { service: 'nginx', action: 'degrade', duration: '60s' } });
+  await sleep(700);
+  process.kill(await sb.agentPid(), 'SIGKILL');
+  assert.ok(await eventually(async () => (await agent.listFaults()).faults.find((f) => f.id === 'deg-kill')?.reason === 'recovered', 15_000));
+  const stat = await sb.exec('ps', '-C', 'nginx', '-o', 'stat=');
+  assert.ok(!/T/.test(stat.stdout), `nginx states after recovery: ${stat.stdout.trim()}`);
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) times.push(await httpMs(sb));
+  assert.ok(Math.max(...times) < 100, `answers at ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
 });
