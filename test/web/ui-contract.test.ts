@@ -122,6 +122,7 @@ test('an instructor sees the live run and drops into its terminal read-only', as
   await card.getByRole('link', { name: 'Drop in (read-only)' }).click();
   await admin.page.locator('.term-status[data-status="connected"]').waitFor();
   assert.deepEqual(server.terminals.at(-1), { vm: 40, readOnly: true }, 'the socket asks for a read-only stream');
+  await admin.page.locator('.timeline .event[data-type="fault.applied"]').waitFor();
   await admin.page.locator('.xterm').click();
   await admin.page.keyboard.type('touch typed-by-instructor\n');
   await admin.page.waitForTimeout(500);

@@ -19,8 +19,9 @@ export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTa
   const dialog = h('dialog', { class: 'hint-dialog', 'aria-labelledby': 'hint-dialog-title', 'aria-describedby': 'hint-confirm-text' },
     h('h2', { id: 'hint-dialog-title' }, 'Take a hint?'), confirmText, h('div', { class: 'dialog-actions' }, cancelButton, takeButton));
   const error = h('p', { class: 'form-error', role: 'alert' });
+  const none = h('p', { class: 'muted empty' }, readOnly ? 'No hints taken.' : 'No hints taken yet.');
   const el = h('section', { class: 'panel hint-panel', 'aria-labelledby': 'hints-title' },
-    h('h2', { id: 'hints-title' }, 'Hints'), list, readOnly ? null : button, error, dialog);
+    h('h2', { id: 'hints-title' }, 'Hints'), list, none, readOnly ? null : button, error, dialog);
   let penaltyNow: number | null = null;
   let taken = 0;
   let available = 0;
@@ -68,9 +69,9 @@ export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTa
       const key = JSON.stringify(hints);
       if (key === lastKey) return;
       lastKey = key;
-      replaceChildren(list, hints.length
-        ? hints.map((x, i) => h('li', { class: 'hint', 'data-hint': String(i + 1) }, x.text))
-        : [h('li', { class: 'muted empty' }, readOnly ? 'No hints taken.' : 'No hints taken yet.')]);
+      replaceChildren(list, hints.map((x, i) => h('li', { class: 'hint', 'data-hint': String(i + 1) }, x.text)));
+      list.hidden = hints.length === 0;
+      none.hidden = hints.length > 0;
     },
   };
 }

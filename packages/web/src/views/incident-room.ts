@@ -9,10 +9,11 @@ import { createHintPanel } from '../components/hint-panel.ts';
 import { renderShareToken } from '../components/share-token.ts';
 import { createAlertsPanel, createObjectivesPanel, renderSymptoms } from '../components/signals.ts';
 import { createTerminalTabs } from '../components/terminal-tabs.ts';
+import { createTimeline } from '../components/timeline.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { formatClock, formatDuration, formatScore } from '../format.ts';
 import { FINISHED_STATES } from '../model.ts';
-import type { RunStatus, ScoreParts } from '../model.ts';
+import type { RunEvent, RunStatus, ScoreParts } from '../model.ts';
 import { normaliseMetrics } from '../normalise.ts';
 import { startPolling } from '../poller.ts';
 import { routeHash } from '../router.ts';
@@ -152,7 +153,18 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
       throw e;
     }
   }, METRICS_POLL_MS, () => undefined);
+  // Watching instructors also get the run's live timeline (faults, hints, objective changes).
+  const timeline = readOnly ? createTimeline() : null;
+  const seen: RunEvent[] = [];
+  let timelineTimer: ReturnType<typeof setTimeout> | null = null;
   const events = followEvents(ctx.api, runId, (ev) => {
+    if (timeline && !seen.some((x) => x.seq === ev.seq)) {
+      seen.push(ev);
+      timelineTimer ??= setTimeout(() => {
+        timelineTimer = null;
+        timeline.set(seen, status?.startedAt ?? null);
+      }, 150);
+    }
     if (ev.type === 'metrics' || ev.type === 'vm.metrics') {
       const vm = typeof ev.data.vm === 'string' ? ev.data.vm : null;
       const m = normaliseMetrics(ev.data.metrics ?? ev.data);
@@ -177,7 +189,7 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
       h('div', { class: 'room-side' },
         h('section', { class: 'panel', 'aria-labelledby': 'narrative-title' }, h('h2', { id: 'narrative-title' }, 'What is happening'), narrative),
         alerts.el, symptomsSlot, objectives.el, hints.el, sharePanel),
-      h('div', { class: 'room-main' }, terminals.el, charts.el)),
+      h('div', { class: 'room-main' }, terminals.el, charts.el, timeline?.el)),
   );
   return {
     el,
@@ -185,6 +197,7 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
       poller.stop();
       metricsPoller.stop();
       clearInterval(clockTimer);
+      if (timelineTimer) clearTimeout(timelineTimer);
       events.stop();
       terminals.dispose();
       charts.dispose();
