@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { PuduError } from '@pudu/schema';
 import { startVmProcess, type VmProcess } from '../qemu/vm-process.ts';
 
-const API_SOCKET_WAIT_MS = 5_000;
+const API_SOCKET_WAIT_MS = 10_000;
 const API_SOCKET_POLL_MS = 10;
 export const JAILER_CHROOT_BASE = '/srv/jailer';
 
