@@ -39,7 +39,7 @@ test('the agent reports the VM’s own cpu share and memory while a cpu fault ru
     // The agent samples over 1 s; compare with the cgroup measured from outside over the same second.
     const [outside, m] = await Promise.all([cpuPct(sb, 1000), sleep(1000).then(() => agent.metrics())]);
     assert.equal(m.mem_total_mb, 512);
-    assert.ok(m.cpu_pct > 35, `cpu_pct ${m.cpu_pct}`);
+    assert.ok(m.cpu_pct > 20, `cpu_pct ${m.cpu_pct}`);
     assert.ok(Math.abs(m.cpu_pct - outside) < 15, `agent says ${m.cpu_pct}%, the cgroup says ${outside.toFixed(1)}%`);
     assert.ok(m.disk_total_mb < 300, `disk_total_mb ${m.disk_total_mb} is the VM's disk`);
   } finally {

@@ -85,8 +85,8 @@ export const PROBES: Record<FaultType, FaultProbe> = {
     type: 'cpu',
     params: { load: '80%' },
     // Thresholds leave room for a busy shared host, where a sandbox gets less than it asks for.
-    applied: async (sb) => (await cpuPct(sb, 1000)) > 35,
-    baseline: async (sb) => (await cpuPct(sb, 1000)) < 20,
+    applied: async (sb) => (await cpuPct(sb, 1000)) > 30,
+    baseline: async (sb) => (await cpuPct(sb, 1000)) < 15,
     traineeFix: async (sb) => void (await sb.exec('pkill', '-KILL', '-f', 'report-generator')),
   },
   memory: {

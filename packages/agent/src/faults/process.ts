@@ -47,14 +47,17 @@ function signalAll(pids: number[], sig: NodeJS.Signals): void {
   }
 }
 
-const START_ATTEMPTS = 3;
-const START_RETRY_MS = 500;
+const START_ATTEMPTS = 5;
+const START_RETRY_MS = 1000;
 
 async function startWithRetry(unit: string): Promise<void> {
   for (let i = 1; ; i++) {
     const r = await run('systemctl', ['start', unit]);
     if (r.code === 0) return;
-    if (i >= START_ATTEMPTS) throw new PuduError('FAULT_NOT_REVERTIBLE', `start ${unit}: ${r.stderr.trim()}`);
+    if (i >= START_ATTEMPTS) {
+      const log = await run('journalctl', ['-u', unit, '-n', '5', '--no-pager', '-o', 'cat']);
+      throw new PuduError('FAULT_NOT_REVERTIBLE', `start ${unit}: ${r.stderr.trim()} ${log.stdout.trim().replace(/\n/g, ' | ')}`);
+    }
     await run('systemctl', ['reset-failed', unit]);
     await new Promise((res) => setTimeout(res, START_RETRY_MS));
   }
@@ -145,7 +148,10 @@ export const processFault: FaultDriver<'process'> = {
       rmSync(String(undo.dropin), { force: true });
       await runOk('systemctl', ['daemon-reload'], 'reload systemd');
       // Stop first: a crash-looping unit may be mid-restart, and a plain restart can race it.
+      // Then kill whatever a crashed main process left in the unit's cgroup (orphaned workers
+      // would keep the port and make the next start fail).
       await run('systemctl', ['stop', unit]);
+      await run('systemctl', ['kill', '--signal=SIGKILL', unit]);
       await run('systemctl', ['reset-failed', unit]);
       if (undo.wasActive) await startWithRetry(unit);
       return;
