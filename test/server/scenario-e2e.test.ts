@@ -153,7 +153,6 @@ test('puduc terminal N driven through a pty runs hostname and shows the VM name'
   child.stdin.write('exit\r');
   const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 10_000))]);
   assert.equal(code, 0, `puduc terminal did not exit cleanly: ${String(code)}\n${out}`);
-  // eslint-disable-next-line no-control-regex
   const lines = out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/);
   assert.ok(lines.some((l) => l.trim() === 'vm-0'), `hostname not shown:\n${out}`);
 });

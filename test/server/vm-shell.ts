@@ -29,7 +29,13 @@ export async function sshExec(host: string, hostLink: string | null, cmd: string
   });
 }
 
-/** Polls `fn` every `everyMs` until it returns a value (not undefined) or `timeoutMs` passes. */
+/** Thrown inside a waitFor callback to stop waiting at once (an assertion failure is fatal too). */
+export class FatalWait extends Error {}
+
+/**
+ * Polls `fn` every `everyMs` until it returns a value (not undefined) or `timeoutMs` passes.
+ * Transient errors (a server restarting) are retried; FatalWait and assertion errors end the wait.
+ */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -38,6 +44,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
       const v = await fn();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof FatalWait || (e as Error).name === 'AssertionError') throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);

@@ -3,7 +3,7 @@
  * `fetch`, `URL` and streams; no Node imports. Types come from @pudu/schema (type-only).
  */
 import type {
-  AuditEntry, Fleet, FleetCreateRequest, Problem, Role, RunEvent, RunStatus, ScenarioRunRequest, WhoAmI,
+  AuditEntry, Fleet, FleetCreateRequest, Problem, Role, RunEvent, RunMetrics, RunStatus, ScenarioRunRequest, WhoAmI,
 } from '@pudu/schema';
 import { PuduApiError } from './api-error.ts';
 
@@ -88,6 +88,7 @@ export class PuduClient {
   getRun(id: string) { return this.request<RunStatus>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}`); }
   takeHint(id: string) { return this.request<HintResponse>('POST', `/api/v1/scenarios/${encodeURIComponent(id)}/hint`); }
   abortRun(id: string) { return this.request<RunStatus>('POST', `/api/v1/scenarios/${encodeURIComponent(id)}/abort`, undefined, FLEET_CREATE_TIMEOUT_MS); }
+  getRunMetrics(id: string) { return this.request<RunMetrics>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/metrics`); }
   listRunEvents(id: string, after = 0) {
     return this.request<{ events: RunEvent[] }>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/events?after=${after}`).then((r) => r.events);
   }

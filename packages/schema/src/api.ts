@@ -185,6 +185,7 @@ export const RunStatusSchema = RunSummarySchema.extend({
   hints: z.array(z.string()),
   /** Score if the run resolved now (final once resolved). */
   scoreDetail: ScoreSchema,
+  scoring: z.object({ base: z.number(), timePenaltyPerSecond: z.number(), hintPenalty: z.number(), perfectWindowMs: z.number() }),
 });
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
@@ -201,6 +202,24 @@ export const HintResponseSchema = z.object({
   hintsTotal: z.number().int(),
   hintPenalty: z.number(),
 });
+
+export const VmMetricsSchema = z.object({
+  cpuPct: z.number(),
+  memUsedPct: z.number(),
+  diskUsedPct: z.number(),
+  diskFreeMb: z.number(),
+  loadAvg1: z.number(),
+});
+export const RunMetricsSchema = z.object({
+  vms: z.array(z.object({
+    vm: z.string(),
+    index: z.number().int(),
+    /** null when the agent could not be read (error says why). */
+    metrics: VmMetricsSchema.nullable(),
+    error: z.string().nullable(),
+  })),
+});
+export type RunMetrics = z.infer<typeof RunMetricsSchema>;
 
 export const LibraryEntrySchema = z.object({
   name: z.string(),

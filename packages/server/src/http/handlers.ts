@@ -113,6 +113,10 @@ export function createHandlers(ctx: ServerContext): Handlers {
       audit.target = `run ${params.id}`;
       return ctx.runs.abort(params.id, principal);
     },
+    getRunMetrics: async ({ params, principal }) => {
+      assertRunAccess(principal, params.id);
+      return ctx.runs.metrics(params.id);
+    },
     listRunEvents: async ({ params, query, principal, req, reply }) => {
       assertRunAccess(principal, params.id);
       await ctx.runs.status(params.id);

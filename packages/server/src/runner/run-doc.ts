@@ -92,5 +92,6 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     hintsTotal: c.hints.length,
     hints: c.hints.slice(0, doc.hintsUsed).map((h) => h.text),
     scoreDetail: { score: s.score, base: s.base, timePenalty: s.timePenalty, hintPenalty: s.hintPenalty },
+    scoring: { ...c.scoring },
   };
 }

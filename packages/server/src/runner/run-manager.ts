@@ -4,7 +4,7 @@
  * after a restart (even after SIGKILL) continues each run with its clock intact.
  */
 import { randomBytes } from 'node:crypto';
-import { PuduError, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
+import { PuduError, type RunMetrics, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
 import { compileScenario, parseScenario } from '@pudu/engine';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
@@ -148,11 +148,15 @@ export class RunManager {
   private async reprovision(run: ActiveRun): Promise<void> {
     const doc = run.doc;
     await this.d.bus.publish(doc.id, 'fleet.lost', { fleetId: doc.fleetId, why: 'its VMs did not survive the server restart; booting a replacement' });
+    await run.locked(async () => {
+      doc.fleetId = null;
+      for (const p of Object.values(doc.faults)) if (p.state === 'active') p.state = 'pending';
+      await this.persist(doc);
+    });
     try {
       const fleet = await this.d.fleets.create(doc.compiled.vms, { runId: doc.id });
       await run.locked(async () => {
         doc.fleetId = fleet.id;
-        for (const p of Object.values(doc.faults)) if (p.state === 'active') p.state = 'pending';
         await this.persist(doc);
       });
       await this.loadTargets(doc);
@@ -178,8 +182,26 @@ export class RunManager {
 
   async status(id: string): Promise<RunStatus> {
     const doc = await this.loadDoc(id);
-    const vms = doc.fleetId ? (await this.d.fleets.get(doc.fleetId).catch(() => null))?.vms ?? [] : [];
+    const fleet = doc.fleetId ? await this.d.fleets.get(doc.fleetId).catch(() => null) : null;
+    const vms = fleet?.state === 'ready' ? fleet.vms : [];
     return toRunStatus(doc, vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp, hostLink: v.hostLink })));
+  }
+
+  /** Reads every VM's agent metrics now (the UI's charts); a VM that does not answer gets its error. */
+  async metrics(id: string): Promise<RunMetrics> {
+    const doc = await this.loadDoc(id);
+    const status = await this.status(id);
+    if (!this.targets.has(id) && doc.fleetId && status.vms.length) await this.loadTargets(doc).catch(() => undefined);
+    const vms = await Promise.all(status.vms.map(async (v) => {
+      try {
+        const m = await this.agentFor(id, v.name).metrics();
+        const metrics = { cpuPct: m.cpu_pct ?? 0, memUsedPct: m.mem_used_pct ?? 0, diskUsedPct: m.disk_used_pct ?? 0, diskFreeMb: m.disk_free_mb ?? 0, loadAvg1: m.load_avg_1 ?? 0 };
+        return { vm: v.name, index: v.index, metrics, error: null };
+      } catch (e) {
+        return { vm: v.name, index: v.index, metrics: null, error: (e as Error).message };
+      }
+    }));
+    return { vms };
   }
 
   async list(): Promise<RunStatus[]> {

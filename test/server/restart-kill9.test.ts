@@ -1,0 +1,109 @@
+/**
+ * Acceptance: a run survives `kill -9` of the server mid-incident. The server is a real
+ * child process on the sandbox driver; after the restart the run's clock has kept going,
+ * the incident is live again, and the trainee's fix still resolves it with the right score.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanupHost } from '@pudu/drivers';
+import { PuduClient } from '@pudu/client';
+import { compileScenario, parseScenario, scoreRun } from '@pudu/engine';
+import { REPO_ROOT } from './harness.ts';
+import { OpenApiChecker } from './openapi-check.ts';
+import { sandboxSkipReason } from './sandbox-server.ts';
+import { FatalWait, sshExec, waitFor } from './vm-shell.ts';
+
+const DISK_FULL = join(REPO_ROOT, 'scenarios/monolith/disk-full.yaml');
+
+interface Proc { child: ChildProcess; out: () => string; url: Promise<string> }
+
+function startServerProcess(dataDir: string, port: number): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/server/src/main.ts'), 'server',
+    '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--driver', 'sandbox', '--library', join(REPO_ROOT, 'scenarios')], { cwd: REPO_ROOT });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = waitFor('the server to listen', async () => {
+    if (child.exitCode !== null) throw new FatalWait(`the server exited with ${child.exitCode}`);
+    return /serving on (http:\/\/\S+)/.exec(out)?.[1];
+  }, 300_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}\n${out}`);
+  });
+  return { child, out: () => out, url };
+}
+
+async function fixDisk(vm: { guestIp: string; hostLink: string }): Promise<void> {
+  const found = await sshExec(vm.guestIp, vm.hostLink, 'find / -xdev -type f -size +50M 2>/dev/null | head -1');
+  assert.ok(found.stdout.trim().startsWith('/'), `no culprit: ${found.stdout}`);
+  assert.equal((await sshExec(vm.guestIp, vm.hostLink, `rm -f '${found.stdout.trim()}'`)).code, 0);
+}
+
+test('a run survives kill -9 of the server and a restart mid-incident, then resolves with a correct score', { skip: sandboxSkipReason(), timeout: 600_000 }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pudu-kill9-'));
+  const procs: ChildProcess[] = [];
+  t.after(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    // The killed servers' VMs are orphans now (their index leases died with them).
+    await cleanupHost({ orphansOnly: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const first = startServerProcess(dataDir, 0);
+  procs.push(first.child);
+  const url = await first.url;
+  const adminToken = /admin token \(shown once; store it now\): (\S+)/.exec(first.out())?.[1];
+  assert.ok(adminToken, first.out());
+  const openapi = await OpenApiChecker.load(url);
+  const admin = new PuduClient({ baseUrl: url, token: adminToken, fetch: openapi.fetch() });
+
+  const { run, traineeToken } = await admin.runScenario({ yaml: readFileSync(DISK_FULL, 'utf8'), file: 'disk-full.yaml' });
+  const trainee = new PuduClient({ baseUrl: url, token: traineeToken, fetch: openapi.fetch() });
+  await waitFor('the incident to be live', async () => {
+    const r = await trainee.getRun(run.id);
+    return r.state === 'running' && r.faults.every((f) => f.state === 'active') ? r : undefined;
+  }, 60_000);
+  await trainee.takeHint(run.id);
+  const before = await trainee.getRun(run.id);
+
+  first.child.kill('SIGKILL');
+  await new Promise((r) => first.child.once('exit', r));
+  const downMs = 2000;
+  await new Promise((r) => setTimeout(r, downMs));
+
+  const second = startServerProcess(dataDir, Number(new URL(url).port));
+  procs.push(second.child);
+  await second.url;
+  assert.doesNotMatch(second.out(), /admin token/, 'a restart must not mint a new admin token');
+  const live = await waitFor('the incident to be live again', async () => {
+    const r = await trainee.getRun(run.id);
+    assert.equal(r.state, 'running', `${r.state}: ${r.error ?? ''}`);
+    return r.faults.every((f) => f.state === 'active') && r.vms.length === 1 ? r : undefined;
+  }, 90_000, 200);
+  assert.equal(live.startedAt, before.startedAt, 'the clock was restarted');
+  assert.ok(live.elapsedMs >= before.elapsedMs + downMs, `elapsed ${live.elapsedMs} did not keep counting from ${before.elapsedMs}`);
+  assert.equal(live.hintsUsed, 1, 'the hint taken before the crash was lost');
+  const df = await sshExec(live.vms[0]!.guestIp, live.vms[0]!.hostLink, 'df --output=pcent / | tail -1');
+  assert.match(df.stdout.trim(), /^(9\d|100)%$/, 'the incident is not live in the VM after the restart');
+
+  await fixDisk(live.vms[0]!);
+  const fixedAt = Date.now();
+  const done = await waitFor('resolved', async () => {
+    const r = await trainee.getRun(run.id);
+    return r.state === 'resolved' ? r : undefined;
+  }, 5000, 50);
+  assert.ok(Date.now() - fixedAt <= 1000);
+  const parsed = parseScenario(readFileSync(DISK_FULL, 'utf8'), DISK_FULL);
+  assert.ok(parsed.ok);
+  const expected = scoreRun({ scoring: compileScenario(parsed.spec).scoring, resolvedAtMs: done.resolvedAtMs!, hintsTaken: 1 });
+  assert.equal(done.scoreDetail.score, expected.score);
+  const measured = fixedAt - Date.parse(done.startedAt!);
+  assert.ok(Math.abs(done.resolvedAtMs! - measured) <= 1000, `resolvedAtMs ${done.resolvedAtMs} vs measured ${measured}`);
+  const kinds = (await admin.listRunEvents(run.id)).map((e) => e.kind);
+  assert.ok(kinds.includes('run.resumed') || kinds.includes('fleet.lost'), kinds.join(','));
+  t.diagnostic(`elapsed before kill ${before.elapsedMs} ms, after restart ${live.elapsedMs} ms; score ${done.scoreDetail.score}; events ${kinds.join(',')}`);
+  second.child.kill('SIGTERM');
+  await new Promise((r) => second.child.once('exit', r));
+});
