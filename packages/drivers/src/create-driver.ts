@@ -85,7 +85,7 @@ async function build(name: DriverName, opts: CreateDriverOptions & { image: Gues
   if (name === 'sandbox') {
     const p = await probeSandbox();
     if (!p.ok) throw new PuduError('DRIVER_UNAVAILABLE', `sandbox driver unavailable: ${p.reason}`);
-    return createSandboxDriver({ rootfsDir: opts.image.rootfsDir, networkBase: opts.networkBase, minIndex: opts.minIndex, maxIndex: opts.maxIndex, bootTimeoutMs: opts.bootTimeoutMs });
+    return createSandboxDriver({ rootfsDir: opts.image.rootfsDir, networkBase: opts.networkBase, minIndex: opts.minIndex, maxIndex: opts.maxIndex, bootTimeoutMs: opts.bootTimeoutMs, log: opts.log });
   }
   if (name === 'qemu') return qemuDriver(opts);
   const f = factories.get(name);

@@ -11,7 +11,7 @@
  * a concurrent build never leaves a half-built image behind a valid name.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import { run } from '../util/exec.ts';
@@ -61,6 +61,32 @@ export interface GuestImage {
 
 function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Sources of the app-server bundle: its code, its bundler script and the pg modules it inlines. */
+const APP_SERVER_SOURCES = ['packages/app-server/src', 'packages/app-server/build.mjs', 'node_modules/pg/package.json', 'node_modules/pg-pool/package.json', 'node_modules/pg-protocol/package.json', 'node_modules/pg-types/package.json'];
+const NFQ_SOURCES = ['packages/agent/native'];
+
+/** Hashes files (recursively for directories, test files excluded) relative to root; missing paths hash as absent. */
+function hashSources(root: string, paths: string[]): string {
+  const h = createHash('sha256');
+  const add = (rel: string): void => {
+    const abs = join(root, rel);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      h.update(`absent ${rel}\n`);
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const e of readdirSync(abs).sort()) if (!e.endsWith('.test.ts')) add(join(rel, e));
+    } else {
+      h.update(`${rel}\n`).update(readFileSync(abs));
+    }
+  };
+  for (const p of paths) add(p);
+  return h.digest('hex');
 }
 
 /** The default cache directory. */
@@ -182,28 +208,34 @@ export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promis
   const scratch = join(cacheDir, 'image', `.inputs-${process.pid}`);
   mkdirSync(scratch, { recursive: true });
   try {
-    let appServer = opts.appServerPath;
-    if (!appServer) {
-      if (!repoRoot) throw new PuduError('ASSETS_MISSING', 'cannot find the Pudu checkout to bundle the app-server: pass appServerPath');
-      appServer = join(scratch, 'app-server.mjs');
-      await bundleAppServer(repoRoot, appServer);
-    }
-    let nfq = opts.nfqPath;
-    if (!nfq) {
-      const script = join(repoRoot ?? '.', 'packages/agent/native/build.sh');
-      if (!existsSync(script)) throw new PuduError('ASSETS_MISSING', `cannot build pudu-nfq: ${script} not found (pass nfqPath)`);
-      try {
-        nfq = (await run('bash', [script, scratch], { errorCode: 'ASSETS_MISSING' })).stdout.trim().split('\n').pop()!;
-      } catch (e) {
-        throw new PuduError('ASSETS_MISSING', `building pudu-nfq failed (apt-get install gcc libnetfilter-queue-dev): ${(e as Error).message}`);
+    // The app-server bundle and pudu-nfq are keyed by their sources, so a cache hit builds neither.
+    if (!opts.appServerPath && !repoRoot) throw new PuduError('ASSETS_MISSING', 'cannot find the Pudu checkout to bundle the app-server: pass appServerPath');
+    const nfqScript = join(repoRoot ?? '.', 'packages/agent/native/build.sh');
+    if (!opts.nfqPath && !existsSync(nfqScript)) throw new PuduError('ASSETS_MISSING', `cannot build pudu-nfq: ${nfqScript} not found (pass nfqPath)`);
+    const appServerKey = opts.appServerPath ? sha256File(opts.appServerPath) : hashSources(repoRoot!, APP_SERVER_SOURCES);
+    const nfqKey = opts.nfqPath ? sha256File(opts.nfqPath) : hashSources(repoRoot!, NFQ_SOURCES);
+    const buildInputs = async (): Promise<{ appServer: string; nfq: string }> => {
+      let appServer = opts.appServerPath;
+      if (!appServer) {
+        appServer = join(scratch, 'app-server.mjs');
+        await bundleAppServer(repoRoot!, appServer);
       }
-    }
+      let nfq = opts.nfqPath;
+      if (!nfq) {
+        try {
+          nfq = (await run('bash', [nfqScript, scratch], { errorCode: 'ASSETS_MISSING' })).stdout.trim().split('\n').pop()!;
+        } catch (e) {
+          throw new PuduError('ASSETS_MISSING', `building pudu-nfq failed (apt-get install gcc libnetfilter-queue-dev): ${(e as Error).message}`);
+        }
+      }
+      return { appServer, nfq };
+    };
     const kernel = opts.kernel === false ? undefined : await buildKernelAssets({ cacheDir, force: opts.force, onProgress: progress });
     const baseRootfs = await buildBase(cacheDir, opts.force ?? false, progress);
     const key = hashRecipe({
       IMAGE_RECIPE_VERSION, base: baseRootfs, GUEST_FILES, PG_HBA_PREPEND, MASKED_UNITS, TIER_SERVICES,
       node: { version: process.version, size: statSync(node).size, path: node },
-      agent: sha256File(agent), appServer: sha256File(appServer), nfq: sha256File(nfq), kernel: kernel?.hash ?? null,
+      agent: sha256File(agent), appServer: appServerKey, nfq: nfqKey, kernel: kernel?.hash ?? null,
     });
     const d = imageDirs(cacheDir, key);
     const result = (cached: boolean): GuestImage => ({
@@ -221,8 +253,8 @@ export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promis
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     try {
-      progress('image: copying base layer');
-      await run('cp', ['-a', '--reflink=auto', baseRootfs, join(tmp, 'rootfs')]);
+      progress('image: bundling the app-server, building pudu-nfq, copying the base layer');
+      const [{ appServer, nfq }] = await Promise.all([buildInputs(), run('cp', ['-a', '--reflink=auto', baseRootfs, join(tmp, 'rootfs')])]);
       progress('image: installing node, pudu-agent, app-server and configuration');
       await customize(join(tmp, 'rootfs'), { node, agent, appServer, nfq }, join(tmp, 'ssh'));
       if (kernel) {

@@ -22,6 +22,7 @@ import { createVmDisk } from './vm-disk.ts';
 import { launcherArgs } from './init-script.ts';
 import { sandboxOnlyFiles } from './sandbox-units.ts';
 import { ensureDevTemplate } from './dev-template.ts';
+import { raiseHostLimits } from './host-limits.ts';
 import { vmPaths, type VmPaths } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
 import { reconcileSandboxOrphans, type VmMeta } from './reconcile.ts';
@@ -41,6 +42,7 @@ export interface SandboxDriverOptions {
   maxIndex?: number;
   bootTimeoutMs?: number;
   pidsMax?: number;
+  log?: (msg: string) => void;
 }
 
 interface SandboxVm {
@@ -57,6 +59,7 @@ export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<V
     throw new PuduError('ASSETS_MISSING', `${opts.rootfsDir} is not a guest rootfs (no /lib/systemd/systemd): run ./pudu assets`);
   }
   await reconcileSandboxOrphans();
+  for (const c of raiseHostLimits()) opts.log?.(`sandbox: raised ${c} (shared by every VM's root)`);
   return new SandboxDriver(opts);
 }
 
