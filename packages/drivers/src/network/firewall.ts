@@ -81,6 +81,16 @@ async function installBase(): Promise<void> {
 
 /** Lets the members of a fleet reach each other (and nothing else). Call again with the full member list when it grows. */
 export async function allowFleet(fleetId: string, members: FleetMember[]): Promise<void> {
+  try {
+    await installFleet(fleetId, members);
+  } catch {
+    // Another process's `pudu cleanup` may have removed the base chains we remembered as installed.
+    baseReady = undefined;
+    await installFleet(fleetId, members);
+  }
+}
+
+async function installFleet(fleetId: string, members: FleetMember[]): Promise<void> {
   await ensureBaseFirewall();
   const chain = fleetChain(fleetId);
   await ensureChain(chain);
