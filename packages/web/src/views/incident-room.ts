@@ -65,6 +65,8 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   let statusAt = performance.now();
   let metricsFromEvents = false;
   let narrativeKey = '';
+  /** The fleet's latest progress line while it boots (from fleet.* events). */
+  let provisioningNote = '';
 
   const elapsedNow = (): number => {
     if (!status) return 0;
@@ -128,7 +130,8 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
       banner.className = `banner banner-${next.state}`;
       banner.hidden = false;
     } else if (next.state === 'provisioning') {
-      replaceChildren(banner, h('strong', {}, 'Provisioning'), ' — the fleet is booting; the clock starts when it is ready.');
+      replaceChildren(banner, h('strong', {}, 'Provisioning'), ' — the fleet is booting; the clock starts when it is ready.',
+        provisioningNote ? h('span', { class: 'muted small banner-note' }, provisioningNote) : null);
       banner.className = 'banner banner-provisioning';
       banner.hidden = false;
     } else {
@@ -158,6 +161,7 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   const seen: RunEvent[] = [];
   let timelineTimer: ReturnType<typeof setTimeout> | null = null;
   const events = followEvents(ctx.api, runId, (ev) => {
+    if (ev.type.startsWith('fleet.') && typeof ev.data.message === 'string') provisioningNote = ev.data.message;
     if (timeline && !seen.some((x) => x.seq === ev.seq)) {
       seen.push(ev);
       timelineTimer ??= setTimeout(() => {
