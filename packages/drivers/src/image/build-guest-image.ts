@@ -139,10 +139,29 @@ async function buildBase(cacheDir: string, force: boolean, progress: (m: string)
     throw e;
   }
   writeFileSync(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  installDir(tmp, dir, force);
   progress('image: base layer built');
   return join(dir, 'rootfs');
+}
+
+/**
+ * Moves a finished build into place. Another process may have built the same key meanwhile:
+ * its copy is as good as ours and may be in use, so ours is dropped — unless this is a --force
+ * rebuild, which swaps with two renames (readers never see a half-removed directory).
+ */
+function installDir(tmp: string, dir: string, force: boolean): void {
+  if (existsSync(dir)) {
+    if (!force) {
+      rmSync(tmp, { recursive: true, force: true });
+      return;
+    }
+    const old = `${dir}.old-${process.pid}`;
+    renameSync(dir, old);
+    renameSync(tmp, dir);
+    rmSync(old, { recursive: true, force: true });
+    return;
+  }
+  renameSync(tmp, dir);
 }
 
 function writeGuestFile(root: string, guestPath: string, content: string, mode = 0o644): void {
@@ -267,8 +286,7 @@ export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promis
       progress(`image: packing rootfs.ext4 (${sizeMb} MB)`);
       await run('mkfs.ext4', ['-q', '-F', '-L', 'pudu-root', '-d', join(tmp, 'rootfs'), join(tmp, 'rootfs.ext4'), `${sizeMb}M`], { errorCode: 'ASSETS_MISSING' });
       writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify({ key, builtAt: new Date().toISOString(), packages: GUEST_PACKAGES, sizeMb, node: process.version }, null, 2)}\n`);
-      rmSync(d.dir, { recursive: true, force: true });
-      renameSync(tmp, d.dir);
+      installDir(tmp, d.dir, opts.force ?? false);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
