@@ -45,6 +45,10 @@ test('disk-full end to end: puduc starts it, a trainee fixes it over SSH, status
   const { run: created, traineeToken } = JSON.parse(started.stdout) as { run: RunStatus; traineeToken: string };
   s.defer(() => s.client().abortRun(created.id));
   const trainee = s.client(traineeToken);
+  // Follow the run live over SSE the whole time, like the web UI does.
+  const streamed: string[] = [];
+  const sse = new AbortController();
+  const following = trainee.streamRunEvents(created.id, (e) => streamed.push(e.kind), { signal: sse.signal });
   const live = await waitFor('the disk fault to strike', async () => {
     const r = await trainee.getRun(created.id);
     assert.notEqual(r.state, 'failed', r.error ?? '');
@@ -88,6 +92,20 @@ test('disk-full end to end: puduc starts it, a trainee fixes it over SSH, status
   assert.match(st.stdout, /state +resolved/);
   assert.match(st.stdout, /✓ disk-recovered/);
   assert.ok(s.openapi.checked > 10);
+
+  await waitFor('the SSE stream to deliver the resolution', async () => (streamed.includes('fleet.destroyed') ? true : undefined), 5000);
+  sse.abort();
+  await following;
+  assert.deepEqual(streamed, kinds, 'the live stream and the stored events differ');
+
+  const res = await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+  const text = await res.text();
+  assert.equal(res.status, 200);
+  for (const re of [/^pudu_runs\{state="resolved"\} 1$/m, /^pudu_fault_injections_total\{type="disk",result="applied"\} 1$/m, /^pudu_time_to_fix_seconds_count\{scenario="monolith-disk-full-001"\} 1$/m,
+    /^pudu_fleet_boot_seconds_count\{driver="sandbox"\} 1$/m, /^pudu_api_request_duration_seconds_count\{method="GET",route="\/api\/v1\/scenarios\/:id",status="200"\} \d+$/m, /^pudu_hints_taken_total\{scenario="monolith-disk-full-001"\} 1$/m]) {
+    assert.match(text, re);
+  }
+  await assert.rejects(trainee.request('GET', '/metrics'), (e: { status: number }) => e.status === 403);
 });
 
 test('abort reverts every fault (checked inside the VM) and destroys the fleet', { skip }, async (t) => {

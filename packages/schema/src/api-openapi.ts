@@ -95,7 +95,11 @@ export function buildOpenApiDocument(version: string = API_VERSION): JsonSchema 
       summary: 'Prometheus metrics (text exposition format)',
       tags: ['system'],
       description: 'Roles: admin, instructor, observer.',
-      responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': { description: STATUS_TEXT[401] } },
+      responses: {
+        '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '401': { description: STATUS_TEXT[401], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+        '403': { description: 'Trainee tokens may not read metrics', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+      },
     },
   };
   return {
