@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDriver, probeSandbox } from '../../packages/drivers/src/index.ts';
-import { sandboxSkipReason, testImage } from './helpers.ts';
+import { readFileSync } from 'node:fs';
+import { TEST_INDEX_RANGE, sandboxSkipReason, testImage } from './helpers.ts';
 
 const skip = sandboxSkipReason();
 
@@ -24,4 +25,18 @@ test('the sandbox probe passes here and a driver that is not built in is refused
     assert.ok(['DRIVER_UNAVAILABLE', 'ASSETS_MISSING'].includes(e.code), e.code);
     return true;
   });
+});
+
+test('a user rootfs given as an ext4 file boots in the sandbox from a read-only loop mount', { skip, timeout: 120_000 }, async (t) => {
+  const image = await testImage();
+  const lines: string[] = [];
+  const driver = await createDriver('sandbox', { userImage: { rootfs: image.rootfsExt4 }, ...TEST_INDEX_RANGE, log: (m) => lines.push(m) });
+  t.after(async () => {
+    await driver.destroyFleet('drv-userimg');
+  });
+  const [vm] = await driver.createFleet({ id: 'drv-userimg', vms: [{ name: 'u-0', tier: 'u', vcpus: 1, memMb: 256, diskMb: 256, services: [] }] });
+  assert.equal(vm!.state, 'ready');
+  const mount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(' /var/lib/pudu/images/'));
+  assert.ok(mount && / ro[, ]/.test(mount), `read-only mount of the user image: ${mount}`);
+  await assert.rejects(createDriver('sandbox', { userImage: { rootfs: '/nonexistent.ext4' } }), /--rootfs \/nonexistent.ext4: no such file/);
 });

@@ -10,6 +10,7 @@ import { buildGuestImage, defaultCacheDir, type GuestImage } from './image/build
 import { createSandboxDriver } from './sandbox/sandbox-driver.ts';
 import { QemuDriver, chooseAccel, probeQemu } from './qemu/index.ts';
 import { AGENT_PORT } from './image/recipe.ts';
+import { resolveUserImage, type UserImageOptions } from './image/user-image.ts';
 import { run } from './util/exec.ts';
 
 export type DriverChoice = 'auto' | DriverName;
@@ -17,6 +18,8 @@ export type DriverChoice = 'auto' | DriverName;
 export interface CreateDriverOptions {
   /** The guest image; default: buildGuestImage() (a cache hit once `./pudu assets` ran). */
   image?: GuestImage;
+  /** The seed's --rootfs/--kernel: user files instead of (or on top of) the built image. */
+  userImage?: UserImageOptions;
   cacheDir?: string;
   /** Per-VM state of the hypervisor drivers (default $PUDU_STATE_DIR or /var/lib/pudu). */
   stateDir?: string;
@@ -70,6 +73,7 @@ function hasFirecracker(): boolean {
 
 function qemuDriver(opts: CreateDriverOptions & { image: GuestImage }): VmDriver {
   if (!opts.image.kernel) throw new PuduError('ASSETS_MISSING', 'the qemu driver needs the guest kernel: run ./pudu assets');
+  if (!opts.image.rootfsExt4) throw new PuduError('ASSETS_MISSING', 'the qemu driver needs an ext4 rootfs file, not a directory (--rootfs)');
   return new QemuDriver({
     image: { rootfsExt4: opts.image.rootfsExt4, kernel: opts.image.kernel },
     stateDir: opts.stateDir ?? process.env.PUDU_STATE_DIR ?? '/var/lib/pudu',
@@ -99,7 +103,9 @@ async function build(name: DriverName, opts: CreateDriverOptions & { image: Gues
  */
 export async function createDriver(name: DriverChoice, opts: CreateDriverOptions = {}): Promise<VmDriver> {
   const log = opts.log ?? (() => {});
-  const image = opts.image ?? (await buildGuestImage({ cacheDir: opts.cacheDir, onProgress: log }));
+  const built = () => buildGuestImage({ cacheDir: opts.cacheDir, onProgress: log });
+  const image = opts.image
+    ?? (opts.userImage?.rootfs || opts.userImage?.kernel ? await resolveUserImage(opts.userImage, built, opts.cacheDir ?? defaultCacheDir()) : await built());
   const o = { ...opts, image };
   if (name !== 'auto') return build(name, o);
   const kvm = await probeKvm(image, opts.cacheDir ?? defaultCacheDir());

@@ -5,6 +5,7 @@ export { verifyRoute } from './network/route-check.ts';
 export { allowFleet, removeFleetRules, ensureBaseFirewall, fleetChain, type FleetMember } from './network/firewall.ts';
 export { buildGuestImage, defaultCacheDir, type BuildGuestImageOptions, type GuestImage } from './image/build-guest-image.ts';
 export { renderVmFiles, type VmConfigInput, type VmFile } from './image/vm-config.ts';
+export { resolveUserImage, type UserImageOptions } from './image/user-image.ts';
 export { AGENT_PORT, APP_SERVER_PORT, GUEST_PACKAGES } from './image/recipe.ts';
 export { createDriver, probeSandbox, registerDriverFactory, type CreateDriverOptions, type DriverChoice } from './create-driver.ts';
 export { createSandboxDriver, type SandboxDriverOptions } from './sandbox/sandbox-driver.ts';
