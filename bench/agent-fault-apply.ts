@@ -128,6 +128,7 @@ function median(xs: number[]): number {
 
 const sb = await createAgentSandbox(215, { agentOpts: '--deadman 0' });
 const agent = createAgentClient({ baseUrl: sb.baseUrl, token: sb.token, timeoutMs: 20_000 });
+let accuracy: unknown;
 const rows: { type: string; agent_ms: number; bare_ms: number; ratio: number; revert_ms: number; mechanism: string; bare: string }[] = [];
 try {
   for (const c of CASES) {
@@ -159,16 +160,30 @@ try {
     const b = median(bareMs);
     rows.push({ type: c.type, agent_ms: Math.round(a), bare_ms: Math.round(b), ratio: Number((a / b).toFixed(2)), revert_ms: Math.round(median(revertMs)), mechanism, bare: c.bareName });
   }
+  // Accuracy of the network path in use (NFQUEUE here, netem where the kernel has it).
+  await agent.startFault({ id: 'acc-delay', type: 'network', params: { action: 'delay', latency: '300ms', duration: '60s' } });
+  const d = await sh('ping', ['-n', '-c', '50', '-i', '0.05', sb.vmIp], 60_000);
+  await agent.stopFault('acc-delay');
+  const rtts = [...d.stdout.matchAll(/time=([\d.]+)/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  await agent.startFault({ id: 'acc-loss', type: 'network', params: { action: 'loss', packet_loss: '20%', duration: '60s' } });
+  const l = await sh('ping', ['-n', '-q', '-c', '200', '-i', '0.01', '-W', '1', sb.vmIp], 60_000);
+  await agent.stopFault('acc-loss');
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(l.stdout);
+  accuracy = {
+    delay_300ms: { pings: rtts.length, mean_ms: Number((rtts.reduce((a, b) => a + b, 0) / rtts.length).toFixed(1)), p5_ms: rtts[Math.floor(rtts.length * 0.05)] ?? NaN, p95_ms: rtts[Math.floor(rtts.length * 0.95)] ?? NaN },
+    loss_20pct: { sent: Number(m?.[1]), lost_pct: Number((((Number(m?.[1]) - Number(m?.[2])) / Number(m?.[1])) * 100).toFixed(1)) },
+  };
 } finally {
   await sb.destroy();
 }
 
 if (values.json) {
-  console.log(JSON.stringify({ runs: RUNS, rows }, null, 2));
+  console.log(JSON.stringify({ runs: RUNS, rows, accuracy }, null, 2));
 } else {
   console.log(`fault-apply latency, request → effect observed from outside (median of ${RUNS}; host load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
   console.log('type      agent ms   bare ms   ratio   revert ms   agent mechanism / bare mechanism');
   for (const r of rows) {
     console.log(`${r.type.padEnd(9)} ${String(r.agent_ms).padStart(8)} ${String(r.bare_ms).padStart(9)} ${r.ratio.toFixed(2).padStart(7)} ${String(r.revert_ms).padStart(11)}   ${r.mechanism} / ${r.bare}`);
   }
+  console.log(`network accuracy: ${JSON.stringify(accuracy)}`);
 }

@@ -85,6 +85,11 @@ test('SIGTERM to the agent reverts every fault before it exits', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await resolve(sb, 'db.internal'), '10.0.0.5');
   assert.equal((await sb.exec('test', '-e', '/var/log/app/debug.log')).code, 1);
+  await assert.rejects(createAgentClient({ baseUrl: sb.baseUrl, token: sb.token, timeoutMs: 1000 }).health(), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'AGENT_UNREACHABLE');
+    assert.match(e.message, new RegExp(sb.vmIp.replace(/\./g, '\\.')));
+    return true;
+  });
   await sb.exec('systemctl', 'start', 'pudu-agent');
   assert.ok(await eventually(async () => (await agent.health()).status === 'ok'));
   const faults = (await agent.listFaults()).faults.filter((f) => f.id.startsWith('term-'));
