@@ -19,7 +19,7 @@ import { buildKernelAssets, type KernelAssets } from '../kernel/index.ts';
 import { DEBIAN_MIRROR, DEBIAN_SUITE, GUEST_PACKAGES, MASKED_UNITS, TIER_SERVICES, hashRecipe } from './recipe.ts';
 import { GUEST_AGENT_PATH, GUEST_AGENT_WRAPPER_PATH, GUEST_APP_SERVER_PATH, GUEST_FILES, GUEST_NATIVE_DIR, GUEST_NODE_PATH, PG_HBA_PREPEND } from './guest-files.ts';
 import { findRepoRoot } from './repo-root.ts';
-import { KEEP_IMAGES, pruneGuestImages } from './prune-images.ts';
+import { KEEP_IMAGES, pruneGuestImages, removeImageDir } from './prune-images.ts';
 
 /** Bump when the build steps change in a way the hashed inputs do not show. */
 const IMAGE_RECIPE_VERSION = 3;
@@ -94,6 +94,13 @@ export function defaultCacheDir(): string {
   return process.env.PUDU_CACHE_DIR ?? '/var/cache/pudu';
 }
 
+/** Files a usable final layer has; the manifest is written last and removed first, the rest is checked too. */
+const IMAGE_FILES = ['manifest.json', 'rootfs.ext4', 'ssh/id_ed25519', 'ssh/id_ed25519.pub', 'ssh/ssh_host_ed25519_key.pub', 'rootfs/lib/systemd/systemd'];
+
+function isCompleteImage(dir: string): boolean {
+  return IMAGE_FILES.every((f) => existsSync(join(dir, f)));
+}
+
 function imageDirs(cacheDir: string, key: string) {
   const dir = join(cacheDir, 'image', key);
   return { dir, rootfsDir: join(dir, 'rootfs'), rootfsExt4: join(dir, 'rootfs.ext4'), sshPrivateKey: join(dir, 'ssh', 'id_ed25519'), manifest: join(dir, 'manifest.json') };
@@ -150,7 +157,7 @@ async function buildBase(cacheDir: string, force: boolean, progress: (m: string)
  * rebuild, which swaps with two renames (readers never see a half-removed directory).
  */
 function installDir(tmp: string, dir: string, force: boolean): void {
-  if (existsSync(dir)) {
+  if (existsSync(join(dir, 'manifest.json')) || existsSync(join(dir, '.complete'))) {
     if (!force) {
       rmSync(tmp, { recursive: true, force: true });
       return;
@@ -158,9 +165,11 @@ function installDir(tmp: string, dir: string, force: boolean): void {
     const old = `${dir}.old-${process.pid}`;
     renameSync(dir, old);
     renameSync(tmp, dir);
-    rmSync(old, { recursive: true, force: true });
+    removeImageDir(old);
     return;
   }
+  // Remains of an interrupted removal: not an image, replace them.
+  if (existsSync(dir)) removeImageDir(dir);
   renameSync(tmp, dir);
 }
 
@@ -264,7 +273,7 @@ export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promis
       ...(kernel ? { kernel: { vmlinuz: kernel.vmlinuz, vmlinux: kernel.vmlinux, initrd: kernel.initrd, kernelVersion: kernel.kernelVersion } } : {}),
       cached,
     });
-    if (!opts.force && existsSync(d.manifest)) {
+    if (!opts.force && isCompleteImage(d.dir)) {
       progress(`image: cache hit ${key} (${d.dir}) in ${Date.now() - started} ms`);
       return result(!kernel?.built);
     }

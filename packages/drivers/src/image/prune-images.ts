@@ -9,6 +9,13 @@ import { readVmMetas } from '../sandbox/reconcile.ts';
 
 export const KEEP_IMAGES = 3;
 
+/** Removes an image directory so that no reader ever takes the remains for a complete image. */
+export function removeImageDir(dir: string): void {
+  rmSync(join(dir, 'manifest.json'), { force: true });
+  rmSync(join(dir, '.complete'), { force: true });
+  rmSync(dir, { recursive: true, force: true });
+}
+
 function openFilesUnder(dir: string): boolean {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let fds: string[] = [];
@@ -48,7 +55,7 @@ export function pruneGuestImages(cacheDir: string, keep = KEEP_IMAGES, protect: 
   const removed: string[] = [];
   for (const { dir } of byAge.slice(keep)) {
     if (protect.includes(dir) || [...used].some((u) => u.startsWith(`${dir}/`)) || mountedFrom(dir) || openFilesUnder(dir)) continue;
-    rmSync(dir, { recursive: true, force: true });
+    removeImageDir(dir);
     removed.push(dir);
   }
   return removed;
