@@ -41,7 +41,9 @@ lint: deps
 test-unit: build typecheck lint
 	@node scripts/test.mjs --unit
 
+# The guest image is built (or found in the cache) once, before tests that boot VMs race for it.
 test: build typecheck lint
+	@./pudu assets
 	@node scripts/test.mjs
 
 clean:
