@@ -200,9 +200,14 @@ export class ActiveRun {
         doc.objectives[o.id] = { passing: r.passing, detail: r.detail, checkedAt };
       }
       // Before every fault has struck, the system is healthy by construction: not a fix.
-      const allStruck = Object.values(doc.faults).every((p) => p.state === 'active' || p.state === 'reverted');
-      if (objectives.length > 0 && results.every((r) => r.passing) && allStruck) {
+      // When every fault has run its course, the system healed by itself: not a fix either.
+      const states = Object.values(doc.faults).map((p) => p.state);
+      const allStruck = states.every((st) => st === 'active' || st === 'reverted');
+      const anyLive = states.includes('active');
+      if (objectives.length > 0 && results.every((r) => r.passing) && allStruck && anyLive) {
         await this.finish('resolved', startedMs - doc.startedAtMs);
+      } else if (states.length > 0 && states.every((st) => st === 'reverted')) {
+        await this.finish('expired', null, 'every fault ran its course before the objectives were met');
       } else if (changed) {
         await this.hooks.persist(doc);
       }
