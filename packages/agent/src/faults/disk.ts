@@ -6,6 +6,7 @@ import type { FaultDriver, Undo } from './fault.ts';
 
 const HEADER_LINES = 64;
 const TRUNCATED_BYTES = 1024 * 1024;
+const FALLOCATE_ROUNDS = 6;
 const WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -64,13 +65,17 @@ export const diskFault: FaultDriver<'disk'> = {
     let mechanism = 'write';
     try {
       writeSync(fd, logHeader());
-      const s = statfsSync(file);
+      // fallocate in shrinking rounds (each asks for 90 % of what is free: the filesystem needs
+      // some of the rest for the file's own metadata), then writes take the last blocks.
       // bfree, not bavail: root may write into the reserved blocks, so fill those too.
-      // Leave ~1 % for the filesystem's own metadata so fallocate succeeds; writes take the rest.
-      const free = s.bfree * s.bsize;
-      const target = fstatSync(fd).size + Math.max(0, Math.floor(free * 0.99) - 16 * s.bsize);
-      const r = await run('fallocate', ['-l', String(target), file]);
-      mechanism = r.code === 0 ? 'fallocate+write' : 'write';
+      for (let round = 0; round < FALLOCATE_ROUNDS; round++) {
+        const s = statfsSync(file);
+        const ask = Math.floor(s.bfree * s.bsize * 0.9);
+        if (ask < WRITE_CHUNK_BYTES) break;
+        const r = await run('fallocate', ['-o', String(fstatSync(fd).size), '-l', String(ask), file]);
+        if (r.code !== 0) break;
+        mechanism = 'fallocate+write';
+      }
       writeUntilFull(fd);
     } finally {
       closeSync(fd);
