@@ -39,7 +39,29 @@ function mountedFrom(dir: string): boolean {
   return readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
 }
 
-/** Removes final image layers beyond the newest `keep` that nothing uses; returns the removed dirs. */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Scratch dirs (`.inputs-PID`, `*.tmp-PID`, `*.old-PID`) of builds whose process is gone. */
+function removeDeadScratch(root: string): string[] {
+  const removed: string[] = [];
+  for (const e of readdirSync(root)) {
+    const m = /(?:^\.inputs-|\.tmp-|\.old-)(\d+)$/.exec(e);
+    if (m && !pidAlive(Number(m[1]))) {
+      removeImageDir(join(root, e));
+      removed.push(join(root, e));
+    }
+  }
+  return removed;
+}
+
+/** Removes final image layers beyond the newest `keep` that nothing uses, and dead builds' scratch; returns the removed dirs. */
 export function pruneGuestImages(cacheDir: string, keep = KEEP_IMAGES, protect: string[] = []): string[] {
   const root = join(cacheDir, 'image');
   let entries: string[] = [];
@@ -52,7 +74,7 @@ export function pruneGuestImages(cacheDir: string, keep = KEEP_IMAGES, protect: 
     .map((e) => ({ dir: join(root, e), mtime: statSync(join(root, e)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
   const used = new Set(readVmMetas().map((m) => m.rootfsDir).filter((d): d is string => !!d));
-  const removed: string[] = [];
+  const removed: string[] = removeDeadScratch(root);
   for (const { dir } of byAge.slice(keep)) {
     if (protect.includes(dir) || [...used].some((u) => u.startsWith(`${dir}/`)) || mountedFrom(dir) || openFilesUnder(dir)) continue;
     removeImageDir(dir);

@@ -58,6 +58,8 @@ export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<V
   if (!existsSync(join(opts.rootfsDir, 'lib/systemd/systemd'))) {
     throw new PuduError('ASSETS_MISSING', `${opts.rootfsDir} is not a guest rootfs (no /lib/systemd/systemd): run ./pudu assets`);
   }
+  // An open file inside the image tells pruneGuestImages (any process) that this image is in use.
+  openSync(join(opts.rootfsDir, 'lib/systemd/systemd'), 'r');
   await reconcileSandboxOrphans();
   for (const c of raiseHostLimits()) opts.log?.(`sandbox: raised ${c} (shared by every VM's root)`);
   return new SandboxDriver(opts);
