@@ -37,9 +37,11 @@ function startServerProcess(dataDir: string, port: number): Proc {
 }
 
 async function fixDisk(vm: { guestIp: string; hostLink: string }): Promise<void> {
-  const found = await sshExec(vm.guestIp, vm.hostLink, 'find / -xdev -type f -size +50M 2>/dev/null | head -1');
-  assert.ok(found.stdout.trim().startsWith('/'), `no culprit: ${found.stdout}`);
-  assert.equal((await sshExec(vm.guestIp, vm.hostLink, `rm -f '${found.stdout.trim()}'`)).code, 0);
+  const found = await sshExec(vm.guestIp, vm.hostLink, 'find / -xdev -type f -size +50M -printf "%s %p\\n" 2>/dev/null | sort -rn | head -1 | cut -d" " -f2-');
+  const culprit = found.stdout.trim();
+  assert.ok(culprit.startsWith('/'), `no culprit: ${found.stdout}`);
+  const rm = await sshExec(vm.guestIp, vm.hostLink, `rm -f '${culprit}' && sync`);
+  assert.equal(rm.code, 0, `rm ${culprit}: ${rm.stdout} ${rm.stderr}`);
 }
 
 test('a run survives kill -9 of the server and a restart mid-incident, then resolves with a correct score', { skip: sandboxSkipReason(), timeout: 600_000 }, async (t) => {
