@@ -63,6 +63,8 @@ test('disk-full end to end in Chromium: sign in, start, df shows 100 %, hint, fi
   await trainee.page.getByRole('heading', { name: 'The Disk That Ate Everything' }).waitFor();
   await trainee.page.locator('.badge[data-state="running"]').waitFor({ timeout: BOOT_TIMEOUT_MS });
   await trainee.page.locator('.alert[data-alert="DiskSpaceCritical"]').waitFor();
+  // The agent's own metrics reach the charts.
+  await trainee.page.locator('.vm-charts[data-vm="app-0"] .chart[data-metric="diskUsedPct"]').waitFor({ timeout: 15_000 });
   await trainee.page.locator('.term-status[data-status="connected"]').waitFor({ timeout: 60_000 });
 
   // The fault lands a moment after the clock starts; like a trainee, look again until it shows.
@@ -73,8 +75,10 @@ test('disk-full end to end in Chromium: sign in, start, df shows 100 %, hint, fi
     assert.ok(attempt < 20, 'df -h / never showed 100 %');
   }
 
-  await trainee.page.getByRole('button', { name: /Take a hint/ }).click();
-  await trainee.page.getByRole('dialog', { name: 'Take a hint?' }).getByRole('button', { name: 'Take the hint' }).click();
+  await trainee.page.getByRole('button', { name: /Take a hint \(−10 points, 3 left\)/ }).click();
+  const dialog = trainee.page.getByRole('dialog', { name: 'Take a hint?' });
+  assert.match(await dialog.innerText(), /It costs 10 points/);
+  await dialog.getByRole('button', { name: 'Take the hint' }).click();
   await trainee.page.locator('.hint[data-hint="1"]').waitFor();
   await trainee.page.locator('.score-parts', { hasText: 'hints 10' }).waitFor();
   await trainee.page.locator('.toast', { hasText: '−10 points' }).waitFor();

@@ -68,10 +68,12 @@ test('a trainee signs in by link, reads the incident, takes a hint, fixes the di
 
   await trainee.page.locator('.vm-charts[data-vm="app-0"] .chart[data-metric="diskUsedPct"] .chart-value', { hasText: '100%' }).waitFor();
   assert.ok(trainee.requests.every((u) => !u.includes('token=')), 'the token never appears in a URL the page requests');
-  await trainee.page.getByRole('button', { name: /Take a hint/ }).click();
+  const hintButton = trainee.page.getByRole('button', { name: /Take a hint/ });
+  assert.match(await hintButton.innerText(), /−10 points, 3 left/, 'the penalty is on the button before any hint');
+  await hintButton.click();
   const dialog = trainee.page.getByRole('dialog', { name: 'Take a hint?' });
   await dialog.waitFor();
-  assert.match(await dialog.innerText(), /Hint 1 of 3/);
+  assert.match(await dialog.innerText(), /Hint 1 of 3\. It costs 10 points: your score would drop from 100 to 90\./);
   await dialog.getByRole('button', { name: 'Take the hint' }).click();
   await trainee.page.locator('.hint[data-hint="1"]', { hasText: 'df -h' }).waitFor();
   await trainee.page.locator('.score-parts', { hasText: 'hints 10' }).waitFor();
@@ -96,6 +98,7 @@ test('a trainee signs in by link, reads the incident, takes a hint, fixes the di
   await trainee.page.getByRole('link', { name: 'See the result and timeline' }).click();
   await trainee.page.getByTestId('result-score').waitFor();
   assert.equal(Number(await trainee.page.getByTestId('result-score').innerText()), apiStatus.score);
+  await trainee.page.getByText('Time penalty (after the 5m perfect window)').waitFor();
   await trainee.page.locator('.timeline .event[data-type="hint.taken"]').waitFor();
   await trainee.page.locator('.timeline .event[data-type="run.resolved"]').waitFor();
   await trainee.screenshot('04-result');

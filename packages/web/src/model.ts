@@ -49,6 +49,8 @@ export interface Objective {
   id: string;
   description: string;
   passed: boolean;
+  /** What the last check saw (e.g. `app-0: disk_used_pct = 100 (want < 80)`). */
+  detail: string;
 }
 
 export interface ScoreParts {

@@ -14,6 +14,7 @@ const STATUS = RunStatusSchema.parse({
   faults: [], vms: [{ name: 'app-0', index: 3, guestIp: '172.16.3.2', hostLink: 'pudu-vh3' }],
   hintsUsed: 1, hintsTotal: 3, hints: ['Check disk usage with: df -h'],
   scoreDetail: { score: 90, base: 100, timePenalty: 0, hintPenalty: 10 },
+  scoring: { base: 100, timePenaltyPerSecond: 0.05, hintPenalty: 10, perfectWindowMs: 300_000 },
 });
 
 test('a RunStatus from the API schema reads into the UI model with seconds, marks and score parts', () => {
@@ -21,12 +22,13 @@ test('a RunStatus from the API schema reads into the UI model with seconds, mark
   assert.equal(s.elapsedS, 65.5);
   assert.equal(s.timeLimitS, 1800);
   assert.deepEqual(s.alerts.map((a) => [a.name, a.firedAtS, a.fired]), [['DiskSpaceCritical', 0, true], ['Later', 120, false]]);
-  assert.deepEqual(s.objectives, [{ id: 'disk-recovered', description: 'Disk below 80%', passed: false }]);
+  assert.deepEqual(s.objectives, [{ id: 'disk-recovered', description: 'Disk below 80%', passed: false, detail: 'disk_used_pct = 100' }]);
   assert.deepEqual(s.hints, [{ index: 0, text: 'Check disk usage with: df -h' }]);
   assert.equal(s.hintsTotal, 3);
   assert.deepEqual(s.scoreParts, { total: 90, base: 100, timePenalty: 0, hintPenalty: 10 });
   assert.deepEqual(s.vms.map((v) => [v.name, v.index, v.ip]), [['app-0', 3, '172.16.3.2']]);
   assert.equal(s.difficulty, 'easy');
+  assert.deepEqual(s.scoring, { base: 100, timePenaltyPerSecond: 0.05, hintPenalty: 10, perfectWindowS: 300 });
 });
 
 test('a library entry is started by its name, not its scenario id', () => {

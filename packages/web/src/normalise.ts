@@ -170,6 +170,7 @@ function objective(v: unknown): Objective {
     id: str(o, '', 'id'),
     description: str(o, str(o, '', 'id'), 'description'),
     passed: passedRaw === true || state === 'passed' || state === 'pass' || state === 'met',
+    detail: str(o, '', 'detail'),
   };
 }
 

@@ -18,7 +18,7 @@ import type { z } from 'zod';
 import { parseScenario } from '@pudu/engine';
 import {
   HintResponseSchema, LibraryListSchema, RunCreatedSchema, RunListSchema, RunStatusSchema, WhoAmISchema,
-  FleetListSchema, ProblemSchema, RunEventSchema, TokenCreatedSchema, type RunStatus,
+  FleetListSchema, ProblemSchema, RunEventSchema, RunMetricsSchema, TokenCreatedSchema, type RunStatus,
 } from '@pudu/schema';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
@@ -113,7 +113,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     objectives: [{ id: 'disk-recovered', description: 'Disk usage below 80% on app-0', passing: passing(r), detail: passing(r) ? 'ok' : 'disk_used_pct 100 ≥ 80', checkedAt: new Date().toISOString() }],
     faults: [{ id: 'disk-fill-app', type: 'disk', vm: 'app-0', atMs: 0, durationMs: 600_000, state: r.state === 'running' ? 'active' : 'reverted', error: null }],
     vms: [{ name: 'app-0', index: 40, guestIp: '172.16.40.2', hostLink: 'pudu-vh40' }],
-    hintsUsed: r.hintsUsed, hintsTotal: HINTS.length, hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r),
+    hintsUsed: r.hintsUsed, hintsTotal: HINTS.length, hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r), scoring: SCORING,
   });
 
   const evaluate = setInterval(() => {
@@ -127,20 +127,20 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     }
   }, 200);
 
-  // The proposed metrics route (not yet in API_ROUTES): host figures stand in for the
-  // agent's, and the disk figure follows the real filler file.
+  // The metrics route: host figures stand in for the agent's, and the disk figure
+  // follows the real filler file.
   let cpuPrev = cpuTimes();
-  const metricsOf = (r: Run): Record<string, number> => {
+  const metricsOf = (r: Run): { cpuPct: number; memUsedPct: number; diskUsedPct: number; diskFreeMb: number; loadAvg1: number } => {
     const now = cpuTimes();
     const busy = now.busy - cpuPrev.busy;
     const total = now.total - cpuPrev.total;
     cpuPrev = now;
     return {
-      cpu_pct: total > 0 ? Math.round((busy / total) * 1000) / 10 : 0,
-      mem_used_pct: Math.round((1 - freemem() / totalmem()) * 1000) / 10,
-      disk_used_pct: passing(r) ? 41 : 100,
-      disk_free_mb: passing(r) ? 600 : 0,
-      load_avg_1: loadavg()[0] ?? 0,
+      cpuPct: total > 0 ? Math.round((busy / total) * 1000) / 10 : 0,
+      memUsedPct: Math.round((1 - freemem() / totalmem()) * 1000) / 10,
+      diskUsedPct: passing(r) ? 41 : 100,
+      diskFreeMb: passing(r) ? 600 : 0,
+      loadAvg1: loadavg()[0] ?? 0,
     };
   };
 
@@ -217,7 +217,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
         return send(res, 201, RunCreatedSchema, { run: status(r), traineeToken });
       }
       if (run && !m?.[2]) return send(res, 200, RunStatusSchema, status(run));
-      if (run && m?.[2] === 'metrics') return send(res, 200, null, { vms: [{ vm: 'app-0', index: 40, at: new Date().toISOString(), metrics: metricsOf(run) }] });
+      if (run && m?.[2] === 'metrics') return send(res, 200, RunMetricsSchema, { vms: [{ vm: 'app-0', index: 40, metrics: metricsOf(run), error: null }] });
       if (run && m?.[2] === 'hint') {
         if (run.hintsUsed >= HINTS.length) return problem(res, 409, 'HINTS_EXHAUSTED', 'no hints left');
         run.hintsUsed += 1;

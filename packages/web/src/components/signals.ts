@@ -48,7 +48,8 @@ export interface ObjectivesPanel {
   update(objectives: Objective[]): void;
 }
 
-export function createObjectivesPanel(): ObjectivesPanel {
+/** `showDetail`: staff see what each check measured; trainees find out for themselves. */
+export function createObjectivesPanel(showDetail: boolean): ObjectivesPanel {
   const list = h('ul', { class: 'objectives' });
   const count = h('span', { class: 'muted small' });
   const el = h('section', { class: 'panel', 'aria-labelledby': 'objectives-title' },
@@ -62,7 +63,7 @@ export function createObjectivesPanel(): ObjectivesPanel {
       last = key;
       count.textContent = `${objectives.filter((o) => o.passed).length}/${objectives.length}`;
       replaceChildren(list, objectives.map((o) => h('li', { class: o.passed ? 'objective pass' : 'objective fail', 'data-objective': o.id, 'data-passed': String(o.passed) },
-        passMark(o.passed), h('span', {}, o.description))));
+        passMark(o.passed), h('span', {}, o.description, showDetail && o.detail ? h('span', { class: 'muted small objective-detail' }, o.detail) : null))));
     },
   };
 }

@@ -39,7 +39,7 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   const narrative = h('div', { class: 'narrative' });
   const symptomsSlot = h('div', {});
   const alerts = createAlertsPanel();
-  const objectives = createObjectivesPanel();
+  const objectives = createObjectivesPanel(instruct || ctx.identity.role === 'observer');
   const terminals = createTerminalTabs(ctx.api.token, readOnly,
     ctx.identity.role === 'observer' ? 'Observers see the room but not the terminals (the server does not open them for this role).' : null);
   const charts = createVmCharts();

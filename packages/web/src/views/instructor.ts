@@ -26,7 +26,7 @@ function renderRunCard(run: RunSummary, detail: RunStatus | null): HTMLElement {
       h('span', {}, h('span', { class: 'stat-label' }, 'Hints '), String(run.hintsUsed))),
     h('label', { class: 'progress-label' }, `Objectives ${run.objectivesPassed}/${run.objectivesTotal}`,
       h('progress', { max: total, value: run.objectivesPassed })),
-    detail ? h('ul', { class: 'objectives compact' }, detail.objectives.map((o) => h('li', { class: 'objective', 'data-passed': String(o.passed) }, passMark(o.passed), h('span', {}, o.description)))) : null,
+    detail ? h('ul', { class: 'objectives compact' }, detail.objectives.map((o) => h('li', { class: 'objective', 'data-passed': String(o.passed) }, passMark(o.passed), h('span', {}, o.description, o.detail ? h('span', { class: 'muted small objective-detail' }, o.detail) : null)))) : null,
     detail ? h('p', { class: 'muted small' }, `${detail.alerts.filter((a) => a.fired).length} of ${detail.alerts.length} alerts fired · VMs ${detail.vms.map((v) => v.name).join(', ') || '—'}`) : null,
     detail && detail.hints.length ? h('details', {}, h('summary', {}, `Hints taken (${detail.hints.length})`),
       h('ol', {}, detail.hints.map((x) => h('li', {}, x.text)))) : null,
