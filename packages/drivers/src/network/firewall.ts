@@ -93,32 +93,26 @@ export async function allowFleet(fleetId: string, members: FleetMember[]): Promi
 async function installFleet(fleetId: string, members: FleetMember[]): Promise<void> {
   await ensureBaseFirewall();
   const chain = fleetChain(fleetId);
-  await ensureChain(chain);
-  await ipt(['-F', chain]);
-  const lines = members.map((m) => `-A ${chain} -o ${m.link} -d ${m.guestIp} -j ACCEPT`);
-  if (lines.length) await run('iptables-restore', ['-w', '5', '--noflush'], { input: `*filter\n${lines.join('\n')}\nCOMMIT\n`, errorCode: 'NETWORK_UNSAFE' });
+  // One iptables-restore per fleet instead of 3 + 2n iptables runs: declaring the chain creates or flushes it.
+  const { stdout } = await ipt(['-S', FORWARD_CHAIN]);
+  const lines = [`:${chain} - [0:0]`, ...members.map((m) => `-A ${chain} -o ${m.link} -d ${m.guestIp} -j ACCEPT`)];
   for (const m of members) {
-    if ((await ipt(['-C', FORWARD_CHAIN, '-i', m.link, '-j', chain], true)).code !== 0) {
-      await ipt(['-I', FORWARD_CHAIN, '1', '-i', m.link, '-j', chain]);
-    }
+    if (!stdout.includes(`-A ${FORWARD_CHAIN} -i ${m.link} -j ${chain}`)) lines.push(`-I ${FORWARD_CHAIN} 1 -i ${m.link} -j ${chain}`);
   }
+  await restore(lines);
+}
+
+function restore(lines: string[]) {
+  return run('iptables-restore', ['-w', '5', '--noflush'], { input: `*filter\n${lines.join('\n')}\nCOMMIT\n`, errorCode: 'NETWORK_UNSAFE' });
 }
 
 /** Removes a fleet's rules. Idempotent. */
 export async function removeFleetRules(fleetId: string): Promise<void> {
   const chain = fleetChain(fleetId);
-  await removeJumpsTo(chain);
-  await ipt(['-F', chain], true);
-  await ipt(['-X', chain], true);
-}
-
-/** Deletes every rule of the filter table that jumps to `chain`. */
-async function removeJumpsTo(chain: string): Promise<void> {
   const { stdout } = await ipt(['-S'], true);
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith('-A ') || !line.endsWith(`-j ${chain}`)) continue;
-    await ipt(['-D', ...splitRule(line.slice(3))], true);
-  }
+  if (!stdout.includes(`-N ${chain}`)) return;
+  const deletes = stdout.split('\n').filter((l) => l.startsWith('-A ') && l.endsWith(`-j ${chain}`)).map((l) => `-D ${l.slice(3)}`);
+  await restore([...deletes, `-F ${chain}`, `-X ${chain}`]);
 }
 
 function splitRule(rule: string): string[] {
