@@ -18,6 +18,7 @@ import { configDiskEntries } from '../qemu/guest-config.ts';
 import { packTar } from '../qemu/tar-writer.ts';
 import { waitForGuestReady } from '../qemu/readiness.ts';
 import { tailFile, type VmProcess } from '../qemu/vm-process.ts';
+import { cleanupHypervisorLeftovers, type HypervisorVmRecord } from '../qemu/leftovers.ts';
 import { mapLimit, validateFleet, type HypervisorDriverOptions } from '../qemu/hypervisor-options.ts';
 import { FirecrackerApi } from './api-client.ts';
 import { buildBootPlan, configureAndStart } from './boot-sequence.ts';
@@ -117,6 +118,7 @@ export class FirecrackerDriver implements VmDriver {
       for (const f of [this.opts.image.kernel.vmlinux!, this.opts.image.kernel.initrd]) linkOrCopy(f, join(vm.layout.filesDir, basename(f)));
     }
     for (const f of ['firecracker-vmm.log', 'firecracker-metrics.json']) closeSync(openSync(join(vm.layout.filesDir, f), 'a'));
+    writeRecord(vm);
     await createTap(vm.info.hostLink, `${vm.info.hostIp}/30`);
   }
 
@@ -124,6 +126,7 @@ export class FirecrackerDriver implements VmDriver {
     vm.info.state = 'booting';
     vm.proc = await launchFirecracker(this.opts.binaries, vmId(vm.info.fleetId, vm.info.name), vm.layout, join(vm.dir, 'console.log'));
     vm.info.pid = vm.proc.pid;
+    writeRecord(vm);
     vm.api = new FirecrackerApi(vm.layout.apiSocket);
     const jailed = vm.layout.filesDir !== vm.dir;
     const plan = buildBootPlan({
@@ -179,7 +182,7 @@ export class FirecrackerDriver implements VmDriver {
       }));
       this.fleets.delete(fleetId);
     }
-    rmSync(join(this.opts.stateDir, 'firecracker', fleetId), { recursive: true, force: true });
+    await cleanupFirecrackerLeftovers(this.opts.stateDir, fleetId);
     await removeFleetIsolation(fleetId);
   }
 
@@ -195,6 +198,16 @@ export class FirecrackerDriver implements VmDriver {
 /** Firecracker's and the jailer's `--id`: alphanumerics and dashes, ≤ 64 characters. */
 function vmId(fleetId: string, name: string): string {
   return `pudu-${fleetId}-${name}`.slice(0, 64);
+}
+
+function writeRecord(vm: FcVm): void {
+  const rec: HypervisorVmRecord = { fleetId: vm.info.fleetId, name: vm.info.name, index: vm.info.index, tap: vm.info.hostLink, pid: vm.info.pid, dir: vm.dir, extraDirs: vm.layout.filesDir !== vm.dir ? [join(vm.layout.filesDir, '..')] : [] };
+  writeFileSync(join(vm.dir, 'vm.json'), `${JSON.stringify(rec)}\n`);
+}
+
+/** Removes what Firecracker VMs left behind after their owner died (see cleanupHypervisorLeftovers). */
+export function cleanupFirecrackerLeftovers(stateDir: string, fleetId?: string): Promise<string[]> {
+  return cleanupHypervisorLeftovers(join(stateDir, 'firecracker'), fleetId);
 }
 
 function linkOrCopy(src: string, dst: string): void {

@@ -1,4 +1,4 @@
-export { FirecrackerDriver, copyRootfs, type FirecrackerDriverOptions } from './firecracker-driver.ts';
+export { FirecrackerDriver, copyRootfs, cleanupFirecrackerLeftovers, type FirecrackerDriverOptions } from './firecracker-driver.ts';
 export { FirecrackerApi, type FirecrackerApiError } from './api-client.ts';
 export { buildBootPlan, configureAndStart, type BootPlan, type BootPlanInput } from './boot-sequence.ts';
 export { launchArgs, launchLayout, launchFirecracker, JAILER_CHROOT_BASE, type FirecrackerBinaries, type LaunchLayout } from './launch.ts';

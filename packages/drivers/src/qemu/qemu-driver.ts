@@ -4,7 +4,7 @@
  * /30, a qcow2 overlay over the shared rootfs.ext4, a tar config disk, the serial console
  * in a log file. Ready = agent /health 200 + sshd banner.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import type { FleetSpec, VmDriver, VmInfo, VmSpec } from '../driver.ts';
@@ -18,7 +18,8 @@ import { configDiskEntries } from './guest-config.ts';
 import { renderVmFiles } from '../image/vm-config.ts';
 import { packTar } from './tar-writer.ts';
 import { waitForGuestReady } from './readiness.ts';
-import { pidRuns, startVmProcess, tailFile, type VmProcess } from './vm-process.ts';
+import { startVmProcess, tailFile, type VmProcess } from './vm-process.ts';
+import { cleanupHypervisorLeftovers, type HypervisorVmRecord } from './leftovers.ts';
 import { validateFleet, mapLimit, type HypervisorDriverOptions } from './hypervisor-options.ts';
 
 const TCG_BOOT_TIMEOUT_MS = 240_000;
@@ -32,15 +33,6 @@ interface QemuVm {
   proc?: VmProcess;
 }
 
-/** State written next to each VM so `cleanup` can undo it after a crash. */
-export interface QemuVmRecord {
-  fleetId: string;
-  name: string;
-  index: number;
-  tap: string;
-  pid?: number;
-  dir: string;
-}
 
 export class QemuDriver implements VmDriver {
   readonly name = 'qemu' as const;
@@ -143,7 +135,7 @@ export class QemuDriver implements VmDriver {
   }
 
   private writeRecord(vm: QemuVm): void {
-    const rec: QemuVmRecord = { fleetId: vm.info.fleetId, name: vm.info.name, index: vm.info.index, tap: vm.info.hostLink, pid: vm.info.pid, dir: vm.dir };
+    const rec: HypervisorVmRecord = { fleetId: vm.info.fleetId, name: vm.info.name, index: vm.info.index, tap: vm.info.hostLink, pid: vm.info.pid, dir: vm.dir };
     writeFileSync(join(vm.dir, 'vm.json'), `${JSON.stringify(rec)}\n`);
   }
 
@@ -175,40 +167,7 @@ export class QemuDriver implements VmDriver {
   }
 }
 
-/**
- * Removes what QEMU VMs left behind after their owner died: kills the recorded qemu
- * (only if that PID still runs a qemu for that VM directory), deletes the TAP and the
- * VM directory. With `fleetId`, only that fleet. Returns what it removed.
- */
-export async function cleanupQemuLeftovers(stateDir: string, fleetId?: string): Promise<string[]> {
-  const root = join(stateDir, 'qemu');
-  const removed: string[] = [];
-  const fleets = fleetId ? [fleetId] : existsSync(root) ? readdirSync(root) : [];
-  for (const f of fleets) {
-    const fdir = join(root, f);
-    if (!existsSync(fdir)) continue;
-    for (const name of readdirSync(fdir)) {
-      const dir = join(fdir, name);
-      let rec: QemuVmRecord | undefined;
-      try {
-        rec = JSON.parse(readFileSync(join(dir, 'vm.json'), 'utf8')) as QemuVmRecord;
-      } catch {
-        rec = undefined;
-      }
-      if (rec?.pid && pidRuns(rec.pid, dir)) {
-        process.kill(rec.pid, 'SIGKILL');
-        for (let i = 0; i < 50 && pidRuns(rec.pid, dir); i++) await new Promise((r) => setTimeout(r, 20));
-        removed.push(`qemu pid ${rec.pid}`);
-      }
-      if (rec?.tap) {
-        await deleteTap(rec.tap);
-        removed.push(`tap ${rec.tap}`);
-      }
-      rmSync(dir, { recursive: true, force: true });
-      removed.push(dir);
-    }
-    rmSync(fdir, { recursive: true, force: true });
-    await removeFleetIsolation(f);
-  }
-  return removed;
+/** Removes what QEMU VMs left behind after their owner died (see cleanupHypervisorLeftovers). */
+export function cleanupQemuLeftovers(stateDir: string, fleetId?: string): Promise<string[]> {
+  return cleanupHypervisorLeftovers(join(stateDir, 'qemu'), fleetId);
 }
