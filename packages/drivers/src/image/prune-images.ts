@@ -3,7 +3,7 @@
  * are removed after a build, keeping the newest few and any a VM still uses: a sandbox VM
  * names its lower layer in its record, a QEMU VM holds rootfs.ext4 open as a backing file.
  */
-import { readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVmMetas } from '../sandbox/reconcile.ts';
 
@@ -70,11 +70,17 @@ export function pruneGuestImages(cacheDir: string, keep = KEEP_IMAGES, protect: 
   } catch {
     return [];
   }
+  const removed: string[] = removeDeadScratch(root);
+  // A final-name directory without its manifest is the remains of an interrupted removal (builds use temporary names).
+  for (const e of entries.filter((x) => !existsSync(join(root, x, 'manifest.json')))) {
+    removeImageDir(join(root, e));
+    removed.push(join(root, e));
+  }
   const byAge = entries
+    .filter((e) => existsSync(join(root, e, 'manifest.json')))
     .map((e) => ({ dir: join(root, e), mtime: statSync(join(root, e)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
   const used = new Set(readVmMetas().map((m) => m.rootfsDir).filter((d): d is string => !!d));
-  const removed: string[] = removeDeadScratch(root);
   for (const { dir } of byAge.slice(keep)) {
     if (protect.includes(dir) || [...used].some((u) => u.startsWith(`${dir}/`)) || mountedFrom(dir) || openFilesUnder(dir)) continue;
     removeImageDir(dir);
