@@ -13,6 +13,7 @@ import { openStore } from '../../packages/server/src/store/sql-store.ts';
 import type { Store } from '../../packages/server/src/store/store.ts';
 import { authenticateToken, createToken, ensureAdminToken } from '../../packages/server/src/auth/tokens.ts';
 import { postgresSkipReason, startPostgres } from './postgres-instance.ts';
+import { startTestServer } from './harness.ts';
 
 async function exerciseStore(store: Store): Promise<void> {
   const admin = await ensureAdminToken(store);
@@ -71,12 +72,23 @@ test('the PostgreSQL store behaves the same, audit log included', { skip: postgr
   await exerciseStore(store);
   await store.close();
   const client = new pg.Pool({ connectionString: pgi.url, max: 1 });
-  t.after(() => client.end());
+  client.on('error', () => undefined);
   await assert.rejects(client.query("UPDATE audit SET result = 'ok'"), /append-only/);
   await assert.rejects(client.query('DELETE FROM audit'), /append-only/);
   const again = await openStore(pgi.url);
   assert.equal((await again.listAudit(10)).length, 2);
   await again.close();
+
+  // The whole server on PostgreSQL (`--database postgres://…`), on a fresh database.
+  await client.query('CREATE DATABASE pudu_server');
+  const s = await startTestServer(t, { database: pgi.url.replace(/\/postgres$/, '/pudu_server') });
+  assert.equal((await s.client().health()).database, 'postgres');
+  const obs = await s.client().createToken({ role: 'observer' });
+  await assert.rejects(s.client(obs.token).createFleet({ count: 1 }), (e: { status: number }) => e.status === 403);
+  const entries = await s.client(obs.token).listAudit();
+  assert.deepEqual(entries.map((e) => `${e.action} ${e.result}`), ['POST /api/v1/fleets denied', 'POST /api/v1/tokens ok']);
+  await s.server.close();
+  await client.end();
 });
 
 test('a database URL that cannot be reached fails at startup with a clear error and no password in it', async () => {

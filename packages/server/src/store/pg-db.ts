@@ -9,6 +9,8 @@ function renumber(sql: string): string {
 /** Connects a pool to PostgreSQL (`postgres://user:pass@host:port/db`). */
 export async function openPgDb(url: string): Promise<SqlDb> {
   const pool = new pg.Pool({ connectionString: url, max: 5 });
+  // An idle connection dropped by the database must not crash the server; the next query reconnects.
+  pool.on('error', (e: Error) => console.error(`pudu: postgres: idle connection lost: ${e.message}`));
   // Fail at startup with a clear error rather than on the first request.
   const c = await pool.connect();
   c.release();

@@ -7,6 +7,7 @@ declare module 'pg' {
     connect(): Promise<PoolClient>;
     query(sql: string, params?: unknown[]): Promise<QueryResult>;
     end(): Promise<void>;
+    on(event: 'error', fn: (e: Error) => void): this;
   }
   const pg: { Pool: typeof Pool };
   export default pg;
