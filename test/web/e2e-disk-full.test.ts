@@ -27,7 +27,7 @@ async function typeInTerminal(s: BrowserSession, text: string): Promise<void> {
   await s.page.keyboard.type(text);
 }
 
-test('disk-full end to end in Chromium: sign in, start, df shows 100 %, hint, fix in the terminal, Resolved with the API score within 1 s; the instructor watches read-only', { skip: IS_ROOT ? false : 'needs root for the sandbox driver', timeout: 600_000 }, async (t) => {
+test('disk-full end to end in Chromium: sign in, start, df shows 100 %, hint, fix in the terminal, Resolved with the API score within 1 s; the instructor watches read-only', { skip: IS_ROOT ? false : 'needs root for the sandbox driver', timeout: 1_200_000 }, async (t) => {
   const server: RealServer = await startRealServer(await buildWebForTests());
   let runId = '';
   t.after(async () => {

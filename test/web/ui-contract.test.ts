@@ -51,6 +51,15 @@ test('a trainee signs in by link, reads the incident, takes a hint, fixes the di
   await admin.page.locator('table.runs tr[data-run="run-1"]').waitFor();
   await admin.screenshot('02-dashboard');
 
+  // The instructor checks the link in their own browser first: a new tab signs in as the
+  // trainee, and the instructor's own session stays.
+  const check = await admin.context.newPage();
+  await check.goto(link);
+  await check.locator('.who', { hasText: 'trainee' }).waitFor();
+  await check.close();
+  await admin.page.reload();
+  await admin.page.locator('.who', { hasText: 'admin' }).waitFor();
+
   const trainee = await openBrowser();
   t.after(() => trainee.close());
   await trainee.page.goto(link);
@@ -218,5 +227,5 @@ test('a trainee whose token is revoked mid-incident is sent back to sign-in with
   await s.page.locator('.objective[data-objective="disk-recovered"]').waitFor();
   server.revoke(created.traineeToken);
   await s.page.getByRole('alert').filter({ hasText: 'no longer accepts this token (401)' }).waitFor({ timeout: 5000 });
-  assert.equal(await s.page.evaluate('localStorage.getItem("pudu.token")'), null, 'the dead token is forgotten');
+  assert.deepEqual(await s.page.evaluate('[localStorage.getItem("pudu.token"), sessionStorage.getItem("pudu.token")]'), [null, null], 'the dead token is forgotten');
 });

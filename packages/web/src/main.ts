@@ -8,6 +8,7 @@ import type { Identity } from './model.ts';
 import { parseRoute, routeHash } from './router.ts';
 import type { Route } from './router.ts';
 import { clearToken, loadToken, saveToken } from './session.ts';
+import type { TokenScope } from './session.ts';
 import { canInstruct } from './view.ts';
 import type { AppContext, View } from './view.ts';
 import { renderDashboard } from './views/dashboard.ts';
@@ -87,13 +88,14 @@ function expireSession(): void {
   showSignIn('The server no longer accepts this token (401): it was revoked or has expired. Sign in again.');
 }
 
-async function signInWith(token: string): Promise<boolean> {
+/** Signs in with `token`; `scope` says where to keep it (null: it is already stored). */
+async function signInWith(token: string, scope: TokenScope | null): Promise<boolean> {
   try {
     const candidate = new Api(token);
     identity = await candidate.whoami();
     candidate.onUnauthorized = expireSession;
     api = candidate;
-    saveToken(token);
+    if (scope) saveToken(token, scope);
     return true;
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) clearToken();
@@ -117,14 +119,14 @@ async function route(): Promise<void> {
   if (r.name === 'join') {
     // The token arrives in the fragment; take it out of the address bar and history.
     history.replaceState(null, '', `${location.pathname}${routeHash({ name: 'room', runId: r.runId, readOnly: false })}`);
-    if (r.token && !(await signInWith(r.token))) return;
+    if (r.token && !(await signInWith(r.token, 'tab'))) return;
     void route();
     return;
   }
   if (!api || !identity) {
     const saved = loadToken();
     if (!saved) return showSignIn(null);
-    if (!(await signInWith(saved))) return;
+    if (!(await signInWith(saved, null))) return;
   }
   if (r.name === 'signin') {
     location.hash = r.next ?? '#/';

@@ -2,7 +2,7 @@
  * Launches Debian's chromium through playwright-core (see ../shared/notes/host-facts.md),
  * records every request the page makes, and writes screenshots to test-artifacts/web/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -28,6 +28,9 @@ export interface BrowserSession {
 
 /** Opens a fresh chromium profile at a given viewport. */
 export async function openBrowser(viewport = { width: 1280, height: 800 }): Promise<BrowserSession> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`no browser at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium) or set PUDU_CHROMIUM`);
+  }
   const profile = mkdtempSync(join(tmpdir(), 'pudu-web-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,

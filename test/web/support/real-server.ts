@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const START_TIMEOUT_MS = 120_000;
+/** A fresh machine builds the guest image on first start (debootstrap): minutes. */
+const START_TIMEOUT_MS = 600_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 export interface RealServer {
