@@ -40,8 +40,8 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   const symptomsSlot = h('div', {});
   const alerts = createAlertsPanel();
   const objectives = createObjectivesPanel(instruct || ctx.identity.role === 'observer');
-  const terminals = createTerminalTabs(ctx.api.token, readOnly,
-    ctx.identity.role === 'observer' ? 'Observers see the room but not the terminals (the server does not open them for this role).' : null);
+  // Observers may only watch: their terminals are read-only even in the trainee's room.
+  const terminals = createTerminalTabs(ctx.api.token, readOnly || ctx.identity.role === 'observer');
   const charts = createVmCharts();
   let knownHintPenalty: number | null = null;
   const hints = createHintPanel(ctx.api, runId, readOnly || !(['trainee', 'instructor', 'admin'] as string[]).includes(ctx.identity.role), (text, penalty) => {
