@@ -167,6 +167,13 @@ test('the incident room stays usable at a narrow laptop width and from the keybo
   await waitUntil(admin.page, `(document.querySelector('.xterm-rows')?.textContent ?? '').split('typed-from-keyboard').length > 2`);
   assert.match(await terminalText(admin.page), /typed-from-keyboard/);
   await admin.screenshot('07-room-narrow');
+  for (const [hash, ready] of [['#/', '.scenario-card'], ['#/instructor', '.watch-card'], ['#/runs/run-1/result', '.timeline .event']] as const) {
+    await admin.page.goto(`${server.url}/${hash}`);
+    await admin.page.locator(ready).first().waitFor();
+    const wide = await admin.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as number;
+    assert.ok(wide <= 0, `no horizontal scrolling on ${hash} at 900 px (overflow ${wide} px)`);
+  }
+  await admin.screenshot('07b-result-narrow');
 });
 
 test('a dropped terminal shows that it is reconnecting and comes back by itself', async (t) => {

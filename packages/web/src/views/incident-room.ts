@@ -110,8 +110,8 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     }
     objectives.update(next.objectives);
     const live = next.state === 'running' || next.state === 'provisioning';
-    // Until the status carries the scoring block, the per-hint penalty is learnt from the
-    // hint answers and from the score's hint part.
+    // A server that sends no scoring block still reveals the per-hint penalty through the
+    // hint answers and the score's hint part.
     const derived = next.hintsUsed > 0 && next.scoreParts ? next.scoreParts.hintPenalty / next.hintsUsed : null;
     const penalty = next.scoring?.hintPenalty ?? derived ?? knownHintPenalty;
     hints.update(next.hints, next.hintsTotal, penalty, currentScore()?.total ?? null, live);

@@ -19,7 +19,7 @@ function renderScore(s: RunStatus): HTMLElement {
       h('tr', {}, h('th', { scope: 'row' }, 'Base'), h('td', { class: 'num' }, formatScore(p.base))),
       h('tr', {}, h('th', { scope: 'row' }, `Time penalty${perfect ? ` (after the ${perfect} perfect window)` : ''}`), h('td', { class: 'num' }, `−${formatScore(p.timePenalty)}`)),
       h('tr', {}, h('th', { scope: 'row' }, `Hints (${s.hintsUsed})`), h('td', { class: 'num' }, `−${formatScore(p.hintPenalty)}`)),
-      h('tr', { class: 'total' }, h('th', { scope: 'row' }, 'Score'), h('td', { class: 'num' }, formatScore(p.total))),
+      h('tr', { class: 'total' }, h('th', { scope: 'row' }, FINISHED_STATES.includes(s.state) ? 'Score' : 'Score if resolved now'), h('td', { class: 'num' }, formatScore(p.total))),
     )));
 }
 
