@@ -64,7 +64,7 @@ test('a run survives kill -9 of the server and a restart mid-incident, then reso
   const { run, traineeToken } = await admin.runScenario({ yaml: readFileSync(DISK_FULL, 'utf8'), file: 'disk-full.yaml' });
   const trainee = new PuduClient({ baseUrl: url, token: traineeToken, fetch: openapi.fetch() });
   await waitFor('the incident to be live', async () => {
-    const r = await trainee.getRun(run.id);
+    const r = await admin.getRun(run.id);
     return r.state === 'running' && r.faults.every((f) => f.state === 'active') ? r : undefined;
   }, 60_000);
   await trainee.takeHint(run.id);
@@ -80,7 +80,7 @@ test('a run survives kill -9 of the server and a restart mid-incident, then reso
   await second.url;
   assert.doesNotMatch(second.out(), /admin token/, 'a restart must not mint a new admin token');
   const live = await waitFor('the incident to be live again', async () => {
-    const r = await trainee.getRun(run.id);
+    const r = await admin.getRun(run.id);
     assert.equal(r.state, 'running', `${r.state}: ${r.error ?? ''}`);
     return r.faults.every((f) => f.state === 'active') && r.vms.length === 1 ? r : undefined;
   }, 90_000, 200);

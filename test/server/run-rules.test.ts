@@ -66,6 +66,9 @@ test('a trainee token reaches only its own run; hints are charged once; time_lim
   const wsBase = `${s.url.replace('http', 'ws')}/ws?vm=`;
   assert.equal(await wsStatus(wsBase + liveB.vms[0]!.index, a.traineeToken), 403);
   assert.equal(await wsStatus(wsBase + liveA.vms[0]!.index, a.traineeToken), 101);
+  const observer = await admin.createToken({ role: 'observer' });
+  assert.equal(await wsStatus(wsBase + liveA.vms[0]!.index, observer.token), 403);
+  assert.equal(await wsStatus(`${wsBase}${liveA.vms[0]!.index}&mode=readonly`, observer.token), 101);
   const m = await trainee.getRunMetrics(a.run.id);
   assert.ok((m.vms[0]?.metrics?.diskUsedPct ?? 0) > 90, JSON.stringify(m));
 

@@ -8,6 +8,7 @@ export interface Metrics {
   runsByState: Gauge<'state'>;
   faultInjections: Counter<'type' | 'result'>;
   timeToFixSeconds: Histogram<'scenario'>;
+  timeToDetectSeconds: Histogram<'scenario'>;
   fleetBootSeconds: Histogram<'driver'>;
   apiLatencySeconds: Histogram<'method' | 'route' | 'status'>;
   hintsTaken: Counter<'scenario'>;
@@ -32,6 +33,10 @@ export function createMetrics(countRuns?: () => Promise<Record<string, number>>)
     timeToFixSeconds: new Histogram({
       name: 'pudu_time_to_fix_seconds', help: 'Seconds from a run\'s start to its resolution', labelNames: ['scenario'],
       buckets: [10, 30, 60, 120, 300, 600, 900, 1800, 3600], registers: [registry],
+    }),
+    timeToDetectSeconds: new Histogram({
+      name: 'pudu_time_to_detect_seconds', help: 'Seconds from a run\'s start to the trainee\'s first terminal', labelNames: ['scenario'],
+      buckets: [5, 10, 30, 60, 120, 300, 600, 1800], registers: [registry],
     }),
     fleetBootSeconds: new Histogram({
       name: 'pudu_fleet_boot_seconds', help: 'Seconds from fleet create to every VM ready', labelNames: ['driver'],

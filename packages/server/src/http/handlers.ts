@@ -22,7 +22,12 @@ function summaryOf(r: RunStatus) {
 }
 
 /** Streams a run's events as SSE: stored ones after `after` (or Last-Event-ID), then live. */
-async function streamEvents(ctx: ServerContext, runId: string, after: number, reply: FastifyReply): Promise<FastifyReply> {
+/** Fault events name the incident's cause; a trainee has to find it. */
+function traineeVisible(ev: RunEvent): boolean {
+  return !ev.kind.startsWith('fault.');
+}
+
+async function streamEvents(ctx: ServerContext, runId: string, after: number, reply: FastifyReply, visible: (ev: RunEvent) => boolean): Promise<FastifyReply> {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -30,6 +35,7 @@ async function streamEvents(ctx: ServerContext, runId: string, after: number, re
   const send = (ev: RunEvent): void => {
     if (ev.seq <= last) return;
     last = ev.seq;
+    if (!visible(ev)) return;
     res.write(`id: ${ev.seq}\nevent: ${ev.kind}\ndata: ${JSON.stringify(ev)}\n\n`);
   };
   const queued: RunEvent[] = [];
@@ -100,7 +106,8 @@ export function createHandlers(ctx: ServerContext): Handlers {
     },
     getRun: async ({ params, principal }) => {
       assertRunAccess(principal, params.id);
-      return ctx.runs.status(params.id);
+      const status = await ctx.runs.status(params.id);
+      return principal.role === 'trainee' ? { ...status, faults: [] } : status;
     },
     takeHint: async ({ params, principal, audit }) => {
       assertRunAccess(principal, params.id);
@@ -122,8 +129,9 @@ export function createHandlers(ctx: ServerContext): Handlers {
       await ctx.runs.status(params.id);
       const lastId = Number(req.headers['last-event-id']);
       const after = Number.isInteger(lastId) && lastId > 0 ? lastId : query.after ?? 0;
-      if (String(req.headers.accept ?? '').includes('text/event-stream')) return streamEvents(ctx, params.id, after, reply);
-      return { events: await ctx.store.listEvents(params.id, after) };
+      const visible = principal.role === 'trainee' ? traineeVisible : () => true;
+      if (String(req.headers.accept ?? '').includes('text/event-stream')) return streamEvents(ctx, params.id, after, reply, visible);
+      return { events: (await ctx.store.listEvents(params.id, after)).filter(visible) };
     },
 
     listLibrary: async () => ({ scenarios: await ctx.library.list() }),

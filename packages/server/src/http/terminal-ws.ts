@@ -61,7 +61,7 @@ function openShell(host: string, cols: number, rows: number): Promise<{ ssh: Cli
   });
 }
 
-function bridge(ws: WebSocket, ssh: Client, stream: ClientChannel, onClose: () => void): void {
+function bridge(ws: WebSocket, ssh: Client, stream: ClientChannel, readOnly: boolean, onClose: () => void): void {
   stream.on('data', (d: Buffer) => ws.readyState === ws.OPEN && ws.send(d, { binary: true }));
   stream.stderr.on('data', (d: Buffer) => ws.readyState === ws.OPEN && ws.send(d, { binary: true }));
   stream.on('close', () => {
@@ -71,7 +71,8 @@ function bridge(ws: WebSocket, ssh: Client, stream: ClientChannel, onClose: () =
   ws.on('message', (data, isBinary) => {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
-      stream.write(buf);
+      // A read-only viewer (instructor drop-in to watch) never types into the trainee's shell.
+      if (!readOnly) stream.write(buf);
       return;
     }
     let msg: unknown;
@@ -113,7 +114,8 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
     void (async () => {
       principal = await authenticateToken(ctx.store, tokenOf(req));
       if (!originAllowed(req, ctx.allowedOrigins)) throw new PuduError('FORBIDDEN', `origin ${req.headers.origin} may not open terminals`);
-      if (principal.role === 'observer') throw new PuduError('FORBIDDEN', 'observers cannot open terminals');
+      const readOnly = url.searchParams.get('mode') === 'readonly';
+      if (principal.role === 'observer' && !readOnly) throw new PuduError('FORBIDDEN', 'observers may only watch terminals (mode=readonly)');
       const index = Number(url.searchParams.get('vm'));
       if (!url.searchParams.has('vm') || !Number.isInteger(index) || index < 0) throw new PuduError('BAD_REQUEST', 'vm must be a VM index: /ws?vm=N');
       const found = await ctx.fleets.findVm(index);
@@ -129,8 +131,9 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
       });
       wss.handleUpgrade(req, socket, head, (ws) => {
         open.add(ws);
-        audit('ok', `${found.vm.name} (${found.vm.guestIp}) of fleet ${found.fleet.id}`);
-        bridge(ws, ssh, stream, () => open.delete(ws));
+        audit('ok', `${found.vm.name} (${found.vm.guestIp}) of fleet ${found.fleet.id}${readOnly ? ', read-only' : ''}`);
+        if (found.fleet.runId && principal?.role === 'trainee') void ctx.runs.noteTerminalOpened(found.fleet.runId, found.vm.name).catch(() => undefined);
+        bridge(ws, ssh, stream, readOnly, () => open.delete(ws));
       });
     })().catch((e: unknown) => {
       const p = toProblem(e);

@@ -204,6 +204,19 @@ export class RunManager {
     return { vms };
   }
 
+  /**
+   * A trainee opened a terminal: the first one per run is when they started to investigate
+   * (time to detect), recorded as an event and a metric.
+   */
+  async noteTerminalOpened(id: string, vm: string): Promise<void> {
+    const run = this.active.get(id);
+    if (!run || run.doc.state !== 'running' || run.doc.startedAtMs === null) return;
+    const elapsedMs = Date.now() - run.doc.startedAtMs;
+    const first = !(await this.d.store.listEvents(id, 0)).some((e) => e.kind === 'trainee.terminal');
+    await this.d.bus.publish(id, 'trainee.terminal', { vm, elapsedMs, first });
+    if (first) this.d.metrics.timeToDetectSeconds.observe({ scenario: run.doc.compiled.id }, elapsedMs / 1000);
+  }
+
   async list(): Promise<RunStatus[]> {
     const out: RunStatus[] = [];
     for (const rec of await this.d.store.listRuns()) out.push(toRunStatus(this.active.get(rec.id)?.doc ?? (rec.doc as unknown as RunDoc), []));
