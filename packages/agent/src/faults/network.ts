@@ -83,6 +83,21 @@ async function ipt(undo: Undo, args: string[]): Promise<{ code: number; stderr: 
   return run(String(undo.iptables ?? 'iptables'), ['-w', '5', ...args]);
 }
 
+/** The iptables that works on this kernel: the nft backend, else legacy (a kernel may have only one). */
+async function chooseIptables(): Promise<string | undefined> {
+  for (const bin of ['iptables', 'iptables-legacy']) {
+    const r = await run(bin, ['-w', '5', '-S', 'OUTPUT']);
+    if (r.code === 0) return bin;
+  }
+  return undefined;
+}
+
+/** Last resort: netem as the root qdisc; the agent's port cannot be exempted then, and we say so. */
+async function applyRootNetem(dev: string, p: AgentNetworkParams): Promise<boolean> {
+  const r = await run('tc', ['qdisc', 'add', 'dev', dev, 'root', 'handle', '30:', 'netem', ...netemArgs(p)]);
+  return r.code === 0;
+}
+
 /**
  * network: delay | loss | corrupt on egress of the VM's real interface. tc netem where the
  * kernel has it; otherwise an iptables chain: loss with `-m statistic`, delay/corrupt through
@@ -113,14 +128,24 @@ export const networkFault: FaultDriver<'network'> = {
       undo.mode = 'netem';
       return { mechanism: 'tc-netem' };
     }
+    const iptables = await chooseIptables();
+    if (!iptables) {
+      if (await applyRootNetem(dev, p)) {
+        undo.mode = 'netem';
+        ctx.log('network: no prio qdisc and no usable iptables; netem on the root qdisc also delays the agent port', { dev });
+        return { mechanism: 'tc-netem-root' };
+      }
+      throw new PuduError('FAULT_APPLY_FAILED', `network: this kernel has neither tc netem nor a usable iptables (nft or legacy) on ${dev}`);
+    }
+    undo.iptables = iptables;
     undo.mode = 'iptables';
     const chain = String(undo.chain);
     const create = await ipt(undo, ['-N', chain]);
     if (create.code !== 0) throw new PuduError('FAULT_APPLY_FAILED', `network: iptables -N ${chain}: ${create.stderr.trim()}`);
-    await runOk(String(undo.iptables), ['-w', '5', '-A', chain, '-p', 'tcp', '--sport', String(undo.port), '-j', 'RETURN'], 'network: exempt the agent port');
+    await runOk(iptables, ['-w', '5', '-A', chain, '-p', 'tcp', '--sport', String(undo.port), '-j', 'RETURN'], 'network: exempt the agent port');
     if (p.action === 'loss') {
       const prob = ((parseAgentPercent(p.packet_loss ?? 0) ?? 0) / 100).toFixed(4);
-      await runOk(String(undo.iptables), ['-w', '5', '-A', chain, '-m', 'statistic', '--mode', 'random', '--probability', prob, '-j', 'DROP'], 'network: loss rule');
+      await runOk(iptables, ['-w', '5', '-A', chain, '-m', 'statistic', '--mode', 'random', '--probability', prob, '-j', 'DROP'], 'network: loss rule');
     } else {
       const bin = nfqBinary(ctx);
       if (!existsSync(bin)) throw new PuduError('FAULT_APPLY_FAILED', `network: this kernel has no sch_netem and ${bin} is missing (build it with packages/agent/native/build.sh)`);
@@ -128,9 +153,9 @@ export const networkFault: FaultDriver<'network'> = {
       if (p.action === 'delay') args.push('--delay-ms', String(parseDurationMs(p.latency ?? '0ms')), '--jitter-ms', String(parseDurationMs(p.jitter ?? '0ms') ?? 0));
       else args.push('--corrupt-pct', String(parseAgentPercent(p.corrupt ?? 0)));
       undo.pid = await startNfq(bin, args);
-      await runOk(String(undo.iptables), ['-w', '5', '-A', chain, '-j', 'NFQUEUE', '--queue-num', String(undo.queue), '--queue-bypass'], 'network: queue rule');
+      await runOk(iptables, ['-w', '5', '-A', chain, '-j', 'NFQUEUE', '--queue-num', String(undo.queue), '--queue-bypass'], 'network: queue rule');
     }
-    await runOk(String(undo.iptables), ['-w', '5', '-I', 'OUTPUT', '-o', dev, '-j', chain], 'network: hook the chain');
+    await runOk(iptables, ['-w', '5', '-I', 'OUTPUT', '-o', dev, '-j', chain], 'network: hook the chain');
     return { mechanism: p.action === 'loss' ? 'iptables-statistic' : 'iptables-nfqueue' };
   },
   async revert(undo) {
@@ -142,10 +167,15 @@ export const networkFault: FaultDriver<'network'> = {
       if (undo.mode === 'netem') return;
     }
     const chain = String(undo.chain);
-    // Remove every jump we may have added (a crash could have happened between -I and the journal).
-    while ((await ipt(undo, ['-D', 'OUTPUT', '-o', dev, '-j', chain])).code === 0);
-    await ipt(undo, ['-F', chain]);
-    await ipt(undo, ['-X', chain]);
+    // Which iptables was used is journaled only after apply: after a crash mid-apply try both.
+    const bins = undo.mode === 'iptables' ? [String(undo.iptables)] : ['iptables', 'iptables-legacy'];
+    for (const bin of bins) {
+      const u = { ...undo, iptables: bin };
+      // Remove every jump we may have added (a crash could have happened between -I and the journal).
+      while ((await ipt(u, ['-D', 'OUTPUT', '-o', dev, '-j', chain])).code === 0);
+      await ipt(u, ['-F', chain]);
+      await ipt(u, ['-X', chain]);
+    }
     await killHelper(undo.pid, NFQ_MARKER);
   },
   async isActive(undo) {

@@ -1,0 +1,82 @@
+/**
+ * The network fault's kernel path: in a real VM (QEMU with the Debian cloud kernel, which
+ * has sch_netem) the agent must choose `tc netem`, produce the measured delay and loss, keep
+ * its own port out of the delay, and remove the qdisc on stop. The sandbox tests cover the
+ * NFQUEUE path (this host has no netem). Boots one VM under TCG: CPU-heavy, so one VM only.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAgentClient } from '@pudu/agent';
+import { QemuDriver, probeQemu } from '../../packages/drivers/src/qemu/index.ts';
+import { buildGuestImage } from '../../packages/drivers/src/image/build-guest-image.ts';
+import { prepareArtifacts, sh } from './support/sandbox.ts';
+
+const AGENT_PORT = 7777;
+const INDEX_RANGE = { minIndex: 216, maxIndex: 219 };
+
+async function pingStats(ip: string, count: number, interval: string): Promise<{ avgMs: number; lossPct: number }> {
+  const route = await sh('ip', ['route', 'get', ip]);
+  if (!/dev pudu-t\d+ /.test(route.stdout)) throw new Error(`refusing to ping: ${ip} does not route via a Pudu TAP: ${route.stdout}`);
+  const r = await sh('ping', ['-n', '-q', '-c', String(count), '-i', interval, '-W', '2', ip], 120_000);
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+  const avg = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
+  return { avgMs: avg ? Number(avg[1]) : NaN, lossPct: m ? ((Number(m[1]) - Number(m[2])) / Number(m[1])) * 100 : 100 };
+}
+
+test('in a real VM the network fault uses tc netem with the measured delay and loss', { timeout: 900_000 }, async (t) => {
+  const probe = probeQemu();
+  if (!probe.ok) {
+    t.skip(`QEMU unavailable: ${probe.reason}`);
+    return;
+  }
+  const { bundle, nfq } = await prepareArtifacts();
+  const cacheDir = process.env.PUDU_CACHE_DIR ?? '/var/cache/pudu';
+  const img = await buildGuestImage({ cacheDir, kernel: true, agentPath: bundle, nfqPath: nfq, onProgress: (m) => t.diagnostic(m) });
+  if (!img.kernel) throw new Error('guest image was built without kernel assets');
+  const stateDir = mkdtempSync(join(tmpdir(), 'pudu-agt-qemu-'));
+  const driver = new QemuDriver({ image: { rootfsExt4: img.rootfsExt4, kernel: img.kernel }, stateDir, cacheDir, agentPort: AGENT_PORT, indexRange: INDEX_RANGE });
+  const fleetId = `agtq${process.pid}`;
+  t.after(async () => {
+    await driver.destroyFleet(fleetId);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const token = randomBytes(24).toString('hex');
+  const [vm] = await driver.createFleet(
+    { id: fleetId, vms: [{ name: 'net-0', tier: 'net', vcpus: 1, memMb: 512, diskMb: 1024, services: [] }], agent: { token: `sha256:${createHash('sha256').update(token).digest('hex')}`, opts: ['--deadman', '300s'] } },
+    { onProgress: (m) => t.diagnostic(m) },
+  );
+  assert.ok(vm);
+  const agent = createAgentClient({ baseUrl: `http://${vm.guestIp}:${AGENT_PORT}`, token, timeoutMs: 20_000 });
+  const base = await pingStats(vm.guestIp, 10, '0.2');
+  t.diagnostic(`baseline RTT ${base.avgMs} ms`);
+
+  const rec = await agent.startFault({ id: 'netem-delay', type: 'network', params: { action: 'delay', latency: '200ms', duration: '120s' } });
+  // tc-netem exempts the agent's port through a prio qdisc; tc-netem-root is the fallback for a
+  // guest kernel without sch_prio and without usable iptables (the image then lacks kmod).
+  assert.match(rec.mechanism ?? '', /^tc-netem(-root)?$/);
+  if (rec.mechanism !== 'tc-netem') t.diagnostic(`guest kernel has no sch_prio/iptables modules loaded: ${rec.mechanism} (agent port not exempt)`);
+  const delayed = await pingStats(vm.guestIp, 20, '0.2');
+  t.diagnostic(`delayed RTT ${delayed.avgMs} ms`);
+  // Under TCG the guest's timers run late (measured: +329 ms for 200 ms here); under KVM netem is
+  // exact. So this checks the effect is there and of the right order, not its precision.
+  assert.ok(delayed.avgMs - base.avgMs > 180 && delayed.avgMs - base.avgMs < 400, `added ${(delayed.avgMs - base.avgMs).toFixed(1)} ms`);
+  const t0 = performance.now();
+  await agent.heartbeat();
+  const controlMs = performance.now() - t0;
+  t.diagnostic(`control request during the delay: ${controlMs.toFixed(0)} ms`);
+  if (rec.mechanism === 'tc-netem') assert.ok(controlMs < 200, `the agent's own port is exempt from netem (${controlMs.toFixed(0)} ms)`);
+  await agent.stopFault('netem-delay');
+  assert.ok((await pingStats(vm.guestIp, 10, '0.2')).avgMs < base.avgMs + 50, 'delay gone after stop');
+
+  await agent.startFault({ id: 'netem-loss', type: 'network', params: { action: 'loss', packet_loss: '20%', duration: '120s' } });
+  const lossy = await pingStats(vm.guestIp, 200, '0.02');
+  await agent.stopFault('netem-loss');
+  t.diagnostic(`loss ${lossy.lossPct}% of 200`);
+  assert.ok(lossy.lossPct >= 12 && lossy.lossPct <= 28, `loss ${lossy.lossPct}%`);
+  const faults = (await agent.listFaults()).faults;
+  assert.deepEqual(faults.map((f) => [f.id, f.mechanism, f.state]), [['netem-delay', rec.mechanism, 'reverted'], ['netem-loss', rec.mechanism, 'reverted']]);
+});
