@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PuduError } from '@pudu/schema';
+import { openStore } from '../store/sql-store.ts';
+import { assertRunAccess, authenticateToken, createToken, ensureAdminToken, tokenFromRequest } from './tokens.ts';
+
+test('the admin token is created once, stored as a hash, and authenticates', async () => {
+  const store = await openStore(':memory:');
+  const admin = await ensureAdminToken(store);
+  assert.match(admin ?? '', /^pudu_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+  assert.equal(await ensureAdminToken(store), null);
+  const [row] = await store.listTokens();
+  assert.equal(row?.secretHash.length, 64);
+  assert.ok(!admin!.includes(row!.secretHash));
+  assert.equal((await authenticateToken(store, admin!)).role, 'admin');
+  await store.close();
+});
+
+test('a token with a right id and a wrong secret, a missing token, or garbage is UNAUTHORIZED', async () => {
+  const store = await openStore(':memory:');
+  const { token } = await createToken(store, { role: 'instructor' });
+  const forged = token.slice(0, -3) + (token.endsWith('AAA') ? 'BBB' : 'AAA');
+  for (const t of [forged, undefined, '', 'Bearer', 'pudu_zz_zz']) {
+    await assert.rejects(authenticateToken(store, t), (e: PuduError) => e.code === 'UNAUTHORIZED');
+  }
+  await store.close();
+});
+
+test('trainee tokens need a run and reach only it', async () => {
+  const store = await openStore(':memory:');
+  await assert.rejects(createToken(store, { role: 'trainee' }), /runId/);
+  await assert.rejects(createToken(store, { role: 'observer', runId: 'r1' }), /only trainee/);
+  const { token } = await createToken(store, { role: 'trainee', runId: 'r1' });
+  const p = await authenticateToken(store, token);
+  assert.doesNotThrow(() => assertRunAccess(p, 'r1'));
+  assert.throws(() => assertRunAccess(p, 'r2'), (e: PuduError) => e.code === 'FORBIDDEN');
+  await store.close();
+});
+
+test('the token is read from a Bearer header first, then ?token=', () => {
+  assert.equal(tokenFromRequest({ authorization: 'Bearer abc' }, '/x?token=def'), 'abc');
+  assert.equal(tokenFromRequest({}, '/ws?vm=1&token=def'), 'def');
+  assert.equal(tokenFromRequest({ authorization: 'Basic xyz' }, '/x'), undefined);
+});
