@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PuduError } from '@pudu/schema';
+import type { PuduError } from '@pudu/schema';
 import { openStore } from '../store/sql-store.ts';
 import { assertRunAccess, authenticateToken, createToken, ensureAdminToken, tokenFromRequest } from './tokens.ts';
 
