@@ -1,0 +1,35 @@
+/**
+ * http checks from the host and process-running checks through the agent, on a library
+ * scenario started by name: app-server stopped → nginx 502 → the trainee starts it → resolved.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
+import { sshExec, waitFor } from './vm-shell.ts';
+
+test('a library scenario with http and process-running objectives resolves when the trainee starts the service', { skip: sandboxSkipReason(), timeout: 180_000 }, async (t) => {
+  const s = await startSandboxServer(t);
+  const admin = s.client();
+  const { run, traineeToken } = await admin.runScenario({ name: 'monolith/crashed-app-server' });
+  s.defer(() => admin.abortRun(run.id));
+  const live = await waitFor('the incident to be live and seen', async () => {
+    const r = await admin.getRun(run.id);
+    assert.notEqual(r.state, 'failed', r.error ?? '');
+    return r.state === 'running' && r.faults.every((f) => f.state === 'active') && r.objectives.every((o) => o.checkedAt !== null) ? r : undefined;
+  }, 90_000);
+  const byId = Object.fromEntries(live.objectives.map((o) => [o.id, o]));
+  assert.equal(byId['app-healthy']?.passing, false);
+  assert.match(byId['app-healthy']!.detail, /GET \/healthz → 502/);
+  assert.equal(byId['app-server-running']?.passing, false);
+  const vm = live.vms[0]!;
+  const fix = await sshExec(vm.guestIp, vm.hostLink, 'systemctl start app-server && systemctl is-active app-server');
+  assert.equal(fix.stdout.trim(), 'active', fix.stderr);
+  const fixedAt = Date.now();
+  const done = await waitFor('resolved', async () => {
+    const r = await s.client(traineeToken).getRun(run.id);
+    return r.state === 'resolved' ? r : undefined;
+  }, 10_000, 50);
+  t.diagnostic(`resolved visible ${Date.now() - fixedAt} ms after systemctl start returned`);
+  assert.ok(done.objectives.every((o) => o.passing));
+  assert.match(done.objectives.find((o) => o.id === 'app-healthy')!.detail, /→ 200/);
+});
