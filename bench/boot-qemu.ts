@@ -35,7 +35,7 @@ const { image, cacheDir } = await guestImageForTests(log);
 const stateDir = mkdtempSync(join(tmpdir(), 'pudu-bench-qemu-'));
 let accel = '';
 const driver = new QemuDriver({ image, stateDir, cacheDir, agentPort: 7777, indexRange: { minIndex: 220, maxIndex: 239 }, log: (m) => { accel = m; log(m); } });
-const results: { count: number; run: number; readyMs: number[]; fleetMs: number; teardownMs: number; rssMb: number[]; load1: number }[] = [];
+const results: { count: number; run: number; readyMs: number[]; fleetMs: number; teardownMs: number; rssMb: number[]; load1: number; error?: string }[] = [];
 try {
   for (const count of COUNTS) {
     for (let run = 1; run <= RUNS; run++) {
@@ -43,13 +43,20 @@ try {
       const vms = Array.from({ length: count }, (_, i) => ({ name: `app-${i}`, tier: 'app', vcpus: 1, memMb: 512, diskMb: 1024, services: ['nginx'] }));
       const readyAt = new Map<string, number>();
       const t0 = Date.now();
-      const infos = await driver.createFleet({ id, vms }, {
-        onProgress: (m) => {
-          const r = /^(\S+): ready in/.exec(m);
-          if (r) readyAt.set(r[1]!, Date.now() - t0);
-          log(`  ${m}`);
-        },
-      });
+      let infos;
+      try {
+        infos = await driver.createFleet({ id, vms }, {
+          onProgress: (m) => {
+            const r = /^(\S+): ready in/.exec(m);
+            if (r) readyAt.set(r[1]!, Date.now() - t0);
+            log(`  ${m}`);
+          },
+        });
+      } catch (e) {
+        log(`fleet of ${count} failed: ${(e as Error).message.split('\n')[0]}`);
+        results.push({ count, run, readyMs: [...readyAt.values()], fleetMs: NaN, teardownMs: NaN, rssMb: [], load1: loadavg()[0]!, error: (e as Error).message.split('\n')[0] });
+        continue;
+      }
       const fleetMs = Date.now() - t0;
       const rss = infos.map((v) => rssMb(v.pid));
       const load1 = loadavg()[0]!;
@@ -74,6 +81,7 @@ if (values.json) {
       (pct(r.readyMs, 50) / 1000).toFixed(1).padStart(14), (pct(r.readyMs, 95) / 1000).toFixed(1).padStart(14),
       (r.fleetMs / 1000).toFixed(1).padStart(16), String(r.teardownMs).padStart(14),
       String(Math.round(r.rssMb.reduce((a, b) => a + b, 0) / r.rssMb.length)).padStart(17), r.load1.toFixed(1).padStart(11),
+      r.error ?? '',
     ].join(' '));
   }
 }

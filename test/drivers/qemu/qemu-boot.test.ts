@@ -16,6 +16,8 @@ import { guestImageForTests } from './guest-image.ts';
 import { sshExec } from './ssh-exec.ts';
 
 const AGENT_PORT = 7777;
+/** Larger than the image, so the online grow is visible in `df`. */
+const DISK_MB = 1536;
 /** This suite's VM index range (the hypervisor engineer's share of the test ranges). */
 const INDEX_RANGE = { minIndex: 220, maxIndex: 239 };
 
@@ -38,7 +40,7 @@ test('boots the guest image under QEMU and passes the readiness checks', { timeo
 
   const started = Date.now();
   const [vm] = await driver.createFleet(
-    { id: fleetId, vms: [{ name: 'web-0', tier: 'web', vcpus: 1, memMb: 512, diskMb: 1024, services: ['nginx'] }] },
+    { id: fleetId, vms: [{ name: 'web-0', tier: 'web', vcpus: 1, memMb: 512, diskMb: DISK_MB, services: ['nginx'] }] },
     { onProgress: (m) => t.diagnostic(m) },
   );
   assert.ok(vm);
@@ -49,12 +51,14 @@ test('boots the guest image under QEMU and passes the readiness checks', { timeo
   assert.ok(vm.index >= INDEX_RANGE.minIndex && vm.index <= INDEX_RANGE.maxIndex);
   assert.match(execFileSync('ip', ['route', 'get', vm.guestIp], { encoding: 'utf8' }), new RegExp(`dev ${vm.hostLink} `));
 
-  const r = await sshExec(vm.guestIp, 'hostname; systemctl is-active pudu-agent ssh nginx; ip -4 -o addr show eth0');
+  const r = await sshExec(vm.guestIp, 'hostname; systemctl is-active pudu-agent ssh nginx; ip -4 -o addr show eth0; df -BM --output=size / | tail -1');
   assert.equal(r.code, 0, `ssh root/root: ${r.stderr}\n${r.stdout}`);
   const [hostname, ...rest] = r.stdout.trim().split('\n');
   assert.equal(hostname, 'web-0');
   assert.deepEqual(rest.slice(0, 3), ['active', 'active', 'active']);
   assert.match(rest[3] ?? '', new RegExp(`inet ${vm.guestIp.replace(/\./g, '\\.')}/30`));
+  const dfMb = Number((rest[4] ?? '').trim().replace(/M$/, ''));
+  assert.ok(dfMb > DISK_MB * 0.9 && dfMb <= DISK_MB, `df -h / shows the tier's disk (${DISK_MB} MB), got ${rest[4]}`);
   assert.equal(await agentHealthy(vm.guestIp, AGENT_PORT), true);
   assert.match(await driver.consoleLog(fleetId, 'web-0'), new RegExp(INIT_SWITCH_MARKER.replace(/:/g, '.')));
 

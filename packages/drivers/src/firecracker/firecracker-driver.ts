@@ -4,7 +4,7 @@
  * boot argument, MAC AA:FC:…, a per-VM rootfs copy (reflink where the filesystem can),
  * the same tar config disk and readiness checks as the QEMU driver.
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, rmSync, truncateSync, writeFileSync, copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import type { FleetSpec, VmDriver, VmInfo, VmSpec } from '../driver.ts';
@@ -14,7 +14,7 @@ import { createTap, deleteTap, isolateFleetLinks, removeFleetIsolation } from '.
 import { renderVmFiles } from '../image/vm-config.ts';
 import { hostCommand } from '../qemu/host-command.ts';
 import { guestKernelArgs, macForIndex } from '../qemu/qemu-args.ts';
-import { configDiskEntries } from '../qemu/guest-config.ts';
+import { configDiskEntries, diskSizeMb, growRootFiles } from '../qemu/guest-config.ts';
 import { packTar } from '../qemu/tar-writer.ts';
 import { waitForGuestReady } from '../qemu/readiness.ts';
 import { tailFile, type VmProcess } from '../qemu/vm-process.ts';
@@ -26,6 +26,7 @@ import { launchFirecracker, launchLayout, type FirecrackerBinaries, type LaunchL
 
 const BOOT_TIMEOUT_MS = 60_000;
 const FIRST_GUEST_CID = 3;
+const MIB = 1024 * 1024;
 
 export interface FirecrackerDriverOptions extends HypervisorDriverOptions {
   binaries: FirecrackerBinaries;
@@ -110,9 +111,11 @@ export class FirecrackerDriver implements VmDriver {
     rmSync(vm.dir, { recursive: true, force: true });
     mkdirSync(vm.dir, { recursive: true });
     mkdirSync(vm.layout.filesDir, { recursive: true });
-    await copyRootfs(this.opts.image.rootfsExt4, join(vm.layout.filesDir, 'rootfs.ext4'));
+    const rootfs = join(vm.layout.filesDir, 'rootfs.ext4');
+    await copyRootfs(this.opts.image.rootfsExt4, rootfs);
+    truncateSync(rootfs, diskSizeMb(this.opts.image.rootfsExt4, vm.spec.diskMb) * MIB);
     const files = renderVmFiles({ name: vm.spec.name, services: vm.spec.services, fleet: peers, agentToken: spec.agent?.token, agentOpts: spec.agent?.opts });
-    writeFileSync(join(vm.layout.filesDir, 'config.tar'), packTar(configDiskEntries(files)));
+    writeFileSync(join(vm.layout.filesDir, 'config.tar'), packTar(configDiskEntries([...files, ...growRootFiles()])));
     if (vm.layout.filesDir !== vm.dir) {
       // Under the jailer the kernel must be inside the chroot: hard links cost nothing on the same filesystem.
       for (const f of [this.opts.image.kernel.vmlinux!, this.opts.image.kernel.initrd]) linkOrCopy(f, join(vm.layout.filesDir, basename(f)));

@@ -14,7 +14,7 @@ import { createTap, deleteTap, isolateFleetLinks, removeFleetIsolation } from '.
 import { hostCommand as run } from './host-command.ts';
 import { QEMU_BINARY, chooseAccel, hostTscKhz, type AccelChoice } from './accel-probe.ts';
 import { buildQemuArgs, macForIndex, type QemuMachine } from './qemu-args.ts';
-import { configDiskEntries } from './guest-config.ts';
+import { configDiskEntries, diskSizeMb, growRootFiles } from './guest-config.ts';
 import { renderVmFiles } from '../image/vm-config.ts';
 import { packTar } from './tar-writer.ts';
 import { waitForGuestReady } from './readiness.ts';
@@ -109,9 +109,10 @@ export class QemuDriver implements VmDriver {
     rmSync(vm.dir, { recursive: true, force: true });
     mkdirSync(vm.dir, { recursive: true });
     this.writeRecord(vm);
-    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', this.opts.image.rootfsExt4, join(vm.dir, 'disk.qcow2')], { errorCode: 'VM_START_FAILED' });
+    const sizeMb = diskSizeMb(this.opts.image.rootfsExt4, vm.spec.diskMb);
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', this.opts.image.rootfsExt4, join(vm.dir, 'disk.qcow2'), `${sizeMb}M`], { errorCode: 'VM_START_FAILED' });
     const files = renderVmFiles({ name: vm.spec.name, services: vm.spec.services, fleet: peers, agentToken: spec.agent?.token, agentOpts: spec.agent?.opts });
-    writeFileSync(join(vm.dir, 'config.tar'), packTar(configDiskEntries(files)));
+    writeFileSync(join(vm.dir, 'config.tar'), packTar(configDiskEntries([...files, ...growRootFiles()])));
     await createTap(vm.info.hostLink, `${vm.info.hostIp}/30`);
   }
 
