@@ -176,7 +176,7 @@ test('the incident room stays usable at a narrow laptop width and from the keybo
   await admin.screenshot('07b-result-narrow');
 });
 
-test('a dropped terminal shows that it is reconnecting and comes back by itself', async (t) => {
+test('a dropped terminal shows that it is reconnecting, comes back by itself and delivers what was typed meanwhile', async (t) => {
   const { server } = await setup(t);
   const admin = await openBrowser();
   t.after(() => admin.close());
@@ -190,8 +190,11 @@ test('a dropped terminal shows that it is reconnecting and comes back by itself'
   await status.and(admin.page.locator('[data-status="reconnecting"]')).waitFor();
   assert.match(await status.innerText(), /retrying in \d+ s/);
   await admin.screenshot('08-terminal-reconnecting');
+  await admin.page.locator('.xterm').click();
+  await admin.page.keyboard.type('echo typed-while-away\n');
   await status.and(admin.page.locator('[data-status="connected"]')).waitFor({ timeout: 5000 });
   assert.equal(server.terminals.length, opened + 1, 'one new socket, no storm');
+  await waitUntil(admin.page, `(document.querySelector('.xterm-rows')?.textContent ?? '').split('typed-while-away').length > 2`);
 });
 
 test('a wrong token is refused on the sign-in form with the reason', async (t) => {

@@ -6,7 +6,7 @@ import type { VmMetrics } from '../model.ts';
 
 const MAX_SAMPLES = 120;
 const WIDTH = 160;
-const HEIGHT = 36;
+const HEIGHT = 24;
 
 interface Series {
   key: keyof VmMetrics;

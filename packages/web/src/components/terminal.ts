@@ -9,6 +9,8 @@ const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 8000;
 /** Close codes meaning "do not retry": auth failures and a VM that does not exist. */
 const FATAL_CLOSE_CODES = new Set([1008, 4001, 4003, 4004, 4401, 4403, 4404]);
+/** Keystrokes typed while (re)connecting are kept up to this size and sent on open. */
+const PENDING_INPUT_MAX_BYTES = 4096;
 
 export type TerminalStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -76,6 +78,18 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let opened = false;
   const encoder = new TextEncoder();
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+
+  const sendInput = (bytes: Uint8Array): void => {
+    if (options.readOnly) return;
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(bytes);
+    } else if (pendingBytes + bytes.length <= PENDING_INPUT_MAX_BYTES) {
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+    }
+  };
 
   const setStatus = (s: TerminalStatus, text: string): void => {
     state = s;
@@ -103,6 +117,9 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
       attempt = 0;
       setStatus('connected', 'connected');
       sendResize();
+      for (const bytes of pending) socket.send(bytes);
+      pending = [];
+      pendingBytes = 0;
     };
     socket.onmessage = (ev: MessageEvent) => {
       if (typeof ev.data === 'string') {
@@ -131,14 +148,8 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     };
   };
 
-  term.onData((data) => {
-    if (options.readOnly || !ws || ws.readyState !== WebSocket.OPEN) return;
-    ws.send(encoder.encode(data));
-  });
-  term.onBinary((data) => {
-    if (options.readOnly || !ws || ws.readyState !== WebSocket.OPEN) return;
-    ws.send(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
-  });
+  term.onData((data) => sendInput(encoder.encode(data)));
+  term.onBinary((data) => sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));
   term.onResize(() => sendResize());
   retry.addEventListener('click', () => {
     attempt = 0;
