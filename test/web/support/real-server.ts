@@ -46,7 +46,10 @@ export async function startRealServer(webDir: string): Promise<RealServer> {
   let url = '';
   let adminToken = '';
   while (!(url && adminToken)) {
-    if (child.exitCode !== null) throw new Error(`pudu server exited (${child.exitCode}):\n${out}`);
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`pudu server exited (${child.exitCode}):\n${out}`);
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`pudu server did not start within ${START_TIMEOUT_MS} ms:\n${out}`);
