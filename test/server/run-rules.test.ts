@@ -90,6 +90,8 @@ test('a trainee token reaches only its own run; hints are charged once; time_lim
   assert.equal(expired.score, 0);
   await waitFor('A\'s fleet to be destroyed', async () => ((await admin.getFleet(expired.fleetId!)).state === 'deleted' ? true : undefined), 15_000);
   await assert.rejects(trainee.takeHint(a.run.id), isCode(409, 'RUN_NOT_ACTIVE'));
+  const audit = await admin.listAudit();
+  assert.ok(audit.some((e) => e.actor === 'pudu-runner' && e.action === 'run.expired' && e.target === `run ${a.run.id}`), 'the expiry is not in the audit log');
 
   await admin.abortRun(bId);
   const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000))]);

@@ -3,6 +3,7 @@
  * Thin wrappers over @pudu/drivers so the CLI reads as one sentence per command.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import { buildGuestImage, cleanupHost, createDriver, type DriverChoice, type VmDriver } from '@pudu/drivers';
 
@@ -14,7 +15,15 @@ export async function openDriver(o: { name: string; kernel?: string; rootfs?: st
     if (file !== undefined && !existsSync(file)) throw new PuduError('ASSETS_MISSING', `${flag} ${file}: no such file (run ./pudu assets, or omit it to use the built image)`);
   }
   if (!DRIVER_CHOICES.includes(o.name as DriverChoice)) throw new PuduError('BAD_REQUEST', `--driver ${o.name}: expected one of ${DRIVER_CHOICES.join(', ')}`);
-  return createDriver(o.name as DriverChoice, { log: o.onProgress });
+  if (!o.kernel && !o.rootfs) return createDriver(o.name as DriverChoice, { log: o.onProgress });
+  // The seed's flags: the built image supplies the rest (ssh keys, rootfs dir for the sandbox).
+  const image = await buildGuestImage({ onProgress: o.onProgress });
+  if (o.rootfs) image.rootfsExt4 = resolve(o.rootfs);
+  if (o.kernel) {
+    if (!image.kernel) throw new PuduError('ASSETS_MISSING', '--kernel needs the built kernel assets (initrd): run ./pudu assets');
+    image.kernel = { ...image.kernel, vmlinux: resolve(o.kernel), vmlinuz: resolve(o.kernel) };
+  }
+  return createDriver(o.name as DriverChoice, { image, log: o.onProgress });
 }
 
 /** `pudu assets [--force]`: the guest image and kernel, cached by recipe. */

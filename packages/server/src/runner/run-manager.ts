@@ -84,6 +84,11 @@ export class RunManager {
       },
       onFinished: (state, d) => {
         this.active.delete(d.id);
+        // The runner's own decisions are mutations too: they go to the audit log with the API's.
+        void this.d.store.appendAudit({
+          actor: 'pudu-runner', role: 'system', action: `run.${state}`, target: `run ${d.id}`, result: state === 'failed' ? 'error' : 'ok',
+          detail: d.error ?? (d.resolvedAtMs !== null ? `resolved after ${Math.round(d.resolvedAtMs / 1000)} s, ${d.hintsUsed} hint(s)` : ''),
+        }).catch((e: unknown) => this.d.log(`audit write failed: ${String(e)}`));
         if (state === 'resolved' && d.resolvedAtMs !== null) this.d.metrics.timeToFixSeconds.observe({ scenario: d.compiled.id }, d.resolvedAtMs / 1000);
       },
       onFault: (type, result) => this.d.metrics.faultInjections.inc({ type, result }),
