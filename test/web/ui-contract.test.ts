@@ -14,7 +14,10 @@ const RESOLVE_BUDGET_MS = 1000;
 async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<{ server: ContractServer; webDir: string }> {
   const webDir = await buildWebForTests();
   const server = await startContractServer(webDir);
-  t.after(() => server.close());
+  t.after(async () => {
+    await server.close();
+    assert.deepEqual(server.violations, [], 'every response the UI got honoured @pudu/schema');
+  });
   return { server, webDir };
 }
 

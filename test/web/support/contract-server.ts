@@ -39,6 +39,8 @@ function cpuTimes(): { busy: number; total: number } {
 export interface ContractServer {
   url: string;
   adminToken: string;
+  /** Responses this stand-in refused to send because they broke @pudu/schema (must stay empty). */
+  violations: string[];
   /** Every resize frame received, per VM index (the UI must send them). */
   resizes: { vm: number; cols: number; rows: number }[];
   /** Terminal sockets opened, with the mode asked for. */
@@ -83,6 +85,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
   const streams = new Set<{ runId: string; res: ServerResponse }>();
   const shells = new Set<ChildProcess>();
   const resizes: ContractServer['resizes'] = [];
+  const violations: string[] = [];
   const terminals: ContractServer['terminals'] = [];
   let nextRun = 1;
 
@@ -167,6 +170,15 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     let body = '';
     req.on('data', (c: Buffer) => { body += c.toString(); });
     req.on('end', () => {
+      try {
+        route();
+      } catch (e) {
+        // A response that breaks the contract is a test failure, not a crash of the runner.
+        violations.push(`${req.method} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+        if (!res.headersSent) problem(res, 500, 'CONTRACT_VIOLATION', `stand-in response broke @pudu/schema: ${String(e)}`);
+      }
+    });
+    const route = (): void => {
       const m = /^\/api\/v1\/scenarios\/([^/]+)(?:\/(hint|abort|events|metrics))?$/.exec(path);
       const run = m ? runs.get(decodeURIComponent(m[1] ?? '')) : undefined;
       if (m && !run) return problem(res, 404, 'RUN_NOT_FOUND', `no run ${m[1]}`);
@@ -235,7 +247,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
         return;
       }
       return problem(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
-    });
+    };
   });
 
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => [...p].find((x) => x.startsWith('pudu.token.')) ?? false });
@@ -273,6 +285,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
   return {
     url: `http://127.0.0.1:${port}`,
     adminToken,
+    violations,
     resizes,
     terminals,
     workDir: (id) => runs.get(id)?.dir ?? '',
