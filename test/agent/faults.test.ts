@@ -77,20 +77,22 @@ test('a process restart fault crash-loops the service until stopped', async () =
 });
 
 test('a process degrade fault makes the service answer slowly until stopped', async () => {
-  const base: number[] = [];
-  for (let i = 0; i < 5; i++) base.push(await httpMs(sb));
+  // Requests start at a fixed pace whatever the answers do, like real clients; sequential
+  // requests would line up with the thawed windows and hide the slowness.
+  const sample = async (n: number): Promise<number[]> => {
+    const xs = await Promise.all(Array.from({ length: n }, (_, i) => sleep(i * 53).then(() => httpMs(sb))));
+    return xs.sort((a, b) => a - b);
+  };
+  const median = (xs: number[]): number => xs[Math.floor(xs.length / 2)] as number;
+  const base = await sample(9);
   await agent.startFault({ id: 'p-degrade', type: 'process', params: { service: 'nginx', action: 'degrade', duration: '60s' } });
-  const slow: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    slow.push(await httpMs(sb));
-    await sleep(37);
-  }
+  const slow = await sample(15);
   await agent.stopFault('p-degrade');
-  const after_: number[] = [];
-  for (let i = 0; i < 5; i++) after_.push(await httpMs(sb));
-  const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  assert.ok(avg(slow) > 100 + avg(base), `degraded ${avg(slow).toFixed(0)} ms vs baseline ${avg(base).toFixed(0)} ms`);
-  assert.ok(avg(after_) < 50, `after revert ${avg(after_).toFixed(0)} ms`);
+  const after_ = await sample(9);
+  // Frozen 400 ms of every 500 ms: most requests wait, on average ≈160 ms more.
+  assert.ok(median(slow) > median(base) + 60, `degraded median ${median(slow).toFixed(0)} ms vs baseline ${median(base).toFixed(0)} ms`);
+  assert.ok(slow[slow.length - 1]! > 250, `slowest degraded request ${slow[slow.length - 1]!.toFixed(0)} ms`);
+  assert.ok(median(after_) < median(base) + 30, `after revert ${median(after_).toFixed(0)} ms`);
 });
 
 test('bad params are rejected with a code and change nothing', async () => {

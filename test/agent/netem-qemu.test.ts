@@ -61,9 +61,9 @@ test('in a real VM the network fault uses tc netem with the measured delay and l
   if (rec.mechanism !== 'tc-netem') t.diagnostic(`guest kernel has no sch_prio/iptables modules loaded: ${rec.mechanism} (agent port not exempt)`);
   const delayed = await pingStats(vm.guestIp, 20, '0.2');
   t.diagnostic(`delayed RTT ${delayed.avgMs} ms`);
-  // Under TCG the guest's timers run late (measured: +329 ms for 200 ms here); under KVM netem is
-  // exact. So this checks the effect is there and of the right order, not its precision.
-  assert.ok(delayed.avgMs - base.avgMs > 180 && delayed.avgMs - base.avgMs < 400, `added ${(delayed.avgMs - base.avgMs).toFixed(1)} ms`);
+  // Under TCG the guest's timers run late, more so on a loaded host (measured +243…+560 ms for
+  // 200 ms here); under KVM netem is exact. So this checks the effect is there, not its precision.
+  assert.ok(delayed.avgMs - base.avgMs > 180 && delayed.avgMs - base.avgMs < 1000, `added ${(delayed.avgMs - base.avgMs).toFixed(1)} ms`);
   const t0 = performance.now();
   await agent.heartbeat();
   const controlMs = performance.now() - t0;

@@ -236,6 +236,9 @@ export async function createAgentSandbox(index: number, opts: SandboxOptions = {
     writeFileSync(join(cg.memory, 'memory.limit_in_bytes'), String((opts.memMb ?? 512) * 1024 * 1024));
     writeFileSync(join(cg.cpu, 'cpu.cfs_period_us'), '100000');
     writeFileSync(join(cg.cpu, 'cpu.cfs_quota_us'), String(Math.round((opts.cpus ?? 1) * 100000)));
+    // A VM's vCPU is a reserved share, not one task among many: weight the sandbox like 4 tasks
+    // so a busy shared host (other engineers' tests) does not starve the CPU fault's effect.
+    writeFileSync(join(cg.cpu, 'cpu.shares'), '4096');
     const join_ = Object.values(cg).map((d) => `echo $$ > ${d}/cgroup.procs`).join(' && ');
     child = spawn('sh', ['-c', `${join_} && exec ip netns exec ${netns} unshare --cgroup --mount --pid --uts --ipc --fork --kill-child /bin/sh ${work}/init.sh ${work} ${rootfs} ${process.execPath} ${bundle} ${nfq}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
