@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultDataDir, findInstallRoot } from './paths.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { PUDU_VERSION, startServer, type RunningServer } from './server.ts';
 import { openDriver, buildAssets, cleanupHostObjects, DRIVER_CHOICES } from './driver-setup.ts';
 import { httpAgentFactory } from './runner/http-agent.ts';
@@ -50,6 +51,8 @@ function addServeOptions(c: Command): Command {
 
 async function serve(o: ServeOpts): Promise<RunningServer> {
   const root = findInstallRoot();
+  const unlock = lockDataDir(o.dataDir);
+  process.once('exit', unlock);
   const log = (m: string): void => console.error(`pudu: ${m}`);
   const driver = await openDriver({ name: o.driver, kernel: o.kernel, rootfs: o.rootfs, onProgress: log });
   const server = await startServer({
