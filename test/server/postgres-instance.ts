@@ -3,18 +3,29 @@
  * postgres user, a free port, trust auth on 127.0.0.1 only; stopped and removed after.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** The newest PostgreSQL server installed from Debian packages (postgresql-NN). */
+function findPgBin(): string {
+  const versions = (() => {
+    try {
+      return readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    } catch {
+      return [];
+    }
+  })();
+  return join('/usr/lib/postgresql', versions[0] ?? '15', 'bin');
+}
+const PG_BIN = findPgBin();
 
 export function postgresSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root to run initdb as the postgres user';
-  if (!existsSync(join(PG_BIN, 'initdb'))) return `PostgreSQL 15 not installed (${PG_BIN}; apt-get install postgresql-15)`;
+  if (!existsSync(join(PG_BIN, 'initdb'))) return `PostgreSQL server not installed (${PG_BIN}; apt-get install postgresql)`;
   return undefined;
 }
 
