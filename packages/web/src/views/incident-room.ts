@@ -25,6 +25,8 @@ import type { AppContext, View } from '../view.ts';
 const STATUS_POLL_MS = 1000;
 const CLOCK_TICK_MS = 250;
 const METRICS_POLL_MS = 2000;
+/** Remaining times at which the room warns once that the limit is near. */
+const TIME_WARNINGS_S = [300, 60];
 
 export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boolean): View {
   const instruct = canInstruct(ctx.identity);
@@ -65,6 +67,8 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   let statusAt = performance.now();
   let metricsFromEvents = false;
   let narrativeKey = '';
+  const lastPassed = new Map<string, boolean>();
+  const warned = new Set<number>();
   /** The fleet's latest progress line while it boots (from fleet.* events). */
   let provisioningNote = '';
 
@@ -87,6 +91,14 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     if (status.timeLimitS) {
       progress.value = Math.min(1, elapsed / status.timeLimitS);
       progress.classList.toggle('late', elapsed / status.timeLimitS > 0.8);
+      const left = status.timeLimitS - elapsed;
+      for (const mark of TIME_WARNINGS_S) {
+        // Only a crossing seen live warns: opening the room late does not replay old warnings.
+        if (status.state === 'running' && left <= mark && left > mark - 5 && !warned.has(mark) && status.timeLimitS > mark * 2) {
+          warned.add(mark);
+          ctx.notify(`${formatDuration(mark)} left before the time limit`, 'error');
+        }
+      }
     }
     const s = currentScore();
     score.textContent = s ? formatScore(s.total) : '—';
@@ -109,6 +121,12 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
       replaceChildren(symptomsSlot, renderSymptoms(next.symptoms));
     }
     objectives.update(next.objectives);
+    // Say it when an objective flips, not only with a mark: the trainee's eyes are on the terminal.
+    for (const o of next.objectives) {
+      const before = lastPassed.get(o.id);
+      if (before !== undefined && before !== o.passed) ctx.notify(`${o.passed ? '✓' : '✗'} ${o.description}`, o.passed ? 'success' : 'error');
+      lastPassed.set(o.id, o.passed);
+    }
     const live = next.state === 'running' || next.state === 'provisioning';
     // A server that sends no scoring block still reveals the per-hint penalty through the
     // hint answers and the score's hint part.
