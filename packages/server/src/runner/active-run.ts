@@ -29,6 +29,8 @@ export interface RunHooks {
   destroyFleet(): Promise<void>;
   onFinished(state: RunState, doc: RunDoc): void;
   onFault(type: string, result: 'applied' | 'reverted' | 'failed'): void;
+  /** Teardown finished: nothing will talk to this run's agents again. */
+  onTornDown(): void;
   log(msg: string): void;
 }
 
@@ -269,5 +271,6 @@ export class ActiveRun {
     }
     doc.tornDown = true;
     await this.hooks.persist(doc);
+    this.hooks.onTornDown();
   }
 }

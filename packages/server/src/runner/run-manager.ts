@@ -92,6 +92,10 @@ export class RunManager {
         if (state === 'resolved' && d.resolvedAtMs !== null) this.d.metrics.timeToFixSeconds.observe({ scenario: d.compiled.id }, d.resolvedAtMs / 1000);
       },
       onFault: (type, result) => this.d.metrics.faultInjections.inc({ type, result }),
+      onTornDown: () => {
+        this.targets.delete(doc.id);
+        for (const k of [...this.agents.keys()]) if (k.startsWith(`${doc.id}/`)) this.agents.delete(k);
+      },
       log: this.d.log,
     }, resumed);
     this.active.set(doc.id, run);
