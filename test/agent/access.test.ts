@@ -3,6 +3,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAgentClient, type AgentClient } from '@pudu/agent';
 import { createAgentSandbox, sh, type AgentSandbox } from './support/sandbox.ts';
+import { appendFileSync } from 'node:fs';
+import { Journal } from '../../packages/agent/src/journal.ts';
 import { eventually, ping, resolve } from './support/probes.ts';
 
 let sb: AgentSandbox;
@@ -108,4 +110,25 @@ test('a second fault on the same resource is refused with FAULT_CONFLICT and a h
     await agent.stopFault('c1');
   }
   await assert.rejects(agent.stopFault('never-started'), (e: Error & { code?: string }) => e.code === 'FAULT_NOT_FOUND');
+});
+
+test('a fault journaled as applying when the agent died is reverted at the next start', async () => {
+  // Simulate a crash between "intent written" and "apply finished": the hosts line is in
+  // place and the journal says only `applying`.
+  const stop = await sb.exec('systemctl', 'stop', 'pudu-agent');
+  assert.equal(stop.code, 0, stop.stderr);
+  const root = `/proc/${sb.pid1}/root`;
+  const line = '10.7.7.7\tcache.internal';
+  appendFileSync(`${root}/etc/hosts`, `${line}\n`);
+  const journal = new Journal(`${root}/var/lib/pudu-agent`);
+  journal.load();
+  const now = new Date().toISOString();
+  journal.put({ id: 'crashed', type: 'dns', params: { record: 'cache.internal', resolve_to: '10.7.7.7' }, state: 'active', started_at: now, expires_at: now, phase: 'applying', undo: { file: '/etc/hosts', line } });
+  assert.equal(await resolve(sb, 'cache.internal'), '10.7.7.7');
+  await sb.exec('systemctl', 'start', 'pudu-agent');
+  assert.ok(await eventually(async () => (await agent.health()).status === 'ok'));
+  assert.equal(await resolve(sb, 'cache.internal'), '');
+  const rec = (await agent.listFaults()).faults.find((f) => f.id === 'crashed');
+  assert.deepEqual([rec?.state, rec?.reason], ['reverted', 'recovered']);
+  assert.match((await sb.exec('cat', '/etc/hosts')).stdout, /10\.0\.0\.5\tdb\.internal/, 'the rest of /etc/hosts is intact');
 });

@@ -47,6 +47,7 @@ export function prepareArtifacts(): Promise<{ bundle: string; nfq: string; rootf
   artifacts ??= (async () => {
     const dir = join(CACHE, 'agent-test-build', String(process.pid));
     mkdirSync(dir, { recursive: true });
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const bundle = join(dir, 'pudu-agent');
     await build({
       entryPoints: [join(REPO, 'packages/agent/src/main.ts')],
