@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { createSandboxDriver, verifyRoute, type FleetSpec, type VmDriver, type VmInfo } from '../../packages/drivers/src/index.ts';
 import { run } from '../../packages/drivers/src/util/exec.ts';
@@ -73,14 +74,17 @@ test('a VM that cannot boot fails with its console log tail and leaves nothing b
   await assert.rejects(createSandboxDriver({ rootfsDir: '/tmp', ...TEST_INDEX_RANGE }), { code: 'ASSETS_MISSING' });
   const driver = await createSandboxDriver({ rootfsDir: img.rootfsDir, ...TEST_INDEX_RANGE, bootTimeoutMs: 8000 });
   // pids.max of 5 starves systemd: boot fails or never gets ready.
-  const bad = await createSandboxDriver({ rootfsDir: img.rootfsDir, ...TEST_INDEX_RANGE, bootTimeoutMs: 8000, pidsMax: 5 });
+  // Its own index (other test files share the range and run concurrently), so leftovers are attributable.
+  const bad = await createSandboxDriver({ rootfsDir: img.rootfsDir, minIndex: 99, maxIndex: 99, bootTimeoutMs: 8000, pidsMax: 5 });
   const err = await bad.createFleet({ id: 'drv-badboot', vms: [{ name: 'x-0', tier: 'x', vcpus: 1, memMb: 256, diskMb: 256, services: [] }] }).then(() => undefined, (e: unknown) => e as { code: string; message: string });
   assert.ok(err, 'boot must fail');
   assert.ok(['VM_BOOT_TIMEOUT', 'VM_START_FAILED'].includes(err.code), err.code);
   assert.match(err.message, /console \(last lines\)/);
   assert.deepEqual(await bad.listVms(), []);
   const ns = (await run('ip', ['netns', 'list'])).stdout;
-  assert.doesNotMatch(ns, /pudu-vm(4\d|[5-9]\d)\b/, 'no test netns left');
+  assert.doesNotMatch(ns, /pudu-vm99\b/, 'no netns left');
+  assert.equal(existsSync('/var/lib/pudu/sandbox/pudu-vm99'), false, 'no state left');
+  assert.equal(existsSync('/sys/class/net/pudu-h99'), false, 'no link left');
   assert.deepEqual(await driver.listVms(), []);
 });
 

@@ -98,6 +98,12 @@ class SandboxDriver implements VmDriver {
         vm.info.pid = initPid(vm.child?.pid) ?? vm.child?.pid;
         progress(`sandbox: ${vm.info.name} ready (${vm.info.guestIp})`);
       }));
+      // A VM that was ready but died while the others booted must not be reported as part of a good fleet.
+      const dead = vms.find((v) => v.exitReason);
+      if (dead) {
+        const tail = await this.consoleLog(spec.id, dead.info.name, CONSOLE_TAIL_LINES);
+        throw new PuduError('VM_START_FAILED', `${dead.info.name} died during fleet start: ${dead.exitReason}\n--- console (last lines) ---\n${tail}`, { vm: dead.info.name, console: tail });
+      }
       return vms.map((v) => ({ ...v.info }));
     } catch (e) {
       await this.destroyFleet(spec.id).catch(() => {});
