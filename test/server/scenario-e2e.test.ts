@@ -148,6 +148,16 @@ test('abort reverts every fault (checked inside the VM) and destroys the fleet',
   const netns = await run('ip', ['netns', 'list']);
   assert.doesNotMatch(netns.stdout, new RegExp(`\\bpudu-vm${idx}\\b`));
   await assert.rejects(admin.takeHint(gone.id), (e: { code: string }) => e.code === 'RUN_NOT_ACTIVE');
+
+  // Aborted while its fleet is still booting: the fleet that finishes booting is destroyed too.
+  const early = (await admin.runScenario({ yaml, file: 'disk-full.yaml' })).run;
+  const a3 = await admin.abortRun(early.id);
+  assert.equal(a3.state, 'aborted');
+  await waitFor('the late fleet to be destroyed', async () => {
+    const fleets = (await admin.listFleets()).filter((f) => f.runId === early.id);
+    return fleets.length > 0 && fleets.every((f) => f.state === 'deleted') ? true : undefined;
+  }, 60_000, 200);
+  assert.equal((await admin.getRun(early.id)).state, 'aborted');
   const audit = await admin.listAudit();
   assert.ok(audit.some((e) => e.action === 'POST /api/v1/scenarios/:id/abort' && e.target === `run ${gone.id}` && e.result === 'ok'));
 });

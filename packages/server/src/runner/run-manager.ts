@@ -139,7 +139,9 @@ export class RunManager {
     }
     await run.locked(async () => {
       if (doc.state !== 'provisioning') {
-        await run.teardown(); // aborted while the fleet booted
+        // Aborted while the fleet booted: the earlier teardown had no fleet to destroy yet.
+        doc.tornDown = false;
+        await run.teardown();
         return;
       }
       doc.state = 'running';
@@ -147,7 +149,7 @@ export class RunManager {
       await this.persist(doc);
       await this.d.bus.publish(doc.id, 'run.started', { timeLimitMs: doc.compiled.timeLimitMs });
     });
-    run.start();
+    if (doc.state === 'running') run.start();
   }
 
   /**
