@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createAgentClient } from '@pudu/agent';
 import { QemuDriver, probeQemu } from '../../packages/drivers/src/qemu/index.ts';
 import { buildGuestImage } from '../../packages/drivers/src/image/build-guest-image.ts';
-import { prepareArtifacts, sh } from './support/sandbox.ts';
+import { sh } from './support/sandbox.ts';
 
 const AGENT_PORT = 7777;
 const INDEX_RANGE = { minIndex: 216, maxIndex: 219 };
@@ -33,9 +33,12 @@ test('in a real VM the network fault uses tc netem with the measured delay and l
     t.skip(`QEMU unavailable: ${probe.reason}`);
     return;
   }
-  const { bundle, nfq } = await prepareArtifacts();
+  // The same image every driver test uses (./pudu-agent as `make build` makes it), so this test
+  // does not evict the others' image from the cache with an agent-specific one.
+  const built = await sh(process.execPath, ['scripts/build.mjs', 'pudu-agent']);
+  assert.equal(built.code, 0, built.stderr);
   const cacheDir = process.env.PUDU_CACHE_DIR ?? '/var/cache/pudu';
-  const img = await buildGuestImage({ cacheDir, kernel: true, agentPath: bundle, nfqPath: nfq, onProgress: (m) => t.diagnostic(m) });
+  const img = await buildGuestImage({ cacheDir, kernel: true, onProgress: (m) => t.diagnostic(m) });
   if (!img.kernel) throw new Error('guest image was built without kernel assets');
   const stateDir = mkdtempSync(join(tmpdir(), 'pudu-agt-qemu-'));
   const driver = new QemuDriver({ image: { rootfsExt4: img.rootfsExt4, kernel: img.kernel }, stateDir, cacheDir, agentPort: AGENT_PORT, indexRange: INDEX_RANGE });
