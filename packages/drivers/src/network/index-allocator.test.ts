@@ -61,3 +61,10 @@ test('indexes with a leftover netns, link or overlapping address count as taken'
   assert.match(hostObjectFor(5, snap({ cidrs: ['172.16.5.1/30'] }))!, /overlaps/);
   assert.equal(hostObjectFor(6, snap({ cidrs: ['172.16.5.1/30', '192.0.2.0/24'] })), undefined);
 });
+
+test('a process outside the host network namespace is refused instead of seeing every lease as free', { skip: process.getuid?.() !== 0 ? 'needs root' : undefined }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const code = `import('${new URL('./index-allocator.ts', import.meta.url).pathname}').then((m) => m.allocateIndexes(1, { minIndex: 3040, maxIndex: 3041 })).then(() => console.log('allocated'), (e) => console.log(e.code))`;
+  const r = spawnSync('unshare', ['--net', process.execPath, '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'DRIVER_UNAVAILABLE', r.stderr);
+});

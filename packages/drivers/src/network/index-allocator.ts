@@ -10,7 +10,7 @@
  * route overlapping its /30).
  */
 import { createServer, type Server } from 'node:net';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PuduError } from '@pudu/schema';
@@ -95,6 +95,30 @@ export function hostObjectFor(index: number, snap: HostNetworkSnapshot, base: Ne
   return undefined;
 }
 
+/** The host's netns id: PID 1's, or kthreadd's where PID 1 is not readable (kernel threads live in the initial netns). */
+function hostNetns(): string | undefined {
+  for (const pid of [1, 2]) {
+    try {
+      if (pid === 2 && readFileSync('/proc/2/comm', 'utf8').trim() !== 'kthreadd') continue;
+      return readlinkSync(`/proc/${pid}/ns/net`);
+    } catch { /* not readable */ }
+  }
+  return undefined;
+}
+
+/**
+ * Abstract sockets are per network namespace: a process in another netns would see every
+ * lease as free, hand out taken indexes and take live VMs for orphans. Refuse that.
+ */
+export function assertLeaseNamespace(): void {
+  const self = readlinkSync('/proc/self/ns/net');
+  const init = hostNetns();
+  if (!init) return; // Cannot tell: trust the caller.
+  if (self !== init) {
+    throw new PuduError('DRIVER_UNAVAILABLE', `VM index leases live in the host network namespace; this process runs in ${self} (host: ${init})`);
+  }
+}
+
 function bindLease(index: number): Promise<Server | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -113,6 +137,7 @@ function closeServer(server: Server): Promise<void> {
 
 /** True when some live process holds the lease of index N. */
 export async function isIndexLeased(index: number): Promise<boolean> {
+  assertLeaseNamespace();
   const s = await bindLease(index);
   if (!s) return true;
   await closeServer(s);
@@ -124,6 +149,7 @@ export async function isIndexLeased(index: number): Promise<boolean> {
  * Throws FLEET_CAPACITY (after releasing what it took) when not enough are free.
  */
 export async function allocateIndexes(count: number, opts: AllocateOptions = {}): Promise<IndexLease[]> {
+  assertLeaseNamespace();
   const base = opts.base ?? parseNetworkBase();
   const min = opts.minIndex ?? 0;
   const max = Math.min(opts.maxIndex ?? base.capacity - 1, base.capacity - 1);
