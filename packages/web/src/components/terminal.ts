@@ -27,7 +27,7 @@ export interface VmTerminal {
   fit(): void;
   focus(): void;
   status(): TerminalStatus;
-  /** Closes the session for good (the run ended): no more reconnects. */
+  /** The run ended: no more reconnects; an open session stays until the server closes it. */
   end(reason: string): void;
   dispose(): void;
 }
@@ -74,6 +74,8 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
   let ws: WebSocket | null = null;
   let state: TerminalStatus = 'connecting';
   let disposed = false;
+  /** Set when the run is over: the session may finish, but is never re-opened. */
+  let endReason: string | null = null;
   let attempt = 0;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let opened = false;
@@ -95,7 +97,7 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     state = s;
     statusBar.dataset.status = s;
     statusText.textContent = text;
-    retry.hidden = s === 'connected' || s === 'connecting';
+    retry.hidden = s === 'connected' || s === 'connecting' || endReason !== null;
   };
 
   const sendResize = (): void => {
@@ -105,7 +107,7 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
   };
 
   const connect = (): void => {
-    if (disposed) return;
+    if (disposed || endReason) return;
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = null;
     setStatus(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'connecting…' : 'reconnecting…');
@@ -137,6 +139,10 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     socket.onclose = (ev: CloseEvent) => {
       if (ws !== socket || disposed) return;
       ws = null;
+      if (endReason) {
+        setStatus('closed', endReason);
+        return;
+      }
       if (FATAL_CLOSE_CODES.has(ev.code)) {
         setStatus('closed', `closed: ${ev.reason || `code ${ev.code}`}`);
         return;
@@ -180,13 +186,14 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     focus: () => term.focus(),
     status: () => state,
     end(reason) {
-      if (disposed) return;
-      disposed = true;
+      if (disposed || endReason) return;
+      endReason = reason;
       if (retryTimer) clearTimeout(retryTimer);
-      ws?.close(1000, reason);
+      // An open session keeps showing output (the last command's) until the server closes it.
+      if (ws && ws.readyState === WebSocket.OPEN) return;
+      ws?.close();
       ws = null;
       setStatus('closed', reason);
-      retry.hidden = true;
     },
     dispose() {
       disposed = true;
