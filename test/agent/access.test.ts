@@ -98,6 +98,14 @@ test('SIGTERM to the agent reverts every fault before it exits', async () => {
   assert.deepEqual(faults.map((f) => [f.id, f.state, f.reason]), [['term-dns', 'reverted', 'shutdown'], ['term-disk', 'reverted', 'shutdown']]);
 });
 
+test('/services lists the VM’s installed units with their states', async () => {
+  const { services } = await agent.services();
+  const nginx = services.find((s) => s.name === 'nginx');
+  assert.deepEqual([nginx?.load, nginx?.active, nginx?.sub], ['loaded', 'active', 'running']);
+  assert.ok(services.some((s) => s.name === 'pudu-agent' && s.active === 'active'));
+  assert.ok(!services.some((s) => s.load === 'not-found'));
+});
+
 test('a second fault on the same resource is refused with FAULT_CONFLICT and a heartbeat reports the dead-man', async () => {
   await agent.startFault({ id: 'c1', type: 'dns', params: { record: 'api.internal', resolve_to: '10.1.1.1', duration: '30s' } });
   try {

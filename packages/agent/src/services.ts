@@ -9,7 +9,8 @@ export async function listServices(): Promise<AgentServicesResponse> {
   const services = r.stdout
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length >= 4 && (f[0] as string).endsWith('.service'))
+    // Units that are only referenced but not installed ("not-found") are not services of this VM.
+    .filter((f) => f.length >= 4 && (f[0] as string).endsWith('.service') && f[1] !== 'not-found')
     .map((f) => ({ name: (f[0] as string).replace(/\.service$/, ''), load: f[1] as string, active: f[2] as string, sub: f[3] as string }));
   return { services };
 }
