@@ -242,3 +242,23 @@ test('a trainee whose token is revoked mid-incident is sent back to sign-in with
   await s.page.getByRole('alert').filter({ hasText: 'no longer accepts this token (401)' }).waitFor({ timeout: 5000 });
   assert.deepEqual(await s.page.evaluate('[localStorage.getItem("pudu.token"), sessionStorage.getItem("pudu.token")]'), [null, null], 'the dead token is forgotten');
 });
+
+test('an instructor aborts a run after confirming, and the room says so and stops its terminals', async (t) => {
+  const { server } = await setup(t);
+  const admin = await openBrowser();
+  t.after(() => admin.close());
+  await signIn(admin, server.url, server.adminToken);
+  await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
+  await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
+  await admin.page.locator('.term-status[data-status="connected"]').waitFor();
+  const asked: string[] = [];
+  admin.page.once('dialog', (d) => { asked.push(d.message()); void d.accept(); });
+  await admin.page.getByRole('button', { name: 'Abort run' }).click();
+  await admin.page.locator('.banner-aborted').waitFor();
+  assert.match(asked[0] ?? '', /Every fault is reverted/);
+  assert.equal(await admin.page.getByRole('button', { name: 'Abort run' }).isVisible(), false);
+  server.dropTerminals();
+  await admin.page.locator('.term-status[data-status="closed"]', { hasText: 'session ended' }).waitFor();
+  await admin.page.waitForTimeout(1500);
+  assert.equal(server.terminals.length, 1, 'no reconnect once the run is over');
+});

@@ -229,6 +229,14 @@ export async function startContractServer(webDir: string): Promise<ContractServe
         return send(res, 201, RunCreatedSchema, { run: status(r), traineeToken });
       }
       if (run && !m?.[2]) return send(res, 200, RunStatusSchema, status(run));
+      if (run && m?.[2] === 'abort' && req.method === 'POST') {
+        if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'operators only');
+        if (run.state !== 'running') return problem(res, 409, 'RUN_NOT_ACTIVE', `run ${run.id} is ${run.state}`);
+        run.state = 'aborted';
+        run.endedAtMs = Date.now();
+        publish(run, 'run.aborted', { state: 'aborted' });
+        return send(res, 200, RunStatusSchema, status(run));
+      }
       if (run && m?.[2] === 'metrics') return send(res, 200, RunMetricsSchema, { vms: [{ vm: 'app-0', index: 40, metrics: metricsOf(run), error: null }] });
       if (run && m?.[2] === 'hint') {
         if (run.hintsUsed >= HINTS.length) return problem(res, 409, 'HINTS_EXHAUSTED', 'no hints left');
