@@ -60,7 +60,7 @@ test('boots the guest image under QEMU and passes the readiness checks', { timeo
   const dfMb = Number((rest[4] ?? '').trim().replace(/M$/, ''));
   assert.ok(dfMb > DISK_MB * 0.9 && dfMb <= DISK_MB, `df -h / shows the tier's disk (${DISK_MB} MB), got ${rest[4]}`);
   assert.equal(await agentHealthy(vm.guestIp, AGENT_PORT), true);
-  assert.match(await driver.consoleLog(fleetId, 'web-0'), new RegExp(INIT_SWITCH_MARKER.replace(/:/g, '.')));
+  assert.match(await driver.consoleLog(fleetId, 'web-0', 100_000), new RegExp(INIT_SWITCH_MARKER.replace(/:/g, '.')));
 
   // The guest may not open connections to the host: only the host's own connections get replies.
   const listener = createServer((s) => s.end('reachable\n'));

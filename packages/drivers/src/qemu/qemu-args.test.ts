@@ -32,6 +32,7 @@ test('builds a microvm with virtio-mmio devices, the TAP, the serial console in 
   assert.match(a, /-serial file:\/v\/console.log/);
   assert.match(a, /file=\/v\/config.tar,format=raw,if=none,readonly=on/);
   assert.match(a, /-smp 2 -m 512M/);
+  assert.match(a, /-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny/);
 });
 
 test('uses PCI devices and drops tsc_early_khz on q35, and the host CPU under KVM', () => {

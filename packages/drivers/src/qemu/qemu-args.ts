@@ -77,5 +77,7 @@ export function buildQemuArgs(c: QemuVmConfig): string[] {
     '-netdev', `tap,id=net0,ifname=${c.tap},script=no,downscript=no`,
     '-device', `virtio-net-${dev},netdev=net0,mac=${c.mac}`,
     '-pidfile', c.pidFile,
+    // seccomp: a guest that escapes into QEMU still cannot exec, setuid or touch obsolete syscalls.
+    '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
   ];
 }
