@@ -56,6 +56,12 @@ async function timeFleet(driver: VmDriver, id: string, n: number): Promise<{ rea
 const log = (m: string) => { if (!values.json) console.log(m); };
 const image = await buildGuestImage({ onProgress: (m) => log(`# ${m}`) });
 const driver = await createSandboxDriver({ rootfsDir: image.rootfsDir, ...INDEXES });
+// Ctrl-C mid-run: tear down what is running instead of leaving it to the next start's reconcile.
+process.once('SIGINT', () => {
+  void driver.listVms()
+    .then((vms) => Promise.all([...new Set(vms.map((v) => v.fleetId))].map((f) => driver.destroyFleet(f))))
+    .finally(() => process.exit(130));
+});
 const results: Record<string, unknown> = { host: { cpus: (await import('node:os')).cpus().length, loadavgAtStart: loadavg() } };
 
 // One unmeasured fleet warms the page cache and starts lxcfs.
