@@ -107,7 +107,8 @@ export function createHandlers(ctx: ServerContext): Handlers {
     getRun: async ({ params, principal }) => {
       assertRunAccess(principal, params.id);
       const status = await ctx.runs.status(params.id);
-      return principal.role === 'trainee' ? { ...status, faults: [] } : status;
+      // Faults name the cause and alerts not fired yet foretell the next stage: not for trainees.
+      return principal.role === 'trainee' ? { ...status, faults: [], alerts: status.alerts.filter((a) => a.fired) } : status;
     },
     takeHint: async ({ params, principal, audit }) => {
       assertRunAccess(principal, params.id);
