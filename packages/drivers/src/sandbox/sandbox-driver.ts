@@ -186,7 +186,9 @@ class SandboxDriver implements VmDriver {
     let text = '';
     try {
       text = readFileSync(vm.paths.consoleLog, 'utf8');
-    } catch { /* not created yet */ }
+    } catch {
+      if (!existsSync(vm.paths.dir)) return Promise.resolve(`(no console: ${vm.paths.dir} was removed — did another process run \`pudu cleanup\`?)`);
+    }
     // systemd writes ANSI colour and carriage returns for a terminal; a log wants plain lines.
     const plain = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
     return Promise.resolve(plain.split('\n').filter(Boolean).slice(-lines).join('\n'));
