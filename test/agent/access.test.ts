@@ -72,7 +72,8 @@ test('a delay with jitter spreads RTTs around the latency (300 ms ± 50 ms, the 
     assert.equal(rtts.length, 30);
     const avg = rtts.reduce((a, b) => a + b, 0) / rtts.length;
     assert.ok(avg > 270 && avg < 330, `avg ${avg.toFixed(1)} ms`);
-    assert.ok(Math.min(...rtts) >= 245 && Math.max(...rtts) <= 360, `range ${Math.min(...rtts)}–${Math.max(...rtts)} ms`);
+    // ±50 ms uniform, plus scheduling delay on a loaded 2-core host for the upper bound.
+    assert.ok(Math.min(...rtts) >= 245 && Math.max(...rtts) <= 390, `range ${Math.min(...rtts)}–${Math.max(...rtts)} ms`);
     assert.ok(Math.max(...rtts) - Math.min(...rtts) > 20, 'RTTs vary');
   } finally {
     await agent.stopFault('jitter');

@@ -24,8 +24,14 @@ async function show(unit: string, props: string[]): Promise<Record<string, strin
   return res;
 }
 
+/** A unit's own cgroup: never the root or a slice, whose processes include the agent and PID 1. */
+function isUnitCgroup(controlGroup: unknown): controlGroup is string {
+  return typeof controlGroup === 'string' && /^\/.+\.(service|scope)$/.test(controlGroup);
+}
+
 /** PIDs of every process in the unit's cgroup (the v1 name=systemd or the v2 hierarchy). */
 function unitPids(controlGroup: string): number[] {
+  if (!isUnitCgroup(controlGroup)) return [];
   for (const base of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
     try {
       const text = readFileSync(`${base}${controlGroup}/cgroup.procs`, 'utf8');
@@ -39,6 +45,7 @@ function unitPids(controlGroup: string): number[] {
 
 function signalAll(pids: number[], sig: NodeJS.Signals): void {
   for (const pid of pids) {
+    if (pid <= 1 || pid === process.pid || pid === process.ppid) continue;
     try {
       process.kill(pid, sig);
     } catch {
@@ -105,6 +112,9 @@ export const processFault: FaultDriver<'process'> = {
     if (props.LoadState !== 'loaded') throw new PuduError('FAULT_INVALID', `params.service: unit ${unit} is not installed in the VM (${props.LoadState})`);
     if (p.action !== 'stop' && props.ActiveState !== 'active') {
       throw new PuduError('FAULT_CONFLICT', `params.service: ${unit} is ${props.ActiveState}; action ${p.action} needs it running`);
+    }
+    if (p.action === 'degrade' && !isUnitCgroup(props.ControlGroup)) {
+      throw new PuduError('FAULT_CONFLICT', `params.service: ${unit} has no cgroup of its own yet (ControlGroup="${props.ControlGroup ?? ''}"); try again`);
     }
     return {
       id,
