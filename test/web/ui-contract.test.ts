@@ -7,13 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWebForTests } from './support/build.ts';
 import { focused, foreignRequests, openBrowser, terminalText, waitUntil, type BrowserSession } from './support/browser.ts';
-import { startContractServer, type ContractServer } from './support/contract-server.ts';
+import { startContractServer, type ContractOptions, type ContractServer } from './support/contract-server.ts';
 
 const RESOLVE_BUDGET_MS = 1000;
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<{ server: ContractServer; webDir: string }> {
+async function setup(t: { after(fn: () => Promise<void> | void): void }, options: ContractOptions = {}): Promise<{ server: ContractServer; webDir: string }> {
   const webDir = await buildWebForTests();
-  const server = await startContractServer(webDir);
+  const server = await startContractServer(webDir, options);
   t.after(async () => {
     await server.close();
     assert.deepEqual(server.violations, [], 'every response the UI got honoured @pudu/schema');
@@ -261,4 +261,18 @@ test('an instructor aborts a run after confirming, and the room says so and stop
   await admin.page.locator('.term-status[data-status="closed"]', { hasText: 'session ended' }).waitFor();
   await admin.page.waitForTimeout(1500);
   assert.equal(server.terminals.length, 1, 'no reconnect once the run is over');
+});
+
+test('the room warns once when a minute is left before the time limit', async (t) => {
+  // 2:10 limit with 1:08 on the clock: the 1-minute mark is crossed ~2 s after opening.
+  const { server } = await setup(t, { timeLimitMs: 130_000, startedAgoMs: 68_000 });
+  const admin = await openBrowser();
+  t.after(() => admin.close());
+  await signIn(admin, server.url, server.adminToken);
+  await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
+  await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
+  await admin.page.locator('.toast', { hasText: '1m left before the time limit' }).waitFor({ timeout: 8000 });
+  assert.equal(await admin.page.locator('.toast', { hasText: '5m left' }).count(), 0, 'no warning for a mark passed before the room opened');
+  const used = await admin.page.locator('.time-progress').evaluate((e) => (e as HTMLProgressElement).value);
+  assert.ok(used > 0.5 && used < 0.6, `the time bar shows the share of the limit used (${used})`);
 });

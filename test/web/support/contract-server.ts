@@ -78,7 +78,15 @@ function problem(res: ServerResponse, status: number, code: string, detail: stri
 }
 
 /** Starts the stand-in on 127.0.0.1 with a random port, serving `webDir`. */
-export async function startContractServer(webDir: string): Promise<ContractServer> {
+export interface ContractOptions {
+  /** The scenario's time limit (default 30 min). */
+  timeLimitMs?: number;
+  /** Runs start with this much already on the clock (to test what happens near the limit). */
+  startedAgoMs?: number;
+}
+
+export async function startContractServer(webDir: string, options: ContractOptions = {}): Promise<ContractServer> {
+  const timeLimitMs = options.timeLimitMs ?? 1_800_000;
   const adminToken = `pudu_admin_${Math.random().toString(36).slice(2)}`;
   const tokens = new Map<string, { role: 'admin' | 'trainee'; runId: string | null; name: string }>([[adminToken, { role: 'admin', runId: null, name: 'admin' }]]);
   const runs = new Map<string, Run>();
@@ -108,7 +116,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
     elapsedMs: elapsedMs(r), score: r.state === 'resolved' ? score(r).score : null,
     description: 'A deploy pipeline started failing at 03:12. The app node reports no space left on device.\n\nFind what filled the disk and free it.',
     symptoms: ['nginx returns 502 Bad Gateway', 'deploys fail with ENOSPC'], seed: 1, fleetId: 'fleet-1', keepFleet: false,
-    timeLimitMs: 1_800_000, resolvedAtMs: r.state === 'resolved' ? elapsedMs(r) : null, error: null,
+    timeLimitMs, resolvedAtMs: r.state === 'resolved' ? elapsedMs(r) : null, error: null,
     alerts: [
       { name: 'DiskSpaceCritical', severity: 'critical', message: 'Disk usage above 95% on app-0', firedAtMs: 0, fired: true },
       { name: 'DeploymentsFailing', severity: 'warning', message: 'Last 3 deploys failed', firedAtMs: 2000, fired: elapsedMs(r) >= 2000 },
@@ -220,7 +228,7 @@ export async function startContractServer(webDir: string): Promise<ContractServe
         const dir = mkdtempSync(join(tmpdir(), 'pudu-web-vm-'));
         writeFileSync(join(dir, 'var-log-filler.bin'), Buffer.alloc(1024 * 1024));
         const traineeToken = `pudu_tr_${Math.random().toString(36).slice(2)}`;
-        const r: Run = { id, createdAt: new Date().toISOString(), startedAtMs: Date.now(), endedAtMs: null, state: 'running', hintsUsed: 0, dir, traineeToken, events: [] };
+        const r: Run = { id, createdAt: new Date().toISOString(), startedAtMs: Date.now() - (options.startedAgoMs ?? 0), endedAtMs: null, state: 'running', hintsUsed: 0, dir, traineeToken, events: [] };
         runs.set(id, r);
         tokens.set(traineeToken, { role: 'trainee', runId: id, name: 'trainee' });
         publish(r, 'run.started', { title: 'The Disk That Ate Everything' });
