@@ -122,6 +122,7 @@ function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: 
 
 function checkObjectives(root: Obj, tiers: Tier[], out: RawIssue[]): void {
   const objectives = list(root.objectives);
+  const faultIds = list(root.faults).filter(isObj).map((f) => f.id).filter((id): id is string => typeof id === 'string');
   checkDuplicates(objectives, 'id', ['objectives'], 'objective id', out);
   objectives.forEach((o, i) => {
     if (!isObj(o) || !isObj(o.check)) return;
@@ -129,6 +130,9 @@ function checkObjectives(root: Obj, tiers: Tier[], out: RawIssue[]): void {
     const pickFields = (n: Obj): Obj => Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'type' && k !== 'target'));
     checkTyped(o.check, 'type', CHECK_TYPES, (t) => CHECK_FIELDS[t as keyof typeof CHECK_FIELDS], pickFields, path, [], out);
     checkTarget(o.check.target, [...path, 'target'], tiers, out);
+    if (o.check.type === 'fault-cleared' && typeof o.check.fault === 'string' && !faultIds.includes(o.check.fault)) {
+      out.push({ path: [...path, 'fault'], message: `unknown fault "${o.check.fault}"${didYouMean(o.check.fault, faultIds) || `; faults: ${faultIds.join(', ') || 'none'}`}` });
+    }
   });
 }
 

@@ -24,6 +24,8 @@ function compileCheck(check: ObjectiveSpec['check']): CompiledCheck {
     }
     case 'process-running':
       return { type: 'process-running', service: String(c.service) };
+    case 'fault-cleared':
+      return { type: 'fault-cleared', fault: String(c.fault) };
   }
 }
 

@@ -42,7 +42,8 @@ export interface TimelineEvent {
 export type CompiledCheck =
   | { type: 'http'; path: string; expectedStatus: number; port: number }
   | { type: 'agent-metric'; metric: MetricName; op: ConditionOperator; value: number; condition: string }
-  | { type: 'process-running'; service: string };
+  | { type: 'process-running'; service: string }
+  | { type: 'fault-cleared'; fault: string };
 
 export interface CompiledObjective {
   id: string;

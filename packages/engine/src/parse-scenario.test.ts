@@ -62,6 +62,7 @@ const cases: [string, (s: string) => string, RegExp][] = [
   ['a wrong type', (s) => s.replace('count: 3', 'count: three'), /tiers\[0\]\.count: expected a number, got "three"/],
   ['duplicate YAML keys', (s) => s.replace('  title: Test', '  title: Test\n  title: Again'), /s\.yaml:4:3: YAML: Map keys must be unique/],
   ['a dns fault to a non-IP', (s) => s.replace('type: disk', 'type: dns\n    params: { record: db.internal, resolve_to: evil }'), /resolve_to: expected an IPv4 address/],
+  ['a fault-cleared check naming no fault of the scenario', (s) => s.replace('type: agent-metric\n      target: { vm: app-0 }\n      metric: disk_used_pct\n      condition: "< 80"', 'type: fault-cleared\n      target: { vm: app-0 }\n      fault: f2'), /check\.fault: unknown fault "f2" \(did you mean "f1"\?\)/],
   ['a missing objectives section', (s) => s.replace(/objectives:[\s\S]*hints:/, 'hints:'), /s\.yaml:1:1: objectives: missing required key "objectives"/],
 ];
 for (const [name, mutate, pattern] of cases) {

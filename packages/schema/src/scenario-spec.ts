@@ -16,7 +16,7 @@ import {
 export const DIFFICULTIES = ['easy', 'medium', 'hard', 'expert'] as const;
 export const ARCHITECTURES = ['monolith', 'microservices', 'both'] as const;
 export const FAULT_TYPES = ['cpu', 'memory', 'disk', 'network', 'process', 'dns'] as const;
-export const CHECK_TYPES = ['http', 'agent-metric', 'process-running'] as const;
+export const CHECK_TYPES = ['http', 'agent-metric', 'process-running', 'fault-cleared'] as const;
 export const METRICS = ['cpu_pct', 'mem_used_pct', 'disk_used_pct', 'disk_free_mb', 'load_avg_1'] as const;
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const NETWORK_ACTIONS = ['delay', 'loss', 'corrupt'] as const;
@@ -85,6 +85,12 @@ export const CHECK_FIELDS = {
   }),
   'agent-metric': z.strictObject({ metric: z.enum(METRICS), condition }),
   'process-running': z.strictObject({ service }),
+  /**
+   * Passes when the named fault no longer holds on the target VMs: the agent reads the real
+   * guest state (rule gone, qdisc gone, entry gone). For faults with no metric of their own,
+   * such as packet loss.
+   */
+  'fault-cleared': z.strictObject({ fault: z.string().regex(ID_RE, { message: 'expected a fault id of this scenario' }) }),
 } satisfies Record<CheckType, z.ZodType>;
 
 export const tierSchema = z.strictObject({

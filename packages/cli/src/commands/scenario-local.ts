@@ -28,6 +28,7 @@ function checkText(o: CompiledScenario['objectives'][number]): string {
   const c = o.check;
   if (c.type === 'http') return `http GET :${c.port}${c.path} → ${c.expectedStatus}`;
   if (c.type === 'agent-metric') return `${c.metric} ${c.condition}`;
+  if (c.type === 'fault-cleared') return `${c.fault} cleared`;
   return `${c.service} active`;
 }
 

@@ -187,7 +187,8 @@ export class ActiveRun {
     const doc = this.doc;
     const objectives = doc.compiled.objectives;
     const targets = this.hooks.targets();
-    const results = await Promise.all(objectives.map((o) => evaluateObjective(o, targets, (vm) => this.hooks.agentFor(vm))));
+    const ctx = { agentFor: (vm: string) => this.hooks.agentFor(vm), agentFaultId: (id: string) => `${doc.id}.${id}` };
+    const results = await Promise.all(objectives.map((o) => evaluateObjective(o, targets, ctx)));
     await this.locked(async () => {
       if (doc.state !== 'running' || doc.startedAtMs === null) return;
       const checkedAt = new Date().toISOString();
@@ -206,7 +207,13 @@ export class ActiveRun {
       const states = Object.values(doc.faults).map((p) => p.state);
       const allStruck = states.every((st) => st === 'active' || st === 'reverted');
       const anyLive = states.includes('active');
-      if (objectives.length > 0 && results.every((r) => r.passing) && allStruck && anyLive) {
+      // A fix needs a visible incident first: some objective must have failed once every
+      // fault was in place (a slow leak passes its objective for minutes after it starts).
+      if (allStruck && !doc.incidentSeen && results.some((r) => !r.passing)) {
+        doc.incidentSeen = true;
+        changed = true;
+      }
+      if (objectives.length > 0 && results.every((r) => r.passing) && allStruck && anyLive && doc.incidentSeen) {
         await this.finish('resolved', startedMs - doc.startedAtMs);
       } else if (states.length > 0 && states.every((st) => st === 'reverted')) {
         await this.finish('expired', null, 'every fault ran its course before the objectives were met');

@@ -22,7 +22,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function checkOne(o: CompiledObjective, vm: AgentTarget, agent: AgentPort): Promise<CheckResult> {
+/** Where the check runs and how the run names its faults on the agent. */
+export interface CheckContext {
+  agentFor: (vm: string) => AgentPort;
+  /** The id under which a scenario fault was started on the agent. */
+  agentFaultId: (faultId: string) => string;
+}
+
+async function checkOne(o: CompiledObjective, vm: AgentTarget, agent: AgentPort, ctx: CheckContext): Promise<CheckResult> {
   const c = o.check;
   switch (c.type) {
     case 'http': {
@@ -43,6 +50,11 @@ async function checkOne(o: CompiledObjective, vm: AgentTarget, agent: AgentPort)
       const active = s[c.service] === true;
       return { passing: active, detail: `${vm.vmName}: ${c.service} ${active ? 'active' : 'not active'}` };
     }
+    case 'fault-cleared': {
+      const held = await withTimeout(agent.listFaults(), CHECK_TIMEOUT_MS, 'agent faults');
+      const holds = held.includes(ctx.agentFaultId(c.fault));
+      return { passing: !holds, detail: `${vm.vmName}: ${c.fault} ${holds ? 'still in effect' : 'cleared'}` };
+    }
   }
 }
 
@@ -50,14 +62,14 @@ async function checkOne(o: CompiledObjective, vm: AgentTarget, agent: AgentPort)
 export async function evaluateObjective(
   o: CompiledObjective,
   targets: ReadonlyMap<string, AgentTarget>,
-  agentFor: (vm: string) => AgentPort,
+  ctx: CheckContext,
 ): Promise<CheckResult> {
   const results = await Promise.all(
     o.vms.map(async (name): Promise<CheckResult> => {
       const vm = targets.get(name);
       if (!vm) return { passing: false, detail: `${name}: no such VM in the fleet` };
       try {
-        return await checkOne(o, vm, agentFor(name));
+        return await checkOne(o, vm, ctx.agentFor(name), ctx);
       } catch (e) {
         return { passing: false, detail: `${name}: check failed: ${(e as Error).message}` };
       }

@@ -35,6 +35,8 @@ export interface RunDoc {
   faults: Record<string, FaultProgress>;
   objectives: Record<string, ObjectiveProgress>;
   hintsUsed: number;
+  /** Some objective failed after every fault had struck: only then can passing objectives mean a fix. */
+  incidentSeen?: boolean;
   error: string | null;
   /** Set once faults are reverted and the fleet destroyed (or kept) after the run ended. */
   tornDown: boolean;
