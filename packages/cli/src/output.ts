@@ -14,10 +14,10 @@ export function printJson(value: unknown): void {
 /** Documented exit codes (see `puduc --help`). */
 export const EXIT = {
   OK: 0,
-  /** Invalid input, failed check, or a run that ended unresolved. */
+  /** Invalid input, a refused request (400/404/409/422), or a run that ended unresolved. */
   FAILED: 1,
   /** Wrong usage (unknown command or option). */
   USAGE: 2,
-  /** The server could not be reached or answered with an error. */
+  /** The server could not be reached, refused the token (401/403), or failed (5xx). */
   SERVER: 3,
 } as const;

@@ -9,9 +9,10 @@ import { EXIT } from './output.ts';
 const EXIT_HELP = `
 Exit codes:
   0  success (with --wait: the run resolved)
-  1  invalid scenario, failed command, or a run that ended unresolved (aborted, expired)
+  1  invalid input, a refused request (400/404/409/422), or a run that ended
+     unresolved (aborted, expired, failed)
   2  wrong usage
-  3  server unreachable or answered with an error
+  3  server unreachable, not authorised (401/403), or a server error (5xx)
 
 Environment:
   PUDU_SERVER  server URL (default http://localhost:8888)
