@@ -12,7 +12,7 @@ const targets = {
   'pudu-agent': { entry: 'packages/agent/src/main.ts', out: 'pudu-agent', external: [] },
 };
 
-const names = only ? [only] : Object.keys(targets);
+const names = only === 'web' ? [] : only ? [only] : Object.keys(targets);
 for (const name of names) {
   const t = targets[name];
   if (!t) throw new Error(`unknown build target ${name}`);
