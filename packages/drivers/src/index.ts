@@ -16,3 +16,5 @@ import { registerCleaner } from './cleanup.ts';
 import { cleanupQemuLeftovers } from './qemu/index.ts';
 
 registerCleaner('qemu', () => cleanupQemuLeftovers(process.env.PUDU_STATE_DIR ?? '/var/lib/pudu'));
+// The firecracker driver plugs itself into createDriver and cleanupHost.
+import './firecracker/register.ts';
