@@ -137,9 +137,11 @@ export const processFault: FaultDriver<'process'> = {
       mkdirSync(dropin.slice(0, dropin.lastIndexOf('/')), { recursive: true });
       writeFileSync(
         dropin,
-        ['[Unit]', 'StartLimitIntervalSec=0', '', '[Service]', 'Restart=always', 'RestartSec=1',
+        // LimitCORE=0: a SEGV would otherwise dump core, slowly, keeping the port bound meanwhile.
+        ['[Unit]', 'StartLimitIntervalSec=0', '', '[Service]', 'Restart=always', 'RestartSec=1', 'LimitCORE=0',
           // In the background so the unit becomes active first, then dies as a crash would.
-          'ExecStartPost=/bin/sh -c "(sleep 2; kill -SEGV $MAINPID) >/dev/null 2>&1 &"', ''].join('\n'),
+          // The whole process group crashes (a daemon's workers share its group), so no orphan keeps the port.
+          'ExecStartPost=/bin/sh -c "(sleep 2; kill -SEGV -- -$MAINPID || kill -SEGV $MAINPID) >/dev/null 2>&1 &"', ''].join('\n'),
       );
       await runOk('systemctl', ['daemon-reload'], 'reload systemd');
       await runOk('systemctl', ['restart', '--no-block', unit], 'restart the service');
