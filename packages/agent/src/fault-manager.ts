@@ -185,7 +185,9 @@ export class FaultManager {
 
   private async pollFixes(): Promise<void> {
     for (const e of this.journal.all()) {
-      if (e.phase !== 'applied') continue;
+      // A fault whose revert failed is retried by stop, the dead-man, shutdown and restart,
+      // not every second here: slow failing reverts would hold up every request behind them.
+      if (e.phase !== 'applied' || e.state === 'failed') continue;
       let active: boolean;
       try {
         active = await (FAULT_DRIVERS[e.type] as FaultDriver).isActive(e.undo, this.ctx);
