@@ -17,6 +17,8 @@ import type { Probe } from './proof.ts';
 const skip = sandboxSkipReason();
 const PARALLEL_SCENARIOS = Number(process.env.PUDU_SCENARIO_CONCURRENCY ?? 3);
 const SEED = 20261123;
+/** A scenario that has not resolved by then is stuck, not slow. */
+const SCENARIO_TIMEOUT_MS = 8 * 60_000;
 
 type Vm = RunStatus['vms'][number];
 
@@ -36,7 +38,7 @@ const matches = (probe: Probe, out: string): boolean => (probe.expect instanceof
 describe('the scenario library on the sandbox driver', { skip, concurrency: PARALLEL_SCENARIOS }, () => {
   for (const file of libraryFiles()) {
     const name = file.replace(/^scenarios\//, '').replace(/\.yaml$/, '');
-    it(`${name}: symptoms observable, solve resolves it, score follows the formula`, async (t) => {
+    it(`${name}: symptoms observable, solve resolves it, score follows the formula`, { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
       const proof = await loadProof(file);
       if (!proof) return t.skip('no proof beside the scenario (library.test.ts fails for it)');
       const parsed = parseScenario(await readFile(file, 'utf8'), file);
@@ -52,10 +54,13 @@ describe('the scenario library on the sandbox driver', { skip, concurrency: PARA
         return r.state === 'running' ? r : undefined;
       }, 120_000, 250);
       const vms = new Map(live.vms.map((v) => [v.name, v]));
+      t.diagnostic(`${name}: running on ${live.vms.map((v) => v.name).join(', ')}`);
 
       for (const probe of proof.probes) {
         let last = '';
-        await waitFor(`symptom "${probe.symptom}" (last output: ${JSON.stringify(last)})`, async () => {
+        await waitFor(`symptom "${probe.symptom}"`, async () => {
+          const r = await trainee.getRun(created.id);
+          if (r.state !== 'running') assert.fail(`the run ended (${r.state}) before the symptom showed: ${r.error ?? ''}`);
           last = await observe(probe, vms);
           return matches(probe, last) ? true : undefined;
         }, probe.timeoutMs ?? 60_000, 1000).catch((e: Error) => {

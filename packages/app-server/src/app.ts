@@ -42,7 +42,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** Creates (does not start) the app-server. */
 export function createAppServer(cfg: AppConfig): AppServer {
-  const pool = createPgPool({ ...cfg.pg, max: cfg.poolMax, connectionTimeoutMillis: cfg.poolWaitMs, idleTimeoutMillis: 30_000 });
+  const pool = createPgPool({ ...cfg.pg, max: cfg.poolMax, connectionTimeoutMillis: cfg.poolWaitMs, idleTimeoutMillis: 30_000, maxLifetimeSeconds: cfg.poolMaxLifetimeS });
   // An idle client losing its connection (postgres restarted) must not crash the service.
   pool.on('error', () => {});
   const logFile = join(cfg.logDir, 'access.log');

@@ -7,6 +7,11 @@ export interface AppConfig {
   poolMax: number;
   /** How long a request waits for a pool connection before answering 503. */
   poolWaitMs: number;
+  /**
+   * Pooled connections are recycled after this many seconds, as production pools do; so a
+   * change in where the database name points (DNS, /etc/hosts) reaches the app within it.
+   */
+  poolMaxLifetimeS: number;
   pg: { host: string; port: number; user: string; database: string; password?: string };
 }
 
@@ -26,6 +31,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logDir: env.APP_LOG_DIR ?? '/var/log/app',
     poolMax: intFrom(env, 'APP_DB_POOL_MAX', 10),
     poolWaitMs: intFrom(env, 'APP_DB_POOL_WAIT_MS', 2000),
+    poolMaxLifetimeS: intFrom(env, 'APP_DB_CONN_MAX_LIFETIME_S', 15),
     pg: {
       host: env.PGHOST ?? '127.0.0.1',
       port: intFrom(env, 'PGPORT', 5432),

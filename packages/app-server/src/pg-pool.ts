@@ -26,6 +26,8 @@ export interface PgPoolOptions {
   max: number;
   connectionTimeoutMillis: number;
   idleTimeoutMillis: number;
+  /** Connections are replaced after this long even when busy (pg-pool's maxLifetimeSeconds). */
+  maxLifetimeSeconds: number;
 }
 
 /** Creates a pg Pool with the given options. */
