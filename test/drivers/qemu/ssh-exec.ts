@@ -13,7 +13,7 @@ export function sshExec(host: string, command: string, auth: { password?: string
     c.on('ready', () => {
       c.exec(command, (err, stream) => {
         if (err) {
-          c.end();
+          c.destroy();
           reject(err);
           return;
         }
@@ -22,7 +22,9 @@ export function sshExec(host: string, command: string, auth: { password?: string
         stream.on('data', (d: Buffer) => { stdout += d.toString(); });
         stream.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
         stream.on('close', (code: number | null) => {
-          c.end();
+          // destroy, not end: a half-closed socket to a VM that is then destroyed lingers for
+          // minutes (no FIN ever comes back) and keeps the test process alive.
+          c.destroy();
           resolve({ code: code ?? -1, stdout, stderr });
         });
       });
