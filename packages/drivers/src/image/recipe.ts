@@ -27,6 +27,8 @@ export const GUEST_PACKAGES = [
   'bind9-dnsutils', 'sysstat', 'psmisc', 'jq', 'tcpdump', 'netcat-openbsd', 'logrotate',
   // the agent's network faults
   'iptables', 'libnetfilter-queue1',
+  // modprobe: in a real VM the agent loads sch_prio, sch_netem and the iptables modules on demand
+  'kmod',
 ] as const;
 
 /** Units that slow boot or make no sense in a lab VM. */
