@@ -20,29 +20,43 @@ function writeHosts(text: string): void {
   writeFileSync(HOSTS_FILE, text);
 }
 
+/** True when the hosts line maps `name` (as its canonical name or an alias). */
+function mapsName(line: string, name: string): boolean {
+  const body = line.split('#')[0]!.trim();
+  if (!body) return false;
+  const [, ...names] = body.split(/\s+/);
+  return names.some((n) => n.toLowerCase() === name.toLowerCase());
+}
+
 /**
- * dns: makes `record` resolve to `resolve_to` through /etc/hosts. The line goes first in
- * the file because the resolver takes the first match, and nothing else in the file is
- * touched; revert removes exactly the line we added.
+ * dns: makes `record` resolve to `resolve_to` through /etc/hosts, as a bad config push
+ * would: the name's existing lines are taken out and ours goes first. Adding a line alone
+ * is not enough: the resolver returns every matching line and clients (Node's happy
+ * eyeballs among them) fall through to the real address. Revert removes exactly our line
+ * and puts back the lines it took out (also after a trainee deleted ours).
  */
 export const dnsFault: FaultDriver<'dns'> = {
   type: 'dns',
   conflictKey: (p) => `dns:${p.record.toLowerCase()}`,
   async plan(_id, p: AgentDnsParams): Promise<Undo> {
-    readHosts();
-    return { file: HOSTS_FILE, line: `${p.resolve_to}\t${p.record}` };
+    const shadowed = readHosts().split('\n').filter((l) => mapsName(l, p.record));
+    return { file: HOSTS_FILE, line: `${p.resolve_to}\t${p.record}`, shadowed };
   },
   async apply(_id, _p, undo) {
-    const text = readHosts();
-    writeHosts(`${String(undo.line)}\n${text}`);
+    const shadowed = new Set((undo.shadowed as string[] | undefined) ?? []);
+    const kept = readHosts().split('\n').filter((l) => !shadowed.has(l));
+    writeHosts([String(undo.line), ...kept].join('\n'));
     return { mechanism: 'hosts-file' };
   },
   async revert(undo) {
-    const text = readHosts();
-    const lines = text.split('\n');
+    const lines = readHosts().split('\n');
     const i = lines.indexOf(String(undo.line));
-    if (i < 0) return;
-    lines.splice(i, 1);
+    if (i >= 0) lines.splice(i, 1);
+    const missing = ((undo.shadowed as string[] | undefined) ?? []).filter((l) => !lines.includes(l));
+    if (i < 0 && missing.length === 0) return;
+    // Before a trailing empty line, so the file keeps ending in a newline.
+    const at = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+    lines.splice(at, 0, ...missing);
     writeHosts(lines.join('\n'));
   },
   async isActive(undo) {
