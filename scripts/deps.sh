@@ -8,7 +8,7 @@ APT_PACKAGES=(
   iproute2 iptables util-linux procps psmisc e2fsprogs curl ca-certificates
   openssh-client sshpass dnsutils iputils-ping debootstrap lxcfs fuse3 busybox-static postgresql bsdutils
   libnetfilter-queue-dev gcc
-  qemu-system-x86 qemu-utils cpio zstd
+  qemu-system-x86 qemu-utils cpio zstd lz4 kmod
   chromium
 )
 
