@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 // Prints the plain closing line CI reads: "N passed, N failed, N skipped".
 // Counts leaf tests only, so a suite and its cases are not counted twice.
 export default async function* summary(source) {
@@ -12,5 +13,7 @@ export default async function* summary(source) {
     else if (event.type === 'test:pass') passed += 1;
     else failed += 1;
   }
+  // scripts/test.mjs runs several phases and prints their sum as the last line.
+  if (process.env.PUDU_TEST_SUMMARY_FILE) appendFileSync(process.env.PUDU_TEST_SUMMARY_FILE, `${JSON.stringify({ passed, failed, skipped })}\n`);
   yield `\n${passed} passed, ${failed} failed, ${skipped} skipped\n`;
 }

@@ -1,6 +1,7 @@
 // Runs every *.test.ts with Node's own runner (Node 20 takes no globs: we pass the list).
 // Usage: node scripts/test.mjs [--unit|--integration] [path-filter...]
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -29,14 +30,37 @@ if (files.length === 0) {
   console.error('no test files matched: a run that executes no test is a failure');
   process.exit(1);
 }
-console.log(`running ${files.length} test files`);
+// *.exclusive.test.ts touch the whole host (e.g. `pudu cleanup` removes every fleet): they run
+// alone, after the rest; host-wide ones only where CI owns the machine.
+const exclusive = files.filter((f) => f.endsWith('.exclusive.test.ts'));
+const shared = files.filter((f) => !exclusive.includes(f));
 const concurrency = process.env.PUDU_TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, [
-  '--import', 'tsx',
-  '--test',
-  `--test-concurrency=${concurrency}`,
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=./scripts/test-summary-reporter.mjs', '--test-reporter-destination=stdout',
-  ...files,
-], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const summaryDir = mkdtempSync(join(tmpdir(), 'pudu-test-'));
+const env = { ...process.env, PUDU_TEST_SUMMARY_FILE: join(summaryDir, 'summary.jsonl') };
+if (process.env.CI === 'true' && env.PUDU_TEST_FULL_CLEANUP === undefined) env.PUDU_TEST_FULL_CLEANUP = '1';
+
+function runPhase(list, conc) {
+  if (list.length === 0) return 0;
+  console.log(`running ${list.length} test file(s), ${conc} at a time`);
+  const r = spawnSync(process.execPath, [
+    '--import', 'tsx',
+    '--test',
+    `--test-concurrency=${conc}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/test-summary-reporter.mjs', '--test-reporter-destination=stdout',
+    ...list,
+  ], { stdio: 'inherit', env });
+  return r.status ?? 1;
+}
+
+const first = runPhase(shared, concurrency);
+const second = runPhase(exclusive, '1');
+if (exclusive.length > 0) {
+  let text = '';
+  try { text = readFileSync(env.PUDU_TEST_SUMMARY_FILE, 'utf8'); } catch { /* a phase that crashed wrote nothing */ }
+  const sum = { passed: 0, failed: 0, skipped: 0 };
+  for (const line of text.split('\n').filter(Boolean)) for (const [k, v] of Object.entries(JSON.parse(line))) sum[k] += v;
+  console.log(`\nall phases:\n${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
+}
+rmSync(summaryDir, { recursive: true, force: true });
+process.exit(first || second);
