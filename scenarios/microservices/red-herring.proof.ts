@@ -1,4 +1,5 @@
 import type { ScenarioProof } from '../../test/scenarios/proof.ts';
+import { UNTIL_DB_RESOLVES } from './dns-hijack-db.proof.ts';
 
 export default {
   probes: [
@@ -24,7 +25,7 @@ export default {
   ],
   solve: ['api-0', 'api-1', 'api-2'].map((vm) => ({
     vm,
-    run: `sed -i '/^10\\.213\\.0\\.67[[:space:]]/d' /etc/hosts; getent hosts db-0`,
+    run: `sed -i '/^10\\.213\\.0\\.67[[:space:]]/d' /etc/hosts; ${UNTIL_DB_RESOLVES.replace('10.213.0', '10.213.0.67')}`,
   })),
   settleS: 30,
 } satisfies ScenarioProof;

@@ -46,7 +46,7 @@ test('scenario plan --json lists the VMs and the timeline in order', () => {
 test('scenario plan prints tables for people', () => {
   const r = puduc('scenario', 'plan', 'scenarios/monolith/disk-full.yaml');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^NAME +TIER +VCPUS +MEM_MB +DISK_MB +SERVICES\napp-0 +app +1 +512 +1024 +nginx,app-server$/m);
+  assert.match(r.out, /^NAME +TIER +VCPUS +MEM_MB +DISK_MB +SERVICES\napp-0 +app +1 +512 +1024 +nginx,app-server,postgresql$/m);
   assert.match(r.out, /^0s +fault-start +disk-fill-app +app-0 +disk path=\/$/m);
   assert.match(r.out, /^10m +fault-end +disk-fill-app +app-0$/m);
 });
