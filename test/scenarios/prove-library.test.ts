@@ -79,6 +79,8 @@ describe('the scenario library on the sandbox driver', { skip, concurrency: PARA
       for (const step of proof.solve) {
         const vm = vms.get(step.vm)!;
         const r = await sshExec(vm.guestIp, vm.hostLink, step.run);
+        // A fix can resolve the run (and end its fleet) before the step's shell exits.
+        if (r.code === -1 && (await trainee.getRun(created.id)).state === 'resolved') break;
         assert.equal(r.code, 0, `solve on ${step.vm} failed (${r.code}): ${r.stdout}\n${r.stderr}`);
       }
       const resolved = await waitFor(`${name} to resolve`, async () => {
