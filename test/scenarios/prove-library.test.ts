@@ -27,11 +27,15 @@ async function observe(probe: Probe, vms: Map<string, Vm>): Promise<string> {
   for (const name of [probe.vm].flat()) {
     const vm = vms.get(name);
     assert.ok(vm, `no VM ${name} in the run`);
-    const r = await sshExec(vm.guestIp, vm.hostLink, probe.run);
+    const r = await sshExec(vm.guestIp, vm.hostLink, bounded(probe.run));
     outputs.push(r.stdout.trim());
   }
   return outputs.join('\n');
 }
+
+/** No probe or solve step may hang the test: each runs under coreutils' timeout. */
+const STEP_TIMEOUT_S = 120;
+const bounded = (cmd: string): string => `timeout ${STEP_TIMEOUT_S} bash -c '${cmd.replace(/'/g, `'\\''`)}'`;
 
 const matches = (probe: Probe, out: string): boolean => (probe.expect instanceof RegExp ? probe.expect.test(out) : probe.expect(out));
 
@@ -78,7 +82,7 @@ describe('the scenario library on the sandbox driver', { skip, concurrency: PARA
       await trainee.takeHint(created.id);
       for (const step of proof.solve) {
         const vm = vms.get(step.vm)!;
-        const r = await sshExec(vm.guestIp, vm.hostLink, step.run);
+        const r = await sshExec(vm.guestIp, vm.hostLink, bounded(step.run));
         // A fix can resolve the run (and end its fleet) before the step's shell exits.
         if (r.code === -1 && (await trainee.getRun(created.id)).state === 'resolved') break;
         assert.equal(r.code, 0, `solve on ${step.vm} failed (${r.code}): ${r.stdout}\n${r.stderr}`);

@@ -62,7 +62,14 @@ export function createAppServer(cfg: AppConfig): AppServer {
     }
     try {
       if (!schemaReady) {
-        await client.query('CREATE TABLE IF NOT EXISTS items (id serial PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+        // Every api node creates the table at its first request; IF NOT EXISTS alone races
+        // (duplicate pg_class entry), so the nodes take turns under an advisory lock.
+        await client.query('SELECT pg_advisory_lock(4242)');
+        try {
+          await client.query('CREATE TABLE IF NOT EXISTS items (id serial PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(4242)');
+        }
         schemaReady = true;
       }
       return await fn(client);
