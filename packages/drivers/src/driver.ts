@@ -4,17 +4,10 @@
  */
 export type DriverName = 'sandbox' | 'qemu' | 'firecracker';
 
+import type { VmSpec } from '@pudu/schema';
+
 /** What a VM is asked to be; comes from a compiled scenario tier or `fleet create --count`. */
-export interface VmSpec {
-  /** `<tier>-<i>`, also the guest hostname. */
-  name: string;
-  tier: string;
-  vcpus: number;
-  memMb: number;
-  diskMb: number;
-  /** systemd units that must be enabled and running in the guest (nginx, app-server, postgresql…). */
-  services: string[];
-}
+export type { VmSpec };
 
 export interface FleetSpec {
   /** Short id, also part of host object names so cleanup can find them. */

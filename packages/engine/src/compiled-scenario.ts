@@ -1,15 +1,8 @@
 /** What the engine runs: a scenario with VMs expanded, targets resolved and times in ms. */
-import type { ConditionOperator, FaultType, MetricName } from '@pudu/schema';
+import type { ConditionOperator, FaultType, MetricName, VmSpec } from '@pudu/schema';
 
-export interface VmPlan {
-  /** `<tier>-<i>`. */
-  name: string;
-  tier: string;
-  vcpus: number;
-  memMb: number;
-  diskMb: number;
-  services: string[];
-}
+/** One VM of the plan, exactly what a driver is asked to create. */
+export type VmPlan = VmSpec;
 
 export interface CompiledFault {
   /** The scenario's fault id; with `vm` it names one injection. */

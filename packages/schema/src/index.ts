@@ -6,3 +6,4 @@ export * from './api-routes.ts';
 export * from './api-openapi.ts';
 export * from './scenario-json-schema.ts';
 export * from './agent-protocol.ts';
+export * from './vm-spec.ts';

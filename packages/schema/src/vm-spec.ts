@@ -1,0 +1,11 @@
+/** What a VM is asked to be: the engine plans it from a tier, the drivers create it. */
+export interface VmSpec {
+  /** `<tier>-<i>`, also the guest hostname. */
+  name: string;
+  tier: string;
+  vcpus: number;
+  memMb: number;
+  diskMb: number;
+  /** systemd units that must be enabled and running in the guest (nginx, app-server, postgresql…). */
+  services: string[];
+}
