@@ -25,7 +25,7 @@ test('reports all five mistakes of one file, each at its line and column', async
   const f = 'packages/engine/src/fixtures/five-mistakes.yaml';
   assert.deepEqual(lines, [
     `${f}:3:3: scenario.titel: unknown key "titel" (did you mean "title"?)`,
-    `${f}:11:11: faults[0].type: unknown value "cpuu"; expected one of cpu, memory, disk, network, process, dns (did you mean "cpu"?)`,
+    `${f}:11:11: faults[0].type: unknown value "cpuu"; expected one of cpu, memory, disk, network, process, dns, db-connections (did you mean "cpu"?)`,
     `${f}:17:13: faults[1].target.tier: unknown tier "web"; tiers: app`,
     `${f}:18:9: faults[1].at: expected a duration like 500ms, 0s, 90s, 1m or 1h30m, got "10x"`,
     `${f}:27:18: objectives[0].check.condition: expected a condition like "< 80" (operators < <= > >= == !=, then a number), got "about 80"`,

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-import { FAULT_TYPES } from './scenario-spec.ts';
+import { FAULT_TYPES, dbConnectionsParams } from './scenario-spec.ts';
 import { parseDurationMs, parsePercent, parseRateBytesPerSecond } from './units.ts';
 
 export const AGENT_FAULT_STATES = ['active', 'reverted', 'expired', 'fixed-by-trainee', 'failed'] as const;
@@ -76,6 +76,7 @@ export const AgentProcessParamsSchema = z.strictObject({
   ...common,
 });
 export const AgentDnsParamsSchema = z.strictObject({ record: hostname, resolve_to: z.union([ipv4, ipv6]), ...common });
+export const AgentDbConnectionsParamsSchema = dbConnectionsParams.extend(common);
 
 export const AGENT_FAULT_PARAM_SCHEMAS = {
   cpu: AgentCpuParamsSchema,
@@ -84,6 +85,7 @@ export const AGENT_FAULT_PARAM_SCHEMAS = {
   network: AgentNetworkParamsSchema,
   process: AgentProcessParamsSchema,
   dns: AgentDnsParamsSchema,
+  'db-connections': AgentDbConnectionsParamsSchema,
 } as const;
 
 export type AgentCpuParams = z.output<typeof AgentCpuParamsSchema>;
@@ -92,6 +94,7 @@ export type AgentDiskParams = z.output<typeof AgentDiskParamsSchema>;
 export type AgentNetworkParams = z.output<typeof AgentNetworkParamsSchema>;
 export type AgentProcessParams = z.output<typeof AgentProcessParamsSchema>;
 export type AgentDnsParams = z.output<typeof AgentDnsParamsSchema>;
+export type AgentDbConnectionsParams = z.output<typeof AgentDbConnectionsParamsSchema>;
 export interface AgentFaultParamsByType {
   cpu: AgentCpuParams;
   memory: AgentMemoryParams;
@@ -99,6 +102,7 @@ export interface AgentFaultParamsByType {
   network: AgentNetworkParams;
   process: AgentProcessParams;
   dns: AgentDnsParams;
+  'db-connections': AgentDbConnectionsParams;
 }
 
 const faultId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'expected an id of letters, digits, "_", "." or "-"' });

@@ -15,7 +15,7 @@ import {
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard', 'expert'] as const;
 export const ARCHITECTURES = ['monolith', 'microservices', 'both'] as const;
-export const FAULT_TYPES = ['cpu', 'memory', 'disk', 'network', 'process', 'dns'] as const;
+export const FAULT_TYPES = ['cpu', 'memory', 'disk', 'network', 'process', 'dns', 'db-connections'] as const;
 export const CHECK_TYPES = ['http', 'agent-metric', 'process-running', 'fault-cleared'] as const;
 export const METRICS = ['cpu_pct', 'mem_used_pct', 'disk_used_pct', 'disk_free_mb', 'load_avg_1'] as const;
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
@@ -57,7 +57,23 @@ export const targetSchema = z.strictObject({
   select: selectSchema.optional(),
 });
 
-/** Fault params per type; every value is a string as the seed writes them. */
+const pgName = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'expected a PostgreSQL name like app (lowercase letters, digits, _)' });
+
+/**
+ * db-connections: a client on the database VM that opens connections and never gives them
+ * back, as a leaking batch job does. Shared with the agent protocol (one definition).
+ */
+export const dbConnectionsParams = z.strictObject({
+  connections: z.union([z.literal('all'), z.int().min(1).max(10_000)]).default('all')
+    .describe('How many to hold: all = every slot the role may take, taken again whenever one frees up'),
+  user: pgName.default('app').describe('Role it connects as (not a superuser, so the reserved slots stay free)'),
+  database: pgName.default('app'),
+  application_name: z.string().regex(/^[A-Za-z0-9 ._-]{1,63}$/, { message: 'expected a name like report-export' }).default('report-export')
+    .describe('What pg_stat_activity shows for it, and its process name'),
+  port: z.int().min(1).max(65535).default(5432),
+});
+
+/** Fault params per type; the seed's types take every value as a string, as it writes them. */
 export const FAULT_PARAMS = {
   cpu: z.strictObject({ load: percent.describe('Share of the VM CPUs to hold busy, e.g. 80%') }),
   memory: z.strictObject({
@@ -74,6 +90,7 @@ export const FAULT_PARAMS = {
   }),
   process: z.strictObject({ service, action: z.enum(PROCESS_ACTIONS) }),
   dns: z.strictObject({ record: hostname, resolve_to: ipv4 }),
+  'db-connections': dbConnectionsParams,
 } satisfies Record<FaultType, z.ZodType>;
 
 /** Check fields per type, beside `type` and `target`. */

@@ -5,13 +5,17 @@
 set -euo pipefail
 CACHE="${PUDU_CACHE_DIR:-/var/cache/pudu}"
 ROOT="$CACHE/agent-test-rootfs"
-MARK="$ROOT/.pudu-rootfs-v1"
+MARK="$ROOT/.pudu-rootfs-v2"
+[ -f "$MARK" ] && { echo "$ROOT"; exit 0; }
+# Test files run side by side: one builds, the others wait for it and use its result.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/agent-test-rootfs.lock"
+flock 9
 [ -f "$MARK" ] && { echo "$ROOT"; exit 0; }
 command -v debootstrap >/dev/null || { echo "prepare-rootfs: debootstrap missing (apt-get install debootstrap)" >&2; exit 1; }
 rm -rf "$ROOT.tmp"
-mkdir -p "$CACHE"
 debootstrap --variant=minbase \
-  --include=systemd,iproute2,iptables,procps,iputils-ping,libnetfilter-queue1,nginx-light,curl \
+  --include=systemd,iproute2,iptables,procps,iputils-ping,libnetfilter-queue1,nginx-light,curl,postgresql \
   bookworm "$ROOT.tmp" http://deb.debian.org/debian >&2
 # A sandbox has no consoles or udev: mask what would only fail or wait.
 for u in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
@@ -21,6 +25,9 @@ for u in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel
   ln -sf /dev/null "$ROOT.tmp/etc/systemd/system/$u"
 done
 rm -rf "$ROOT.tmp/var/cache/apt/archives/"*.deb
-touch "$ROOT.tmp/.pudu-rootfs-v1"
+# The same lab database as the guest image (few slots, the app's non-superuser role).
+REPO="$(cd "$(dirname "$0")/../../.." && pwd)"
+(cd "$REPO" && node --import tsx -e 'import("./packages/drivers/src/image/lab-postgres.ts").then((m) => m.setupLabPostgres(process.argv[1]))' "$ROOT.tmp") >&2
+touch "$ROOT.tmp/.pudu-rootfs-v2"
 rm -rf "$ROOT" && mv "$ROOT.tmp" "$ROOT"
 echo "$ROOT"

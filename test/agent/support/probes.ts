@@ -66,6 +66,20 @@ export async function httpMs(sb: AgentSandbox): Promise<number> {
   return performance.now() - t;
 }
 
+/** What Postgres answers the app's role on a new connection: "ok" or its error. */
+export async function appDbConnect(sb: AgentSandbox): Promise<string> {
+  const r = await sb.exec('psql', '-h', '127.0.0.1', '-U', 'app', '-d', 'app', '-Atc', 'SELECT 1');
+  return r.code === 0 && r.stdout.trim() === '1' ? 'ok' : r.stderr.trim();
+}
+
+/** Sessions of `application_name` in pg_stat_activity, asked as the superuser (a reserved slot). */
+export async function dbSessions(sb: AgentSandbox, applicationName: string): Promise<number> {
+  const q = `SELECT count(*) FROM pg_stat_activity WHERE application_name = '${applicationName}'`;
+  const r = await sb.exec('runuser', '-u', 'postgres', '--', 'psql', '-Atc', q);
+  if (r.code !== 0) throw new Error(`psql: ${r.stderr.trim()}`);
+  return Number(r.stdout.trim());
+}
+
 export interface FaultProbe {
   type: FaultType;
   params: Record<string, unknown>;
@@ -123,6 +137,19 @@ export const PROBES: Record<FaultType, FaultProbe> = {
     applied: async (sb) => (await resolve(sb, 'db.internal')) === DNS_SPOOF,
     baseline: async (sb) => (await resolve(sb, 'db.internal')) === '10.0.0.5' && (await resolve(sb, 'localhost')) !== '',
     traineeFix: async (sb) => void (await sb.exec('sed', '-i', `/^${DNS_SPOOF.replace(/\./g, '\\.')}\\s/d`, '/etc/hosts')),
+  },
+  'db-connections': {
+    type: 'db-connections',
+    params: { connections: 'all' },
+    applied: async (sb) => /remaining connection slots are reserved/.test(await appDbConnect(sb)),
+    baseline: async (sb) => (await appDbConnect(sb)) === 'ok' && (await dbSessions(sb, 'report-export')) === 0,
+    // As a DBA would: see who holds the sessions (ss shows the local client), stop that process.
+    traineeFix: async (sb) => {
+      const ss = await sb.exec('ss', '-Htnp', 'dport = :5432');
+      const pid = /"report-export",pid=(\d+)/.exec(ss.stdout)?.[1];
+      if (!pid) throw new Error(`no report-export client in ss: ${ss.stdout}`);
+      await sb.exec('kill', '-KILL', pid);
+    },
   },
 };
 

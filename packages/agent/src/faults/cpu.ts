@@ -1,7 +1,7 @@
 import { parseAgentPercent, type AgentCpuParams } from '@pudu/schema';
 import { readCpu } from '../vm-resources.ts';
-import type { FaultDriver, Undo } from './fault.ts';
-import { isHelperAlive, killHelper, spawnNodeHelper } from './helper-process.ts';
+import type { FaultDriver } from './fault.ts';
+import { helperLifecycle, spawnNodeHelper } from './helper-process.ts';
 
 const MARKER = 'pudu-cpu-burn';
 const PERIOD_MS = 100;
@@ -46,20 +46,12 @@ setInterval(() => {
 export const cpuFault: FaultDriver<'cpu'> = {
   type: 'cpu',
   conflictKey: () => 'cpu',
-  async plan(): Promise<Undo> {
-    return { pid: null };
-  },
+  ...helperLifecycle(MARKER),
   async apply(_id, p: AgentCpuParams, undo) {
     const cpus = readCpu().cpus;
     const threads = Math.max(1, Math.ceil(cpus));
     const targetCpus = ((parseAgentPercent(p.load) ?? 0) / 100) * cpus;
     undo.pid = await spawnNodeHelper(MARKER, BURN_JS, [String(threads), String(targetCpus)]);
     return { mechanism: `busy-threads x${threads} for ${targetCpus.toFixed(2)} CPUs` };
-  },
-  async revert(undo) {
-    await killHelper(undo.pid, MARKER);
-  },
-  async isActive(undo) {
-    return isHelperAlive(undo.pid, MARKER);
   },
 };

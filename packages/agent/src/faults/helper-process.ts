@@ -53,3 +53,15 @@ export async function killHelper(pid: unknown, marker: string): Promise<void> {
   }
   for (let i = 0; i < 100 && isHelperAlive(pid, marker); i++) await new Promise((r) => setTimeout(r, 10));
 }
+
+/**
+ * plan/revert/isActive of a fault that is one helper process: the undo record holds its
+ * pid, revert kills it, and the fault holds while it lives (a trainee killing it is a fix).
+ */
+export function helperLifecycle(marker: string) {
+  return {
+    plan: async (): Promise<Record<string, unknown>> => ({ pid: null }),
+    revert: async (undo: Record<string, unknown>): Promise<void> => killHelper(undo.pid, marker),
+    isActive: async (undo: Record<string, unknown>): Promise<boolean> => isHelperAlive(undo.pid, marker),
+  };
+}

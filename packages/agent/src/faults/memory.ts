@@ -1,6 +1,6 @@
 import { parseAgentPercent, parseRateBytesPerSecond, type AgentMemoryParams } from '@pudu/schema';
-import type { FaultDriver, Undo } from './fault.ts';
-import { isHelperAlive, killHelper, spawnNodeHelper } from './helper-process.ts';
+import type { FaultDriver } from './fault.ts';
+import { helperLifecycle, spawnNodeHelper } from './helper-process.ts';
 
 const MARKER = 'pudu-memory-leak';
 const TICK_MS = 250;
@@ -55,9 +55,7 @@ setInterval(() => {
 export const memoryFault: FaultDriver<'memory'> = {
   type: 'memory',
   conflictKey: () => 'memory',
-  async plan(): Promise<Undo> {
-    return { pid: null };
-  },
+  ...helperLifecycle(MARKER),
   async apply(_id, p: AgentMemoryParams, undo) {
     const rate = parseRateBytesPerSecond(p.rate) ?? 0;
     const ceiling = parseAgentPercent(p.ceiling) ?? 85;
@@ -66,11 +64,5 @@ export const memoryFault: FaultDriver<'memory'> = {
       '--max-old-space-size=64',
     ]);
     return { mechanism: 'leaking-process' };
-  },
-  async revert(undo) {
-    await killHelper(undo.pid, MARKER);
-  },
-  async isActive(undo) {
-    return isHelperAlive(undo.pid, MARKER);
   },
 };

@@ -1,5 +1,6 @@
 import type { FaultType } from '@pudu/schema';
 import { cpuFault } from './cpu.ts';
+import { dbConnectionsFault } from './db-connections.ts';
 import { diskFault } from './disk.ts';
 import { dnsFault } from './dns.ts';
 import type { FaultDriver } from './fault.ts';
@@ -15,4 +16,5 @@ export const FAULT_DRIVERS: { [T in FaultType]: FaultDriver<T> } = {
   network: networkFault,
   process: processFault,
   dns: dnsFault,
+  'db-connections': dbConnectionsFault,
 };
