@@ -17,7 +17,8 @@ import { PuduError } from '@pudu/schema';
 import { run } from '../util/exec.ts';
 import { buildKernelAssets, type KernelAssets } from '../kernel/index.ts';
 import { DEBIAN_MIRROR, DEBIAN_SUITE, GUEST_PACKAGES, MASKED_UNITS, TIER_SERVICES, hashRecipe } from './recipe.ts';
-import { GUEST_AGENT_PATH, GUEST_AGENT_WRAPPER_PATH, GUEST_APP_SERVER_PATH, GUEST_FILES, GUEST_NATIVE_DIR, GUEST_NODE_PATH, PG_HBA_PREPEND } from './guest-files.ts';
+import { GUEST_AGENT_PATH, GUEST_AGENT_WRAPPER_PATH, GUEST_APP_SERVER_PATH, GUEST_FILES, GUEST_NATIVE_DIR, GUEST_NODE_PATH } from './guest-files.ts';
+import { PG_CONF, PG_HBA_PREPEND, PG_LAB_SQL, setupLabPostgres } from './lab-postgres.ts';
 import { findRepoRoot } from './repo-root.ts';
 import { KEEP_IMAGES, pruneGuestImages, removeImageDir } from './prune-images.ts';
 
@@ -188,8 +189,7 @@ function forceSymlink(target: string, path: string): void {
 async function customize(root: string, inputs: { node: string; agent: string; appServer: string; nfq: string }, sshDir: string): Promise<void> {
   await run('chroot', [root, 'sh', '-c', 'echo root:root | chpasswd && (id app >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin app) && mkdir -p /var/log/app && chown app:app /var/log/app && ssh-keygen -A']);
   for (const [p, content] of Object.entries(GUEST_FILES)) writeGuestFile(root, p, content, p === GUEST_AGENT_WRAPPER_PATH ? 0o755 : 0o644);
-  const hba = join(root, 'etc/postgresql/15/main/pg_hba.conf');
-  writeFileSync(hba, PG_HBA_PREPEND + readFileSync(hba, 'utf8'));
+  await setupLabPostgres(root);
   copyFileSync(inputs.node, join(root, GUEST_NODE_PATH));
   chmodSync(join(root, GUEST_NODE_PATH), 0o755);
   mkdirSync(dirname(join(root, GUEST_AGENT_PATH)), { recursive: true });
@@ -261,7 +261,7 @@ export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promis
     const kernel = opts.kernel === false ? undefined : await buildKernelAssets({ cacheDir, force: opts.force, onProgress: progress });
     const baseRootfs = await buildBase(cacheDir, opts.force ?? false, progress);
     const key = hashRecipe({
-      IMAGE_RECIPE_VERSION, base: baseRootfs, GUEST_FILES, PG_HBA_PREPEND, MASKED_UNITS, TIER_SERVICES,
+      IMAGE_RECIPE_VERSION, base: baseRootfs, GUEST_FILES, PG_CONF, PG_HBA_PREPEND, PG_LAB_SQL, MASKED_UNITS, TIER_SERVICES,
       node: { version: process.version, size: statSync(node).size, path: node },
       agent: sha256File(agent), appServer: appServerKey, nfq: nfqKey, kernel: kernel?.hash ?? null,
     });

@@ -70,8 +70,9 @@ APP_LOG_DIR=/var/log/app
 APP_DB_POOL_MAX=10
 APP_DB_POOL_WAIT_MS=2000
 PGHOST=127.0.0.1
-PGUSER=postgres
-PGDATABASE=postgres
+PGUSER=app
+PGDATABASE=app
+PGAPPNAME=app-server
 `,
   '/etc/nginx/sites-available/default': `server {
     listen 80 default_server;
@@ -97,10 +98,6 @@ PermitRootLogin yes
 PasswordAuthentication yes
 UseDNS no
 `,
-  '/etc/postgresql/15/main/conf.d/pudu.conf': `listen_addresses = '*'
-max_connections = 50
-shared_buffers = 16MB
-`,
   '/etc/systemd/journald.conf.d/pudu.conf': `[Journal]
 Storage=volatile
 RuntimeMaxUse=16M
@@ -113,8 +110,3 @@ Pudu lab VM. Something here is about to break; find it and fix it.
 
 `,
 };
-
-/** Lines prepended to pg_hba.conf: the lab database trusts the fleet (the fleet is isolated by the host firewall). */
-export const PG_HBA_PREPEND = `host all all 127.0.0.1/32 trust
-host all all 0.0.0.0/0 trust
-`;
