@@ -18,7 +18,13 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
+/** Why a request failed, for its access log line: the first thing an on-call reads. */
+const failures = new WeakMap<ServerResponse, string>();
+
 function send(res: ServerResponse, status: number, body: unknown): void {
+  const b = (body ?? {}) as { error?: unknown; db?: unknown };
+  const why = b.error ?? (b.db !== 'ok' ? b.db : undefined);
+  if (status >= 500 && typeof why === 'string') failures.set(res, why);
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -121,7 +127,8 @@ export function createAppServer(cfg: AppConfig): AppServer {
     const started = Date.now();
     res.on('finish', () => {
       try {
-        log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`);
+        const why = failures.get(res);
+        log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms${why ? ` error="${why}"` : ''}`);
       } catch {
         // The request was already answered; the failure is reported on the next request.
       }
