@@ -19,16 +19,8 @@ test('the library holds at least eight scenarios spread over easy to expert', as
   assert.deepEqual([...levels].sort(), ['easy', 'expert', 'hard', 'medium']);
 });
 
-/**
- * Scenarios whose proof is still being built (issue 7); listed so the gap shows in every
- * test run as a todo instead of being hidden. Remove an entry when its proof lands.
- */
-const PROOF_PENDING: Record<string, string> = {
-  'scenarios/microservices/db-connection-exhaustion.yaml': 'needs the db connection-exhaustion fault (issue 7): today its objectives only fail after ~12 min',
-};
-
 for (const file of libraryFiles()) {
-  test(`${file} is valid and proves every symptom it lists`, { todo: PROOF_PENDING[file] }, async () => {
+  test(`${file} is valid and proves every symptom it lists`, async () => {
     const r = await loadScenarioFile(file);
     assert.ok(r.ok, r.ok ? '' : r.errors.map(formatIssue).join('\n'));
     const plan = compileScenario(r.spec, { seed: 1 });

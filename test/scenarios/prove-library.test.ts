@@ -86,6 +86,7 @@ describe('the scenario library on the sandbox driver', { skip, concurrency: PARA
         // A fix can resolve the run (and end its fleet) before the step's shell exits.
         if (r.code === -1 && (await trainee.getRun(created.id)).state === 'resolved') break;
         assert.equal(r.code, 0, `solve on ${step.vm} failed (${r.code}): ${r.stdout}\n${r.stderr}`);
+        t.diagnostic(`solve on ${step.vm}: ${r.stdout.trim().replace(/\s+/g, ' ').slice(-200)}`);
       }
       const resolved = await waitFor(`${name} to resolve`, async () => {
         const r = await trainee.getRun(created.id);
