@@ -4,6 +4,7 @@
  * and the client (puduc, web UI) gets its types from them.
  */
 import { z } from 'zod';
+import { SEED_MAX } from './scenario-spec.ts';
 
 export const RoleSchema = z.enum(['admin', 'instructor', 'trainee', 'observer']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -112,7 +113,7 @@ export const ScenarioRunRequestSchema = z
     file: z.string().max(400).optional(),
     /** A scenario from the server's library, e.g. `monolith/disk-full`. */
     name: z.string().max(200).optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    seed: z.number().int().min(0).max(SEED_MAX).optional(),
     /** Keep the fleet after the run ends (for a debrief). */
     keepFleet: z.boolean().default(false),
   })

@@ -26,6 +26,9 @@ export type FaultType = (typeof FAULT_TYPES)[number];
 export type CheckType = (typeof CHECK_TYPES)[number];
 export type MetricName = (typeof METRICS)[number];
 
+/** Largest seed (32 bits): the same range in a scenario file, the API and recorded runs. */
+export const SEED_MAX = 2 ** 32 - 1;
+
 /** VMs one tier may ask for. */
 export const MAX_TIER_VMS = 64;
 
@@ -152,7 +155,7 @@ export const scenarioSpecSchema = z.strictObject({
     tags: z.array(z.string()).default([]),
     description: z.string().default(''),
     time_limit: duration.default('30m').describe('The run expires after this'),
-    seed: z.int().min(0).max(2 ** 32 - 1).optional().describe('Seed for every random choice; absent = chosen at run time and recorded'),
+    seed: z.int().min(0).max(SEED_MAX).optional().describe('Seed for every random choice; absent = chosen at run time and recorded'),
   }),
   environment: z.strictObject({ tiers: z.array(tierSchema).min(1) }),
   faults: z.array(faultBase).default([]),
