@@ -109,6 +109,9 @@ function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: 
       if (params.jitter !== undefined && params.action !== 'delay') out.push({ path: [...path, 'params', 'jitter'], at: 'key', message: '"jitter" applies only to action delay' });
     }
     const tier = checkTarget(f.target, [...path, 'target'], tiers, out);
+    if (type === 'db-connections' && tier && !tier.services.includes('postgresql')) {
+      out.push({ path: [...path, 'target'], message: `db-connections needs postgresql among tier "${tier.name}" services [${tier.services.join(', ')}]` });
+    }
     if (type === 'process' && tier && typeof params.service === 'string' && !tier.services.includes(params.service)) {
       out.push({ path: [...path, 'params', 'service'], message: `service "${params.service}" is not among tier "${tier.name}" services [${tier.services.join(', ')}]${didYouMean(params.service, tier.services)}` });
     }

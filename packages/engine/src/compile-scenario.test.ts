@@ -23,8 +23,10 @@ test('expands tiers into named VMs and orders the db-connection-exhaustion timel
   assert.deepEqual(plan.timeline.map((e) => `${e.atMs} ${e.kind} ${e.ref} ${e.vm ?? ''}`.trim()), [
     '0 fault-start db-cpu-spike db-0',
     '0 alert DBHighCPU',
+    '30000 fault-start db-connection-leak db-0',
     '60000 fault-start api-latency api-0',
     '60000 fault-start api-latency api-1',
+    '60000 alert APIErrorRate',
     '60000 alert APILatencyHigh',
     '120000 fault-start api-memory-leak api-0',
     '120000 alert APIMemoryHigh',

@@ -38,6 +38,7 @@ const lineEdit = fc.record({
 function applyLineEdits(input: { seed: number; edits: [string, number, string][] }): string {
   const lines = SEEDS[input.seed]!.split('\n');
   for (const [op, n, s] of input.edits) {
+    if (lines.length === 0) lines.push('');
     const i = n % lines.length;
     const line = lines[i]!;
     if (op === 'delete') lines.splice(i, 1);

@@ -38,6 +38,9 @@ const SERVICE_RE = /^[A-Za-z0-9@._-]{1,64}$/;
 
 export const duration = z.string().refine((s) => parseDurationMs(s) !== null, { message: `expected ${DURATION_HELP}` });
 export const percent = z.string().refine((s) => parsePercent(s) !== null, { message: `expected ${PERCENT_HELP} (0–100)` });
+/** A percentage the agent accepts for that param: the same range here, so validate catches it. */
+const percentIn = (min: number, max: number) =>
+  z.string().refine((s) => { const p = parsePercent(s); return p !== null && p >= min && p <= max; }, { message: `expected a percentage from ${min}% to ${max}% like "80%"` });
 const rate = z.string().refine((s) => parseRateBytesPerSecond(s) !== null, { message: `expected ${RATE_HELP}` });
 const condition = z.string().refine((s) => parseCondition(s) !== null, { message: `expected ${CONDITION_HELP}` });
 const ipv4 = z.string().refine((s) => /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split('.').every((o) => Number(o) <= 255), {
@@ -78,18 +81,18 @@ export const dbConnectionsParams = z.strictObject({
 
 /** Fault params per type; the seed's types take every value as a string, as it writes them. */
 export const FAULT_PARAMS = {
-  cpu: z.strictObject({ load: percent.describe('Share of the VM CPUs to hold busy, e.g. 80%') }),
+  cpu: z.strictObject({ load: percentIn(1, 100).describe('Share of the VM CPUs to hold busy, e.g. 80%') }),
   memory: z.strictObject({
     rate: rate.describe('Growth rate, e.g. 30mb/min'),
-    ceiling: percent.optional().describe('Stop growing at this share of VM memory (default 85%)'),
+    ceiling: percentIn(1, 95).optional().describe('Stop growing at this share of VM memory (default 85%)'),
   }),
   disk: z.strictObject({ path: z.string().startsWith('/', { message: 'expected an absolute path' }).optional().describe('Filesystem to fill (default /)') }),
   network: z.strictObject({
     action: z.enum(NETWORK_ACTIONS),
     latency: duration.optional(),
     jitter: duration.optional(),
-    packet_loss: percent.optional(),
-    corrupt: percent.optional(),
+    packet_loss: percentIn(0.01, 100).optional(),
+    corrupt: percentIn(0.01, 100).optional(),
   }),
   process: z.strictObject({ service, action: z.enum(PROCESS_ACTIONS) }),
   dns: z.strictObject({ record: hostname, resolve_to: ipv4 }),
