@@ -109,6 +109,9 @@ function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: 
       if (params.jitter !== undefined && params.action !== 'delay') out.push({ path: [...path, 'params', 'jitter'], at: 'key', message: '"jitter" applies only to action delay' });
     }
     const tier = checkTarget(f.target, [...path, 'target'], tiers, out);
+    if (type === 'config' && tier && typeof params.restart === 'string' && !tier.services.includes(params.restart)) {
+      out.push({ path: [...path, 'params', 'restart'], message: `service "${params.restart}" is not among tier "${tier.name}" services [${tier.services.join(', ')}]${didYouMean(params.restart, tier.services)}` });
+    }
     if (type === 'db-connections' && tier && !tier.services.includes('postgresql')) {
       out.push({ path: [...path, 'target'], message: `db-connections needs postgresql among tier "${tier.name}" services [${tier.services.join(', ')}]` });
     }

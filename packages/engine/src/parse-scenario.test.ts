@@ -25,7 +25,7 @@ test('reports all five mistakes of one file, each at its line and column', async
   const f = 'packages/engine/src/fixtures/five-mistakes.yaml';
   assert.deepEqual(lines, [
     `${f}:3:3: scenario.titel: unknown key "titel" (did you mean "title"?)`,
-    `${f}:11:11: faults[0].type: unknown value "cpuu"; expected one of cpu, memory, disk, network, process, dns, db-connections (did you mean "cpu"?)`,
+    `${f}:11:11: faults[0].type: unknown value "cpuu"; expected one of cpu, memory, disk, network, process, dns, db-connections, config (did you mean "cpu"?)`,
     `${f}:17:13: faults[1].target.tier: unknown tier "web"; tiers: app`,
     `${f}:18:9: faults[1].at: expected a duration like 500ms, 0s, 90s, 1m or 1h30m, got "10x"`,
     `${f}:27:18: objectives[0].check.condition: expected a condition like "< 80" (operators < <= > >= == !=, then a number), got "about 80"`,
@@ -53,6 +53,8 @@ const cases: [string, (s: string) => string, RegExp][] = [
   ['a network delay without latency', (s) => s.replace('type: disk', 'type: network\n    params: { action: delay }'), /faults\[0\]\.params: action "delay" needs "latency"/],
   ['a process fault on a service the tier does not run', (s) => s.replace('type: disk', 'type: process\n    params: { service: postgresql, action: stop }'), /service "postgresql" is not among tier "app" services/],
   ['a db-connections fault on a tier without postgresql', (s) => s.replace('type: disk', 'type: db-connections'), /faults\[0\]\.target: db-connections needs postgresql among tier "app" services/],
+  ['a config fault restarting a service the tier does not run', (s) => s.replace('type: disk', 'type: config\n    params: { path: /etc/x.conf, match: "^a=", replace: "a=2", restart: postgresql }'), /params\.restart: service "postgresql" is not among tier "app" services/],
+  ['a config fault with a bad regular expression', (s) => s.replace('type: disk', 'type: config\n    params: { path: /etc/x.conf, match: "(", replace: "a=2" }'), /params\.match: expected a regular expression/],
   ['a bad fault param value', (s) => s.replace('type: disk', 'type: cpu\n    params: { load: lots }'), /faults\[0\]\.params\.load: expected a percentage from 1% to 100% like "80%"/],
   ['a typo in a fault param', (s) => s.replace('type: disk', 'type: cpu\n    params: { lod: 80% }'), /params\.lod: unknown key "lod" \(did you mean "load"\?\)/],
   ['a target with both tier and vm', (s) => s.replace('target: { tier: app }', 'target: { tier: app, vm: app-0 }'), /target: a target names exactly one of "tier" or "vm"/],

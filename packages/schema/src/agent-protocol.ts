@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-import { FAULT_TYPES, dbConnectionsParams } from './scenario-spec.ts';
+import { FAULT_TYPES, configParams, dbConnectionsParams } from './scenario-spec.ts';
 import { parseDurationMs, parsePercent, parseRateBytesPerSecond } from './units.ts';
 
 export const AGENT_FAULT_STATES = ['active', 'reverted', 'expired', 'fixed-by-trainee', 'failed'] as const;
@@ -77,6 +77,7 @@ export const AgentProcessParamsSchema = z.strictObject({
 });
 export const AgentDnsParamsSchema = z.strictObject({ record: hostname, resolve_to: z.union([ipv4, ipv6]), ...common });
 export const AgentDbConnectionsParamsSchema = dbConnectionsParams.extend(common);
+export const AgentConfigParamsSchema = configParams.extend(common);
 
 export const AGENT_FAULT_PARAM_SCHEMAS = {
   cpu: AgentCpuParamsSchema,
@@ -86,6 +87,7 @@ export const AGENT_FAULT_PARAM_SCHEMAS = {
   process: AgentProcessParamsSchema,
   dns: AgentDnsParamsSchema,
   'db-connections': AgentDbConnectionsParamsSchema,
+  config: AgentConfigParamsSchema,
 } as const;
 
 export type AgentCpuParams = z.output<typeof AgentCpuParamsSchema>;
@@ -95,6 +97,7 @@ export type AgentNetworkParams = z.output<typeof AgentNetworkParamsSchema>;
 export type AgentProcessParams = z.output<typeof AgentProcessParamsSchema>;
 export type AgentDnsParams = z.output<typeof AgentDnsParamsSchema>;
 export type AgentDbConnectionsParams = z.output<typeof AgentDbConnectionsParamsSchema>;
+export type AgentConfigParams = z.output<typeof AgentConfigParamsSchema>;
 export interface AgentFaultParamsByType {
   cpu: AgentCpuParams;
   memory: AgentMemoryParams;
@@ -103,6 +106,7 @@ export interface AgentFaultParamsByType {
   process: AgentProcessParams;
   dns: AgentDnsParams;
   'db-connections': AgentDbConnectionsParams;
+  config: AgentConfigParams;
 }
 
 const faultId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'expected an id of letters, digits, "_", "." or "-"' });

@@ -15,7 +15,7 @@ import {
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard', 'expert'] as const;
 export const ARCHITECTURES = ['monolith', 'microservices', 'both'] as const;
-export const FAULT_TYPES = ['cpu', 'memory', 'disk', 'network', 'process', 'dns', 'db-connections'] as const;
+export const FAULT_TYPES = ['cpu', 'memory', 'disk', 'network', 'process', 'dns', 'db-connections', 'config'] as const;
 export const CHECK_TYPES = ['http', 'agent-metric', 'process-running', 'fault-cleared'] as const;
 export const METRICS = ['cpu_pct', 'mem_used_pct', 'disk_used_pct', 'disk_free_mb', 'load_avg_1'] as const;
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
@@ -79,6 +79,24 @@ export const dbConnectionsParams = z.strictObject({
   port: z.int().min(1).max(65535).default(5432),
 });
 
+const isRegExp = (s: string): boolean => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** config: a bad config push (one line of a file changed, the service restarted). Shared with the agent protocol. */
+export const configParams = z.strictObject({
+  path: z.string().regex(/^\/[^\0]*[^/]$/, { message: 'expected the absolute path of a file like /etc/default/app-server' }),
+  match: z.string().min(1).refine(isRegExp, { message: 'expected a regular expression like ^APP_PORT=' })
+    .describe('Regular expression; the first line it matches is replaced (nothing matches: the line is appended)'),
+  replace: z.string().regex(/^[^\n\r]*$/, { message: 'expected one line' }).describe('The line written instead'),
+  restart: service.optional().describe('Unit restarted after the change so it runs with it (and again on revert)'),
+});
+
 /** Fault params per type; the seed's types take every value as a string, as it writes them. */
 export const FAULT_PARAMS = {
   cpu: z.strictObject({ load: percentIn(1, 100).describe('Share of the VM CPUs to hold busy, e.g. 80%') }),
@@ -97,6 +115,7 @@ export const FAULT_PARAMS = {
   process: z.strictObject({ service, action: z.enum(PROCESS_ACTIONS) }),
   dns: z.strictObject({ record: hostname, resolve_to: ipv4 }),
   'db-connections': dbConnectionsParams,
+  config: configParams,
 } satisfies Record<FaultType, z.ZodType>;
 
 /** Check fields per type, beside `type` and `target`. */

@@ -30,6 +30,7 @@ export async function leftovers(sb: AgentSandbox): Promise<string[]> {
   if (/QOS-|NFQUEUE|statistic/.test(ipt.stdout)) found.push(`iptables: ${ipt.stdout.trim()}`);
   if ((await sb.exec('test', '-e', '/var/log/app/debug.log')).code === 0) found.push('file /var/log/app/debug.log');
   if ((await sb.exec('test', '-e', '/run/systemd/system/nginx.service.d/50-tuning.conf')).code === 0) found.push('nginx drop-in');
+  if ((await sb.exec('grep', '-q', 'worker_processes many', '/etc/nginx/nginx.conf')).code === 0) found.push('nginx.conf edit');
   const hosts = await sb.exec('cat', '/etc/hosts');
   if (hosts.stdout.includes('10.9.9.9')) found.push('hosts entry');
   const stopped = await sb.exec('ps', '-eo', 'stat,comm');

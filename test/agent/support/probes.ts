@@ -138,6 +138,17 @@ export const PROBES: Record<FaultType, FaultProbe> = {
     baseline: async (sb) => (await resolve(sb, 'db.internal')) === '10.0.0.5' && (await resolve(sb, 'localhost')) !== '',
     traineeFix: async (sb) => void (await sb.exec('sed', '-i', `/^${DNS_SPOOF.replace(/\./g, '\\.')}\\s/d`, '/etc/hosts')),
   },
+  config: {
+    type: 'config',
+    params: { path: '/etc/nginx/nginx.conf', match: '^worker_processes ', replace: 'worker_processes many;', restart: 'nginx' },
+    applied: async (sb) => (await unitState(sb, 'nginx')) !== 'active' && (await sb.exec('grep', '-q', '^worker_processes many;', '/etc/nginx/nginx.conf')).code === 0,
+    baseline: async (sb) => (await unitState(sb, 'nginx')) === 'active' && (await sb.exec('grep', '-q', '^worker_processes auto;', '/etc/nginx/nginx.conf')).code === 0,
+    // As an SRE would: nginx -t names the bad line; fix it and start nginx again.
+    traineeFix: async (sb) => {
+      await sb.exec('sed', '-i', 's/^worker_processes many;/worker_processes auto;/', '/etc/nginx/nginx.conf');
+      await sb.exec('systemctl', 'restart', 'nginx');
+    },
+  },
   'db-connections': {
     type: 'db-connections',
     params: { connections: 'all' },

@@ -1,4 +1,5 @@
 import type { FaultType } from '@pudu/schema';
+import { configFault } from './config.ts';
 import { cpuFault } from './cpu.ts';
 import { dbConnectionsFault } from './db-connections.ts';
 import { diskFault } from './disk.ts';
@@ -17,4 +18,5 @@ export const FAULT_DRIVERS: { [T in FaultType]: FaultDriver<T> } = {
   process: processFault,
   dns: dnsFault,
   'db-connections': dbConnectionsFault,
+  config: configFault,
 };
