@@ -56,6 +56,18 @@ test('in a real VM the network fault uses tc netem with the measured delay and l
   const agent = createAgentClient({ baseUrl: `http://${vm.guestIp}:${AGENT_PORT}`, token, timeoutMs: 20_000 });
   const base = await pingStats(vm.guestIp, 10, '0.2');
   t.diagnostic(`baseline RTT ${base.avgMs} ms`);
+  // A TCG guest answers HTTP slowly by itself (100–400 ms on a loaded host): compare the
+  // control path with itself before the fault, not with a fixed bound.
+  const controlMs = async (): Promise<number> => {
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await agent.heartbeat();
+      runs.push(performance.now() - t0);
+    }
+    return runs.sort((a, b) => a - b)[2]!;
+  };
+  const controlBefore = await controlMs();
 
   const rec = await agent.startFault({ id: 'netem-delay', type: 'network', params: { action: 'delay', latency: '200ms', duration: '120s' } });
   // tc-netem exempts the agent's port through a prio qdisc; tc-netem-root is the fallback for a
@@ -67,11 +79,10 @@ test('in a real VM the network fault uses tc netem with the measured delay and l
   // Under TCG the guest's timers run late, more so on a loaded host (measured +243…+560 ms for
   // 200 ms here); under KVM netem is exact. So this checks the effect is there, not its precision.
   assert.ok(delayed.avgMs - base.avgMs > 180 && delayed.avgMs - base.avgMs < 1000, `added ${(delayed.avgMs - base.avgMs).toFixed(1)} ms`);
-  const t0 = performance.now();
-  await agent.heartbeat();
-  const controlMs = performance.now() - t0;
-  t.diagnostic(`control request during the delay: ${controlMs.toFixed(0)} ms`);
-  if (rec.mechanism === 'tc-netem') assert.ok(controlMs < 200, `the agent's own port is exempt from netem (${controlMs.toFixed(0)} ms)`);
+  const controlDuring = await controlMs();
+  t.diagnostic(`control request (median of 5): ${controlBefore.toFixed(0)} ms before, ${controlDuring.toFixed(0)} ms during the delay`);
+  // Not exempt would add at least one delayed round trip (200 ms) to every request.
+  if (rec.mechanism === 'tc-netem') assert.ok(controlDuring - controlBefore < 150, `the agent's own port is exempt from netem (${controlBefore.toFixed(0)} → ${controlDuring.toFixed(0)} ms)`);
   await agent.stopFault('netem-delay');
   assert.ok((await pingStats(vm.guestIp, 10, '0.2')).avgMs < base.avgMs + 50, 'delay gone after stop');
 

@@ -54,6 +54,17 @@ function signalAll(pids: number[], sig: NodeJS.Signals): void {
   }
 }
 
+const EMPTY_WAIT_MS = 5000;
+
+/** SIGKILLs what is left in a unit's cgroup until it is empty (or 5 s passed). */
+async function emptyCgroup(controlGroup: string): Promise<void> {
+  const deadline = Date.now() + EMPTY_WAIT_MS;
+  for (let pids = unitPids(controlGroup); pids.length > 0 && Date.now() < deadline; pids = unitPids(controlGroup)) {
+    signalAll(pids, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const START_ATTEMPTS = 5;
 const START_RETRY_MS = 1000;
 
@@ -164,6 +175,8 @@ export const processFault: FaultDriver<'process'> = {
       // would keep the port and make the next start fail).
       await run('systemctl', ['stop', unit]);
       await run('systemctl', ['kill', '--signal=SIGKILL', unit]);
+      // systemctl kill may do nothing for a unit that is already inactive: empty the cgroup ourselves.
+      await emptyCgroup(String(undo.controlGroup));
       await run('systemctl', ['reset-failed', unit]);
       if (undo.wasActive) await startWithRetry(unit);
       return;
