@@ -85,7 +85,7 @@ export interface AgentSandbox {
   /** Host PID of the sandbox's PID 1 (systemd). */
   readonly pid1: number;
   /** cgroup v1 directories of the sandbox on the host. */
-  readonly cgroups: { memory: string; cpu: string; cpuacct: string; systemd: string };
+  readonly cgroups: { memory: string; cpu: string; cpuacct: string; systemd: string } & Record<string, string>;
   /** Runs a command inside the sandbox (all its namespaces). */
   exec(cmd: string, ...args: string[]): Promise<Exec>;
   /** Host PID of the agent (its unit's MainPID). */
@@ -171,6 +171,13 @@ export async function createAgentSandbox(index: number, opts: SandboxOptions = {
     cpu: `/sys/fs/cgroup/cpu/pudu-agt-${index}`,
     cpuacct: `/sys/fs/cgroup/cpuacct/pudu-agt-${index}`,
     systemd: `/sys/fs/cgroup/systemd/pudu-agt-${index}`,
+    // No limits there, but systemd in the sandbox mounts these itself: without a cgroup of our
+    // own in each, its units' cgroups land at the host's roots (as the sandbox driver does).
+    ...Object.fromEntries(
+      ['devices', 'pids', 'blkio', 'freezer', 'unified']
+        .filter((h) => existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`))
+        .map((h) => [h, `/sys/fs/cgroup/${h}${selfCgroup(h === 'unified' ? '' : h).replace(/\/$/, '')}/pudu-agt-${index}`]),
+    ),
   };
   const token = randomBytes(24).toString('hex');
   let child: ChildProcess | undefined;

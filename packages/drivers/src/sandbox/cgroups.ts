@@ -9,7 +9,14 @@ import { PuduError } from '@pudu/schema';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 /** Hierarchies a VM gets a cgroup in; cpuacct lets lxcfs show the VM's own /proc/stat; `systemd` is the name=systemd one its PID 1 manages. */
-export const VM_CGROUP_HIERARCHIES = ['memory', 'cpu', 'cpuacct', 'pids', 'systemd'] as const;
+const REQUIRED_HIERARCHIES = ['memory', 'cpu', 'cpuacct', 'pids', 'systemd'] as const;
+/**
+ * Joined too when mounted, though no limit is set there: the VM's systemd mounts every
+ * hierarchy itself and creates its units' cgroups under its namespace root, which would
+ * otherwise be the host's own root (system.slice/nginx.service in the host's devices tree).
+ */
+const OPTIONAL_HIERARCHIES = ['devices', 'blkio', 'freezer', 'unified'] as const;
+export const VM_CGROUP_HIERARCHIES = [...REQUIRED_HIERARCHIES, ...OPTIONAL_HIERARCHIES] as const;
 export type Hierarchy = (typeof VM_CGROUP_HIERARCHIES)[number];
 const CPU_PERIOD_US = 100_000;
 
@@ -20,7 +27,8 @@ export interface CgroupLimits {
 }
 
 function ownPath(h: Hierarchy): string {
-  const key = h === 'systemd' ? 'name=systemd' : h;
+  // unified is cgroup v2: its line in /proc/self/cgroup is `0::/path`.
+  const key = h === 'systemd' ? 'name=systemd' : h === 'unified' ? '' : h;
   for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
     const [, ctrls, path] = line.split(':');
     if (ctrls?.split(',').includes(key)) return path ?? '/';
@@ -38,7 +46,10 @@ export function createVmCgroups(name: string, limits: CgroupLimits): string[] {
   const procs: string[] = [];
   for (const h of VM_CGROUP_HIERARCHIES) {
     const dir = vmCgroupDir(h, name);
-    if (!existsSync(join(CGROUP_ROOT, h))) throw new PuduError('DRIVER_UNAVAILABLE', `cgroup v1 hierarchy ${h} is not mounted at ${CGROUP_ROOT}/${h}`);
+    if (!existsSync(join(CGROUP_ROOT, h, 'cgroup.procs'))) {
+      if ((OPTIONAL_HIERARCHIES as readonly string[]).includes(h)) continue;
+      throw new PuduError('DRIVER_UNAVAILABLE', `cgroup v1 hierarchy ${h} is not mounted at ${CGROUP_ROOT}/${h}`);
+    }
     mkdirSync(dir, { recursive: true });
     procs.push(join(dir, 'cgroup.procs'));
   }
