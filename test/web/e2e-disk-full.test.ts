@@ -4,23 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildWebForTests } from './support/build.ts';
-import { foreignRequests, openBrowser, type BrowserSession } from './support/browser.ts';
+import { foreignRequests, openBrowser, watchFor, type BrowserSession } from './support/browser.ts';
 import { startRealServer, type RealServer } from './support/real-server.ts';
 
 const RESOLVE_BUDGET_MS = 1000;
 const BOOT_TIMEOUT_MS = 180_000;
 const IS_ROOT = process.getuid?.() === 0;
-
-/** Resolves with the wall-clock ms at which `selector` first appears (observed in the page). */
-function watchFor(s: BrowserSession, selector: string): Promise<number> {
-  return s.page.evaluate(`new Promise((resolve) => {
-    const sel = ${JSON.stringify(selector)};
-    const check = () => (document.querySelector(sel) ? (resolve(Date.now()), true) : false);
-    if (check()) return;
-    const obs = new MutationObserver(() => { if (check()) obs.disconnect(); });
-    obs.observe(document.body, { subtree: true, childList: true, attributes: true });
-  })`) as Promise<number>;
-}
 
 async function typeInTerminal(s: BrowserSession, text: string): Promise<void> {
   await s.page.locator('.tab-panel:not([hidden]) .xterm').click();

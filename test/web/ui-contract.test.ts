@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWebForTests } from './support/build.ts';
-import { focused, foreignRequests, openBrowser, terminalText, waitUntil, type BrowserSession } from './support/browser.ts';
+import { focused, foreignRequests, openBrowser, terminalText, waitUntil, watchFor, type BrowserSession } from './support/browser.ts';
 import { startContractServer, type ContractOptions, type ContractServer } from './support/contract-server.ts';
 
 const RESOLVE_BUDGET_MS = 1000;
@@ -19,18 +19,6 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }, options
     assert.deepEqual(server.violations, [], 'every response the UI got honoured @pudu/schema');
   });
   return { server, webDir };
-}
-
-/** Resolves with the wall-clock ms at which `selector` first appears (observed in the page, not polled). */
-function watchFor(s: BrowserSession, selector: string): Promise<number> {
-  // A string, not a function: tsx's helpers (__name) do not exist in the page.
-  return s.page.evaluate(`new Promise((resolve) => {
-    const sel = ${JSON.stringify(selector)};
-    const check = () => (document.querySelector(sel) ? (resolve(Date.now()), true) : false);
-    if (check()) return;
-    const obs = new MutationObserver(() => { if (check()) obs.disconnect(); });
-    obs.observe(document.body, { subtree: true, childList: true, attributes: true });
-  })`) as Promise<number>;
 }
 
 async function signIn(s: BrowserSession, url: string, token: string): Promise<void> {

@@ -98,3 +98,15 @@ export async function waitUntil(page: Page, expression: string, timeoutMs = 10_0
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Resolves with the wall-clock ms at which `selector` first appears (observed in the page, not polled). */
+export function watchFor(s: BrowserSession, selector: string): Promise<number> {
+  // A string, not a function: tsx's helpers (__name) do not exist in the page.
+  return s.page.evaluate(`new Promise((resolve) => {
+    const sel = ${JSON.stringify(selector)};
+    const check = () => (document.querySelector(sel) ? (resolve(Date.now()), true) : false);
+    if (check()) return;
+    const obs = new MutationObserver(() => { if (check()) obs.disconnect(); });
+    obs.observe(document.body, { subtree: true, childList: true, attributes: true });
+  })`) as Promise<number>;
+}
