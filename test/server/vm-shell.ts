@@ -2,15 +2,24 @@
 import { Client } from 'ssh2';
 import { assertRouteThrough } from '../../packages/server/src/net/route-guard.ts';
 
-/** Runs `cmd` in the VM over SSH as root/root; resolves with stdout, stderr and the exit code. */
-export async function sshExec(host: string, hostLink: string | null, cmd: string): Promise<{ stdout: string; stderr: string; code: number }> {
+export interface SshOptions {
+  /** Default the seed's root/root. */
+  auth?: { password?: string; privateKey?: string };
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Runs `cmd` in the VM over SSH as root; resolves with stdout, stderr and the exit code.
+ * With `hostLink`, refuses unless the VM's address routes through that link (the fleet's own).
+ */
+export async function sshExec(host: string, hostLink: string | null, cmd: string, opts: SshOptions = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   if (hostLink) await assertRouteThrough(host, hostLink);
   return new Promise((resolve, reject) => {
     const ssh = new Client();
     ssh.on('ready', () => {
       ssh.exec(cmd, (err, stream) => {
         if (err) {
-          ssh.end();
+          ssh.destroy();
           reject(err);
           return;
         }
@@ -19,13 +28,15 @@ export async function sshExec(host: string, hostLink: string | null, cmd: string
         stream.on('data', (d: Buffer) => (stdout += d.toString()));
         stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         stream.on('close', (code: number | null) => {
-          ssh.end();
+          // destroy, not end: a half-closed socket to a VM that is then destroyed lingers for
+          // minutes (no FIN ever comes back) and keeps the test process alive.
+          ssh.destroy();
           resolve({ stdout, stderr, code: code ?? -1 });
         });
       });
     });
     ssh.on('error', reject);
-    ssh.connect({ host, port: 22, username: 'root', password: 'root', readyTimeout: 10_000 });
+    ssh.connect({ host, port: 22, username: 'root', readyTimeout: opts.readyTimeoutMs ?? 10_000, ...(opts.auth ?? { password: 'root' }) });
   });
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FirecrackerDriver, probeFirecracker } from '../../../packages/drivers/src/firecracker/index.ts';
 import { agentHealthy } from '../../../packages/drivers/src/qemu/index.ts';
 import { guestImageForTests } from '../qemu/guest-image.ts';
-import { sshExec } from '../qemu/ssh-exec.ts';
+import { sshExec } from '../../server/vm-shell.ts';
 
 const AGENT_PORT = 7777;
 const INDEX_RANGE = { minIndex: 220, maxIndex: 239 };
@@ -41,7 +41,7 @@ test('boots the guest image under Firecracker and passes the readiness checks', 
   t.diagnostic(`create → ready ${Date.now() - started} ms`);
   const [api, db] = vms;
   assert.ok(api && db);
-  const r = await sshExec(api.guestIp, 'hostname; systemctl is-active pudu-agent ssh nginx; getent hosts db-0');
+  const r = await sshExec(api.guestIp, api.hostLink, 'hostname; systemctl is-active pudu-agent ssh nginx; getent hosts db-0', { readyTimeoutMs: 20_000 });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.deepEqual(lines.slice(0, 4), ['api-0', 'active', 'active', 'active']);

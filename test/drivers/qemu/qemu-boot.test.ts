@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import { QemuDriver, agentHealthy, probeQemu } from '../../../packages/drivers/src/qemu/index.ts';
 import { INIT_SWITCH_MARKER } from '../../../packages/drivers/src/kernel/index.ts';
 import { guestImageForTests } from './guest-image.ts';
-import { sshExec } from './ssh-exec.ts';
+import { sshExec } from '../../server/vm-shell.ts';
+
+/** A guest under TCG takes its time to answer the SSH handshake. */
+const TCG = { readyTimeoutMs: 20_000 };
 
 const AGENT_PORT = 7777;
 /** Larger than the image, so the online grow is visible in `df`. */
@@ -51,7 +54,7 @@ test('boots the guest image under QEMU and passes the readiness checks', { timeo
   assert.ok(vm.index >= INDEX_RANGE.minIndex && vm.index <= INDEX_RANGE.maxIndex);
   assert.match(execFileSync('ip', ['route', 'get', vm.guestIp], { encoding: 'utf8' }), new RegExp(`dev ${vm.hostLink} `));
 
-  const r = await sshExec(vm.guestIp, 'hostname; systemctl is-active pudu-agent ssh nginx; ip -4 -o addr show eth0; df -BM --output=size / | tail -1');
+  const r = await sshExec(vm.guestIp, vm.hostLink, 'hostname; systemctl is-active pudu-agent ssh nginx; ip -4 -o addr show eth0; df -BM --output=size / | tail -1', TCG);
   assert.equal(r.code, 0, `ssh root/root: ${r.stderr}\n${r.stdout}`);
   const [hostname, ...rest] = r.stdout.trim().split('\n');
   assert.equal(hostname, 'web-0');
@@ -67,7 +70,7 @@ test('boots the guest image under QEMU and passes the readiness checks', { timeo
   await new Promise<void>((res) => listener.listen(0, '0.0.0.0', res));
   t.after(() => listener.close());
   const port = (listener.address() as AddressInfo).port;
-  const back = await sshExec(vm.guestIp, `curl -s -m 3 http://${vm.hostIp}:${port}/ ; echo "exit=$?"`);
+  const back = await sshExec(vm.guestIp, vm.hostLink, `curl -s -m 3 http://${vm.hostIp}:${port}/ ; echo "exit=$?"`, TCG);
   assert.doesNotMatch(back.stdout, /reachable/);
   assert.match(back.stdout, /exit=(7|28)/);
 
