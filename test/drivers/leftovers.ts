@@ -37,6 +37,10 @@ export async function leftovers(min: number, max: number, fleetIds: string[]): P
     let cg = '';
     try {
       cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      // A zombie holds nothing but its pid: a killed VM's init reparented to a host PID 1
+      // that reaps lazily (its v2 line then reads "/pudu-vmN/init.scope (deleted)").
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'Z') continue;
     } catch {
       continue;
     }

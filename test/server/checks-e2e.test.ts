@@ -1,13 +1,14 @@
 /**
  * http checks from the host and process-running checks through the agent, on a library
- * scenario started by name: app-server stopped → nginx 502 → the trainee starts it → resolved.
+ * scenario started by name: a bad config push crash-loops the app-server → nginx 502 → the
+ * trainee fixes the line and restarts it → resolved.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { sshExec, waitFor } from './vm-shell.ts';
 
-test('a library scenario with http and process-running objectives resolves when the trainee starts the service', { skip: sandboxSkipReason(), timeout: 180_000 }, async (t) => {
+test('a library scenario with http and process-running objectives resolves when the trainee fixes the config and restarts the service', { skip: sandboxSkipReason(), timeout: 180_000 }, async (t) => {
   const s = await startSandboxServer(t);
   const admin = s.client();
   const { run, traineeToken } = await admin.runScenario({ name: 'monolith/crashed-app-server' });
@@ -20,16 +21,17 @@ test('a library scenario with http and process-running objectives resolves when 
   const byId = Object.fromEntries(live.objectives.map((o) => [o.id, o]));
   assert.equal(byId['app-healthy']?.passing, false);
   assert.match(byId['app-healthy']!.detail, /GET \/healthz → 502/);
-  assert.equal(byId['app-server-running']?.passing, false);
+  // app-server-running flaps while the unit crash-loops (active for a moment after each start).
+  assert.ok(byId['app-server-running'], 'the process-running objective is checked');
   const vm = live.vms[0]!;
-  const fix = await sshExec(vm.guestIp, vm.hostLink, 'systemctl start app-server && systemctl is-active app-server');
+  const fix = await sshExec(vm.guestIp, vm.hostLink, `sed -i 's/^\\(APP_DB_POOL_MAX=[0-9]*\\).*/\\1/' /etc/default/app-server && systemctl restart app-server && systemctl is-active app-server`);
   assert.equal(fix.stdout.trim(), 'active', fix.stderr);
   const fixedAt = Date.now();
   const done = await waitFor('resolved', async () => {
     const r = await s.client(traineeToken).getRun(run.id);
     return r.state === 'resolved' ? r : undefined;
   }, 10_000, 50);
-  t.diagnostic(`resolved visible ${Date.now() - fixedAt} ms after systemctl start returned`);
+  t.diagnostic(`resolved visible ${Date.now() - fixedAt} ms after systemctl restart returned`);
   assert.ok(done.objectives.every((o) => o.passing));
   assert.match(done.objectives.find((o) => o.id === 'app-healthy')!.detail, /→ 200/);
 });
