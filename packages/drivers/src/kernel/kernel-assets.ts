@@ -59,6 +59,31 @@ function run(cmd: string, args: string[], cwd?: string): string {
   }
 }
 
+/** What apt-cache answers from: changes when `apt-get update` or an install runs. */
+function aptStateKey(): string {
+  return ['/var/lib/apt/lists', '/var/cache/apt/pkgcache.bin', '/var/lib/dpkg/status']
+    .map((p) => { try { return String(statSync(p).mtimeMs); } catch { return '-'; } }).join(':');
+}
+
+/**
+ * resolveKernelPackage, remembered in `cacheDir` while apt's state is unchanged: two
+ * apt-cache calls took up to 18 s on a loaded host, on every image cache hit.
+ */
+function resolveKernelPackageCached(cacheDir: string, packageName?: string): { name: string; version: string } {
+  const file = join(cacheDir, 'kernel', 'resolved.json');
+  const key = `${packageName ?? process.env.PUDU_KERNEL_PACKAGE ?? ''}|${aptStateKey()}`;
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { key?: string; name?: string; version?: string };
+    if (c.key === key && c.name && c.version) return { name: c.name, version: c.version };
+  } catch { /* none yet */ }
+  const pkg = resolveKernelPackage(packageName);
+  mkdirSync(join(cacheDir, 'kernel'), { recursive: true });
+  const tmp = `${file}.${process.pid}`;
+  writeFileSync(tmp, JSON.stringify({ key, ...pkg }));
+  renameSync(tmp, file);
+  return pkg;
+}
+
 /** The cloud kernel package and version apt would install now. */
 export function resolveKernelPackage(packageName?: string): { name: string; version: string } {
   let name = packageName ?? process.env.PUDU_KERNEL_PACKAGE;
@@ -92,7 +117,7 @@ function sha256(data: Buffer | string): string {
 export async function buildKernelAssets(opts: BuildKernelOptions = {}): Promise<KernelAssets> {
   const cacheDir = opts.cacheDir ?? process.env.PUDU_CACHE_DIR ?? DEFAULT_CACHE_DIR;
   const progress = opts.onProgress ?? (() => {});
-  const pkg = resolveKernelPackage(opts.packageName);
+  const pkg = resolveKernelPackageCached(cacheDir, opts.packageName);
   const busyboxBytes = readStaticBusybox();
   const hash = sha256(JSON.stringify({
     RECIPE_VERSION, pkg, INIT_SCRIPT, INITRAMFS_MODULES, busybox: sha256(busyboxBytes),
