@@ -13,7 +13,7 @@ import { statfsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createAgentClient } from '../packages/agent/src/index.ts';
 import { createAgentSandbox, sh, type AgentSandbox } from '../test/agent/support/sandbox.ts';
-import { memUsedMb, sleep } from '../test/agent/support/probes.ts';
+import { appDbConnect, memUsedMb, sleep } from '../test/agent/support/probes.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
 const RUNS = Number(values.runs);
@@ -119,6 +119,22 @@ const CASES: Case[] = [
     bareApply: async (sb) => void (await ns(sb, 'sed', '-i', `1i ${SPOOF}\tdb.internal`, '/etc/hosts')),
     bareRevert: async (sb) => void (await ns(sb, 'sed', '-i', `/^${SPOOF.replace(/\./g, '\\.')}/d`, '/etc/hosts')),
   },
+  {
+    type: 'db-connections',
+    params: { connections: 'all' },
+    observed: async (sb) => /remaining connection slots are reserved/.test(await appDbConnect(sb)),
+    bareName: 'nsenter 40 × psql pg_sleep',
+    bareApply: async (sb) => void (await ns(sb, 'sh', '-c', 'for i in $(seq 1 40); do nohup psql -h 127.0.0.1 -U app -d app -c "SELECT pg_sleep(60)" >/dev/null 2>&1 & done')),
+    bareRevert: async (sb) => void (await ns(sb, 'pkill', '-f', 'pg_sleep')),
+  },
+  {
+    type: 'config',
+    params: { path: '/etc/nginx/nginx.conf', match: '^worker_processes ', replace: 'worker_processes many;', restart: 'nginx' },
+    observed: async (sb) => (await sb.exec('systemctl', 'is-active', 'nginx')).stdout.trim() !== 'active',
+    bareName: 'nsenter sed -i + systemctl restart',
+    bareApply: async (sb) => void (await ns(sb, 'sh', '-c', "sed -i 's/^worker_processes auto;/worker_processes many;/' /etc/nginx/nginx.conf; systemctl restart nginx; true")),
+    bareRevert: async (sb) => void (await ns(sb, 'sh', '-c', "sed -i 's/^worker_processes many;/worker_processes auto;/' /etc/nginx/nginx.conf; systemctl restart nginx")),
+  },
 ];
 
 function median(xs: number[]): number {
@@ -181,9 +197,9 @@ if (values.json) {
   console.log(JSON.stringify({ runs: RUNS, rows, accuracy }, null, 2));
 } else {
   console.log(`fault-apply latency, request → effect observed from outside (median of ${RUNS}; host load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
-  console.log('type      agent ms   bare ms   ratio   revert ms   agent mechanism / bare mechanism');
+  console.log('type            agent ms   bare ms   ratio   revert ms   agent mechanism / bare mechanism');
   for (const r of rows) {
-    console.log(`${r.type.padEnd(9)} ${String(r.agent_ms).padStart(8)} ${String(r.bare_ms).padStart(9)} ${r.ratio.toFixed(2).padStart(7)} ${String(r.revert_ms).padStart(11)}   ${r.mechanism} / ${r.bare}`);
+    console.log(`${r.type.padEnd(15)} ${String(r.agent_ms).padStart(8)} ${String(r.bare_ms).padStart(9)} ${r.ratio.toFixed(2).padStart(7)} ${String(r.revert_ms).padStart(11)}   ${r.mechanism} / ${r.bare}`);
   }
   console.log(`network accuracy: ${JSON.stringify(accuracy)}`);
 }
