@@ -65,8 +65,6 @@ export function ensureBaseFirewall(): Promise<void> {
 }
 
 async function installBase(): Promise<void> {
-  // VM-to-VM traffic of a fleet is routed by the host. Forwarding is left on at teardown: other software may rely on it too.
-  if (readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() !== '1') writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   await ensureChain(FORWARD_CHAIN);
   await ensureChain(INPUT_CHAIN);
   for (const p of VM_LINK_PATTERNS) {
@@ -90,8 +88,19 @@ export async function allowFleet(fleetId: string, members: FleetMember[]): Promi
   }
 }
 
+/**
+ * VM-to-VM traffic of a fleet is routed by the host: forwarding is switched on for the
+ * fleet's own links only (the kernel checks the receiving link), never host-wide, so the
+ * host never starts routing between its other interfaces because of Pudu.
+ */
+function enableLinkForwarding(link: string): void {
+  const knob = `/proc/sys/net/ipv4/conf/${link.replace(/\./g, '/')}/forwarding`;
+  if (readFileSync(knob, 'utf8').trim() !== '1') writeFileSync(knob, '1');
+}
+
 async function installFleet(fleetId: string, members: FleetMember[]): Promise<void> {
   await ensureBaseFirewall();
+  for (const m of members) enableLinkForwarding(m.link);
   const chain = fleetChain(fleetId);
   // One iptables-restore per fleet instead of 3 + 2n iptables runs: declaring the chain creates or flushes it.
   const { stdout } = await ipt(['-S', FORWARD_CHAIN]);
