@@ -10,7 +10,8 @@ import { PuduError } from '@pudu/schema';
 import type { FleetSpec, VmDriver, VmInfo, VmSpec } from '../driver.ts';
 import { addressForIndex, hostNamesForIndex } from '../network/addressing.ts';
 import { allocateIndexes, type IndexLease } from '../network/index-allocator.ts';
-import { createTap, deleteTap, isolateFleetLinks, removeFleetIsolation } from '../network/tap.ts';
+import { createTap, deleteTap } from '../network/tap.ts';
+import { allowFleet, removeFleetRules } from '../network/firewall.ts';
 import { renderVmFiles } from '../image/vm-config.ts';
 import { hostCommand } from '../qemu/host-command.ts';
 import { guestKernelArgs, macForIndex } from '../qemu/qemu-args.ts';
@@ -85,7 +86,7 @@ export class FirecrackerDriver implements VmDriver {
         progress(`${vm.info.name}: copying rootfs`);
         await this.prepareVm(vm, peers, spec);
       }
-      await isolateFleetLinks(spec.id, [...vms.values()].map((v) => v.info.hostLink));
+      await allowFleet(spec.id, [...vms.values()].map((v) => ({ link: v.info.hostLink, guestIp: v.info.guestIp })));
       await mapLimit([...vms.values()], this.opts.maxParallelBoots ?? 8, async (vm) => {
         const started = Date.now();
         await this.bootVm(vm, kernel);
@@ -186,7 +187,7 @@ export class FirecrackerDriver implements VmDriver {
       this.fleets.delete(fleetId);
     }
     await cleanupFirecrackerLeftovers(this.opts.stateDir, fleetId);
-    await removeFleetIsolation(fleetId);
+    await removeFleetRules(fleetId);
   }
 
   async listVms(): Promise<VmInfo[]> {

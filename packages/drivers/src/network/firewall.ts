@@ -1,9 +1,9 @@
 /**
- * Fleet isolation with iptables (filter table):
+ * Fleet isolation with iptables (filter table), for every driver (veths pudu-h*, TAPs pudu-t*):
  *
  *   FORWARD → PUDU-FORWARD:
  *     -i <vm link> -j PUDU-F-<fleet>      one jump per VM of a fleet
- *     -i pudu-h+ -j DROP / -o pudu-h+ -j DROP: nothing else in or out
+ *     -i pudu-h+/pudu-t+ -j DROP, -o … -j DROP: nothing else in or out
  *   PUDU-F-<fleet>: -o <vm link> -d <guest ip> -j ACCEPT for each VM of the fleet
  *   INPUT → PUDU-INPUT: from a VM link only replies (ESTABLISHED,RELATED) reach the host,
  *     so a VM cannot open connections to host services; the host's own control path
@@ -19,11 +19,11 @@ export const FORWARD_CHAIN = 'PUDU-FORWARD';
 export const INPUT_CHAIN = 'PUDU-INPUT';
 const FLEET_CHAIN_PREFIX = 'PUDU-F-';
 /**
- * Host-side link patterns this module default-denies: the sandbox's veths. TAPs (pudu-t*)
- * of qemu/firecracker get the same treatment only through allowFleet/their own chains —
- * a blanket DROP here would sit before their rules in FORWARD and cut them off.
+ * Host-side link patterns this module default-denies: the sandbox's veths and the TAPs of
+ * qemu/firecracker. Every driver opens its fleets with allowFleet, whose jumps sit before
+ * these drops.
  */
-export const VM_LINK_PATTERNS = ['pudu-h+'] as const;
+export const VM_LINK_PATTERNS = ['pudu-h+', 'pudu-t+'] as const;
 
 export interface FleetMember {
   /** Host-side link of the VM. */

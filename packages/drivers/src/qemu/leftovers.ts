@@ -4,7 +4,8 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { deleteTap, removeFleetIsolation } from '../network/tap.ts';
+import { deleteTap } from '../network/tap.ts';
+import { removeFleetRules } from '../network/firewall.ts';
 import { pidRuns } from './vm-process.ts';
 
 const KILL_WAIT_POLLS = 50;
@@ -57,7 +58,7 @@ export async function cleanupHypervisorLeftovers(driverDir: string, fleetId?: st
       removed.push(dir);
     }
     rmSync(fdir, { recursive: true, force: true });
-    await removeFleetIsolation(f);
+    await removeFleetRules(f);
   }
   return removed;
 }

@@ -10,7 +10,8 @@ import { PuduError } from '@pudu/schema';
 import type { FleetSpec, VmDriver, VmInfo, VmSpec } from '../driver.ts';
 import { addressForIndex, hostNamesForIndex } from '../network/addressing.ts';
 import { allocateIndexes, type IndexLease } from '../network/index-allocator.ts';
-import { createTap, deleteTap, isolateFleetLinks, removeFleetIsolation } from '../network/tap.ts';
+import { createTap, deleteTap } from '../network/tap.ts';
+import { allowFleet, removeFleetRules } from '../network/firewall.ts';
 import { hostCommand as run } from './host-command.ts';
 import { QEMU_BINARY, chooseAccel, hostTscKhz, type AccelChoice } from './accel-probe.ts';
 import { buildQemuArgs, macForIndex, type QemuMachine } from './qemu-args.ts';
@@ -81,7 +82,7 @@ export class QemuDriver implements VmDriver {
       });
       const peers = [...vms.values()].map((v) => ({ name: v.info.name, guestIp: v.info.guestIp, services: v.spec.services }));
       for (const vm of vms.values()) await this.prepareVm(vm, peers, spec);
-      await isolateFleetLinks(spec.id, [...vms.values()].map((v) => v.info.hostLink));
+      await allowFleet(spec.id, [...vms.values()].map((v) => ({ link: v.info.hostLink, guestIp: v.info.guestIp })));
       const tscKhz = this.machine === 'microvm' ? hostTscKhz() : undefined;
       const timeoutMs = this.opts.bootTimeoutMs ?? (accel.accel === 'kvm' ? KVM_BOOT_TIMEOUT_MS : TCG_BOOT_TIMEOUT_MS);
       await mapLimit([...vms.values()], this.opts.maxParallelBoots ?? 2, async (vm) => {
@@ -154,7 +155,7 @@ export class QemuDriver implements VmDriver {
     }
     // Leftovers of this fleet from a crashed process (records on disk, no live handle).
     await cleanupQemuLeftovers(this.opts.stateDir, fleetId);
-    await removeFleetIsolation(fleetId);
+    await removeFleetRules(fleetId);
   }
 
   async listVms(): Promise<VmInfo[]> {
