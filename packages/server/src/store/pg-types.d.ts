@@ -9,6 +9,14 @@ declare module 'pg' {
     end(): Promise<void>;
     on(event: 'error', fn: (e: Error) => void): this;
   }
-  const pg: { Pool: typeof Pool };
+  /** One connection outside the pool (the server lock lives as long as it does). */
+  export class Client {
+    constructor(opts: { connectionString: string });
+    connect(): Promise<void>;
+    query(sql: string, params?: unknown[]): Promise<QueryResult>;
+    end(): Promise<void>;
+    on(event: 'error', fn: (e: Error) => void): this;
+  }
+  const pg: { Pool: typeof Pool; Client: typeof Client };
   export default pg;
 }

@@ -144,6 +144,7 @@ export async function openStore(database: string): Promise<Store> {
   try {
     db = /^postgres(ql)?:\/\//.test(database) ? await openPgDb(database) : openSqliteDb(database);
   } catch (e) {
+    if (e instanceof PuduError) throw e;
     throw new PuduError('INTERNAL', `cannot open database ${database.replace(/\/\/[^@]*@/, '//***@')}: ${(e as Error).message}`);
   }
   const store = new SqlStore(db);
