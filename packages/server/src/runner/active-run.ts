@@ -182,13 +182,15 @@ export class ActiveRun {
 
   /** One evaluation round; the run resolves when every objective passes in the same round. */
   private async evaluate(): Promise<void> {
-    const startedMs = Date.now();
-    this.lastEvalMs = startedMs;
+    this.lastEvalMs = Date.now();
     const doc = this.doc;
     const objectives = doc.compiled.objectives;
     const targets = this.hooks.targets();
     const ctx = { agentFor: (vm: string) => this.hooks.agentFor(vm), agentFaultId: (id: string) => `${doc.id}.${id}` };
     const results = await Promise.all(objectives.map((o) => evaluateObjective(o, targets, ctx)));
+    // A fix is timed when Pudu has seen it: the round's start may predate the fix itself
+    // when a check is slow (seen: 1.1 s early after a server restart).
+    const observedMs = Date.now();
     await this.locked(async () => {
       if (doc.state !== 'running' || doc.startedAtMs === null) return;
       const checkedAt = new Date().toISOString();
@@ -214,7 +216,7 @@ export class ActiveRun {
         changed = true;
       }
       if (objectives.length > 0 && results.every((r) => r.passing) && allStruck && anyLive && doc.incidentSeen) {
-        await this.finish('resolved', startedMs - doc.startedAtMs);
+        await this.finish('resolved', observedMs - doc.startedAtMs);
       } else if (states.length > 0 && states.every((st) => st === 'reverted')) {
         await this.finish('expired', null, 'every fault ran its course before the objectives were met');
       } else if (changed) {
