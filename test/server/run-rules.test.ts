@@ -78,6 +78,11 @@ test('a trainee token reaches only its own run; hints are charged once; time_lim
   await assert.rejects(trainee.takeHint(a.run.id), isCode(409, 'HINTS_EXHAUSTED'));
   const afterHints = await trainee.getRun(a.run.id);
   assert.deepEqual(afterHints.hints, texts);
+  // The list shows each run's progress without a call per run.
+  const listed = (await admin.listRuns()).find((r) => r.id === a.run.id);
+  assert.deepEqual([listed?.hintsUsed, listed?.hintsTotal], [liveA.hintsTotal, liveA.hintsTotal]);
+  assert.equal(listed?.objectivesTotal, afterHints.objectives.length);
+  assert.equal(listed?.objectivesPassing, afterHints.objectives.filter((o) => o.passing).length);
   assert.equal(afterHints.hintsUsed, liveA.hintsTotal);
   assert.equal(afterHints.scoreDetail.hintPenalty, 10 * liveA.hintsTotal);
 

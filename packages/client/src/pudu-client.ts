@@ -20,6 +20,7 @@ export interface ClientOptions {
 export interface RunSummary {
   id: string; scenarioId: string; title: string; difficulty: string; state: RunStatus['state'];
   createdAt: string; startedAt: string | null; endedAt: string | null; elapsedMs: number; score: number | null;
+  hintsUsed: number; hintsTotal: number; objectivesPassing: number; objectivesTotal: number;
 }
 export interface LibraryEntry { name: string; id: string; title: string; difficulty: string; architecture: string; tags: string[]; vms: number }
 export interface TokenInfo { id: string; name: string; role: Role; runId: string | null; createdAt: string; revokedAt: string | null }

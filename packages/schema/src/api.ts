@@ -165,6 +165,11 @@ export const RunSummarySchema = z.object({
   endedAt: z.string().nullable(),
   elapsedMs: z.number(),
   score: z.number().nullable(),
+  /** Progress at a glance, so an instructor's list needs no call per run. */
+  hintsUsed: z.number().int(),
+  hintsTotal: z.number().int(),
+  objectivesPassing: z.number().int(),
+  objectivesTotal: z.number().int(),
 });
 export const RunListSchema = z.object({ runs: z.array(RunSummarySchema) });
 
@@ -181,8 +186,6 @@ export const RunStatusSchema = RunSummarySchema.extend({
   objectives: z.array(RunObjectiveSchema),
   faults: z.array(RunFaultSchema),
   vms: z.array(RunVmSchema),
-  hintsUsed: z.number().int(),
-  hintsTotal: z.number().int(),
   hints: z.array(z.string()),
   /** Score if the run resolved now (final once resolved). */
   scoreDetail: ScoreSchema,

@@ -17,7 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { z } from 'zod';
 import { parseScenario } from '@pudu/engine';
 import {
-  HintResponseSchema, LibraryListSchema, RunCreatedSchema, RunListSchema, RunStatusSchema, WhoAmISchema,
+  HintResponseSchema, LibraryListSchema, RunCreatedSchema, RunListSchema, RunSummarySchema, RunStatusSchema, WhoAmISchema,
   FleetListSchema, ProblemSchema, RunEventSchema, RunMetricsSchema, TokenCreatedSchema, type RunStatus,
 } from '@pudu/schema';
 
@@ -124,7 +124,8 @@ export async function startContractServer(webDir: string, options: ContractOptio
     objectives: [{ id: 'disk-recovered', description: 'Disk usage below 80% on app-0', passing: passing(r), detail: passing(r) ? 'ok' : 'disk_used_pct 100 ≥ 80', checkedAt: new Date().toISOString() }],
     faults: [{ id: 'disk-fill-app', type: 'disk', vm: 'app-0', atMs: 0, durationMs: 600_000, state: r.state === 'running' ? 'active' : 'reverted', error: null }],
     vms: [{ name: 'app-0', index: 40, guestIp: '172.16.40.2', hostLink: 'pudu-vh40' }],
-    hintsUsed: r.hintsUsed, hintsTotal: HINTS.length, hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r), scoring: SCORING,
+    hintsUsed: r.hintsUsed, hintsTotal: HINTS.length, objectivesPassing: passing(r) ? 1 : 0, objectivesTotal: 1,
+    hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r), scoring: SCORING,
   });
 
   const evaluate = setInterval(() => {
@@ -210,7 +211,8 @@ export async function startContractServer(webDir: string, options: ContractOptio
       }
       if (path === '/api/v1/scenarios' && req.method === 'GET') {
         const visible = [...runs.values()].filter((r) => who.role !== 'trainee' || r.id === who.runId);
-        return send(res, 200, RunListSchema, { runs: visible.map((r) => { const s = status(r); return { id: s.id, scenarioId: s.scenarioId, title: s.title, difficulty: s.difficulty, state: s.state, createdAt: s.createdAt, startedAt: s.startedAt, endedAt: s.endedAt, elapsedMs: s.elapsedMs, score: s.score }; }) });
+        // The summary is the status without the detail (zod drops the keys the list does not have).
+        return send(res, 200, RunListSchema, { runs: visible.map((r) => RunSummarySchema.parse(status(r))) });
       }
       if (path === '/api/v1/scenarios' && req.method === 'POST') {
         if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'operators only');

@@ -170,7 +170,10 @@ export function registerScenarioRemote(scenario: Command): void {
         const runs = await client.listRuns();
         if (o.json) return printJson(runs);
         console.log(runs.length
-          ? formatTable(['ID', 'STATE', 'ELAPSED', 'SCORE', 'SCENARIO'], runs.map((r) => [r.id, r.state, formatClock(r.elapsedMs), r.score === null ? '-' : String(r.score), r.scenarioId]))
+          ? formatTable(['ID', 'STATE', 'ELAPSED', 'SCORE', 'OBJECTIVES', 'HINTS', 'SCENARIO'], runs.map((r) => [
+            r.id, r.state, formatClock(r.elapsedMs), r.score === null ? '-' : String(r.score),
+            `${r.objectivesPassing}/${r.objectivesTotal}`, `${r.hintsUsed}/${r.hintsTotal}`, r.scenarioId,
+          ]))
           : 'no runs');
       }),
     );

@@ -17,8 +17,8 @@ function tokenInfo(t: TokenRecord) {
 }
 
 function summaryOf(r: RunStatus) {
-  const { id, scenarioId, title, difficulty, state, createdAt, startedAt, endedAt, elapsedMs, score } = r;
-  return { id, scenarioId, title, difficulty, state, createdAt, startedAt, endedAt, elapsedMs, score };
+  const { id, scenarioId, title, difficulty, state, createdAt, startedAt, endedAt, elapsedMs, score, hintsUsed, hintsTotal, objectivesPassing, objectivesTotal } = r;
+  return { id, scenarioId, title, difficulty, state, createdAt, startedAt, endedAt, elapsedMs, score, hintsUsed, hintsTotal, objectivesPassing, objectivesTotal };
 }
 
 /** Streams a run's events as SSE: stored ones after `after` (or Last-Event-ID), then live. */

@@ -92,6 +92,8 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     vms,
     hintsUsed: doc.hintsUsed,
     hintsTotal: c.hints.length,
+    objectivesPassing: c.objectives.filter((o) => doc.objectives[o.id]?.passing).length,
+    objectivesTotal: c.objectives.length,
     hints: c.hints.slice(0, doc.hintsUsed).map((h) => h.text),
     scoreDetail: { score: s.score, base: s.base, timePenalty: s.timePenalty, hintPenalty: s.hintPenalty },
     scoring: { ...c.scoring },
