@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RunStatusSchema } from '@pudu/schema';
-import { normaliseEvent, normaliseLibraryEntry, normaliseRunStatus, parseDurationS } from './normalise.ts';
+import { RunStatusSchema, RunSummarySchema } from '@pudu/schema';
+import { normaliseEvent, normaliseLibraryEntry, normaliseRunStatus, normaliseRunSummary, parseDurationS } from './normalise.ts';
 
 const STATUS = RunStatusSchema.parse({
   id: 'r1', scenarioId: 'monolith-disk-full-001', title: 'The Disk That Ate Everything', difficulty: 'easy', state: 'running',
@@ -12,7 +12,7 @@ const STATUS = RunStatusSchema.parse({
     { name: 'Later', severity: 'warning', message: '', firedAtMs: 120_000, fired: false }],
   objectives: [{ id: 'disk-recovered', description: 'Disk below 80%', passing: false, detail: 'disk_used_pct = 100', checkedAt: null }],
   faults: [], vms: [{ name: 'app-0', index: 3, guestIp: '172.16.3.2', hostLink: 'pudu-vh3' }],
-  hintsUsed: 1, hintsTotal: 3, hints: ['Check disk usage with: df -h'],
+  hintsUsed: 1, hintsTotal: 3, objectivesPassing: 0, objectivesTotal: 1, hints: ['Check disk usage with: df -h'],
   scoreDetail: { score: 90, base: 100, timePenalty: 0, hintPenalty: 10 },
   scoring: { base: 100, timePenaltyPerSecond: 0.05, hintPenalty: 10, perfectWindowMs: 300_000 },
 });
@@ -29,6 +29,13 @@ test('a RunStatus from the API schema reads into the UI model with seconds, mark
   assert.deepEqual(s.vms.map((v) => [v.name, v.index, v.ip]), [['app-0', 3, '172.16.3.2']]);
   assert.equal(s.difficulty, 'easy');
   assert.deepEqual(s.scoring, { base: 100, timePenaltyPerSecond: 0.05, hintPenalty: 10, perfectWindowS: 300 });
+});
+
+test('a run list entry carries its progress without the per-run detail', () => {
+  const summary = RunSummarySchema.parse({ ...STATUS, objectivesPassing: 1, objectivesTotal: 2, hintsUsed: 2 });
+  assert.equal('objectives' in summary, false);
+  const s = normaliseRunSummary(summary);
+  assert.deepEqual([s.objectivesPassed, s.objectivesTotal, s.hintsUsed], [1, 2, 2]);
 });
 
 test('a library entry is started by its name, not its scenario id', () => {

@@ -222,7 +222,7 @@ export function normaliseRunSummary(v: unknown): RunSummary {
     elapsedS: seconds(o, 'elapsed') ?? 0,
     timeLimitS: seconds(o, 'timeLimit') ?? seconds(sc, 'timeLimit'),
     hintsUsed: num(o, 'hintsUsed', 'hintsTaken') ?? (Array.isArray(hints) ? hints.length : num(obj(hints), 'used', 'taken') ?? 0),
-    objectivesPassed: num(o, 'objectivesPassed') ?? objectives.filter((x) => x.passed).length,
+    objectivesPassed: num(o, 'objectivesPassing', 'objectivesPassed') ?? objectives.filter((x) => x.passed).length,
     objectivesTotal: num(o, 'objectivesTotal') ?? objectives.length,
     score: parts?.total ?? null,
     trainee: str(o, '', 'trainee', 'assignee') || null,
