@@ -75,7 +75,11 @@ describe('the scenario library on the sandbox driver', { skip, concurrency: PARA
       // Slow incidents (a leak) show symptoms before an objective crosses its threshold.
       await waitFor('some objective to fail during the incident', async () => {
         const r = await trainee.getRun(created.id);
-        assert.equal(r.state, 'running', 'the run must stay unresolved while the symptoms show');
+        if (r.state !== 'running') {
+          // Say what ended it: the objective and fault events with their times.
+          const events = (await s.client().listRunEvents(created.id)).filter((e) => /^(objective|fault|run)\./.test(e.kind));
+          assert.fail(`the run must stay unresolved while the symptoms show, but it is ${r.state}: ${events.map((e) => `${e.at} ${e.kind} ${JSON.stringify(e.data)}`).join(' | ')}`);
+        }
         return r.objectives.some((o) => !o.passing) ? true : undefined;
       }, 180_000, 500);
 

@@ -38,6 +38,8 @@ export class ActiveRun {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private lastEvalMs = 0;
+  /** Objectives that failed in the previous round (with every fault in place). */
+  private failedLastRound = new Set<string>();
   private lastHeartbeatMs = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private reconciled = false;
@@ -210,11 +212,14 @@ export class ActiveRun {
       const allStruck = states.every((st) => st === 'active' || st === 'reverted');
       const anyLive = states.includes('active');
       // A fix needs a visible incident first: some objective must have failed once every
-      // fault was in place (a slow leak passes its objective for minutes after it starts).
-      if (allStruck && !doc.incidentSeen && results.some((r) => !r.passing)) {
+      // fault was in place (a slow leak passes its objective for minutes after it starts),
+      // in two rounds running — one slow /healthz on a loaded host is not an incident.
+      const failedNow = new Set(allStruck ? objectives.filter((_, i) => !results[i]!.passing).map((o) => o.id) : []);
+      if (!doc.incidentSeen && [...failedNow].some((id) => this.failedLastRound.has(id))) {
         doc.incidentSeen = true;
         changed = true;
       }
+      this.failedLastRound = failedNow;
       if (objectives.length > 0 && results.every((r) => r.passing) && allStruck && anyLive && doc.incidentSeen) {
         await this.finish('resolved', observedMs - doc.startedAtMs);
       } else if (states.length > 0 && states.every((st) => st === 'reverted')) {
