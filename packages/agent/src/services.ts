@@ -2,6 +2,11 @@ import type { AgentServicesResponse } from '@pudu/schema';
 import { PuduError } from '@pudu/schema';
 import { run } from './exec.ts';
 
+/** The systemd unit of a service name: `nginx` → `nginx.service`; a full unit name stays as it is. */
+export function unitOf(service: string): string {
+  return service.includes('.') ? service : `${service}.service`;
+}
+
 /** The VM's systemd service units and their states, for `process-running` checks. */
 export async function listServices(): Promise<AgentServicesResponse> {
   const r = await run('systemctl', ['list-units', '--type=service', '--all', '--no-legend', '--plain', '--no-pager']);

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PuduError, type AgentConfigParams } from '@pudu/schema';
+import { unitOf } from '../services.ts';
 import { run } from '../exec.ts';
 import type { FaultDriver, Undo } from './fault.ts';
 
@@ -9,10 +10,6 @@ function readText(path: string): string {
   } catch (e) {
     throw new PuduError('FAULT_APPLY_FAILED', `params.path: cannot read ${path}: ${(e as Error).message}`);
   }
-}
-
-function unitOf(service: string): string {
-  return service.includes('.') ? service : `${service}.service`;
 }
 
 /** Restarts the unit so the file on disk is what it runs with; a failing start is the point, not an error. */

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { PuduError, type AgentProcessParams } from '@pudu/schema';
+import { unitOf } from '../services.ts';
 import { run, runOk } from '../exec.ts';
 import type { FaultDriver, Undo } from './fault.ts';
 
@@ -9,10 +10,6 @@ const DROPIN_NAME = '50-tuning.conf';
 const DEGRADE_PERIOD_MS = 500;
 /** Share of each period the service is frozen: requests wait ≈ this × period on average / 2. */
 const DEGRADE_FROZEN_SHARE = 0.8;
-
-function unitOf(service: string): string {
-  return service.includes('.') ? service : `${service}.service`;
-}
 
 async function show(unit: string, props: string[]): Promise<Record<string, string>> {
   const out = await runOk('systemctl', ['show', unit, ...props.map((p) => `--property=${p}`)], `systemctl show ${unit}`);
