@@ -109,14 +109,14 @@ function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: 
       if (params.jitter !== undefined && params.action !== 'delay') out.push({ path: [...path, 'params', 'jitter'], at: 'key', message: '"jitter" applies only to action delay' });
     }
     const tier = checkTarget(f.target, [...path, 'target'], tiers, out);
-    if (type === 'config' && tier && typeof params.restart === 'string' && !tier.services.includes(params.restart)) {
-      out.push({ path: [...path, 'params', 'restart'], message: `service "${params.restart}" is not among tier "${tier.name}" services [${tier.services.join(', ')}]${didYouMean(params.restart, tier.services)}` });
+    // Faults that act on a service need it among the tier's services (only those run there).
+    const serviceParam = type === 'process' ? 'service' : type === 'config' ? 'restart' : null;
+    const service = serviceParam ? params[serviceParam] : undefined;
+    if (tier && serviceParam && typeof service === 'string' && !tier.services.includes(service)) {
+      out.push({ path: [...path, 'params', serviceParam], message: `service "${service}" is not among tier "${tier.name}" services [${tier.services.join(', ')}]${didYouMean(service, tier.services)}` });
     }
     if (type === 'db-connections' && tier && !tier.services.includes('postgresql')) {
       out.push({ path: [...path, 'target'], message: `db-connections needs postgresql among tier "${tier.name}" services [${tier.services.join(', ')}]` });
-    }
-    if (type === 'process' && tier && typeof params.service === 'string' && !tier.services.includes(params.service)) {
-      out.push({ path: [...path, 'params', 'service'], message: `service "${params.service}" is not among tier "${tier.name}" services [${tier.services.join(', ')}]${didYouMean(params.service, tier.services)}` });
     }
     const at = durationOf(f.at, 0);
     const dur = durationOf(f.duration, 0);
