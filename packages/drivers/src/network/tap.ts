@@ -1,8 +1,7 @@
 /**
  * TAP devices for the QEMU and Firecracker drivers: one per VM (`pudu-t<N>` from
- * hostNamesForIndex), host end of the VM's /30, and the route check that must pass
- * before Pudu sends any traffic to a guest address. Their firewall is network/firewall.ts,
- * the same as the sandbox's veths.
+ * hostNamesForIndex), host end of the VM's /30. Their firewall (firewall.ts) and route
+ * check (route-check.ts) are the sandbox's.
  */
 import { PuduError } from '@pudu/schema';
 import { hostCommand as run } from '../qemu/host-command.ts';
@@ -32,16 +31,4 @@ export async function listTaps(prefix = 'pudu-t'): Promise<string[]> {
   const r = await run('ip', ['-j', '-d', 'link', 'show', 'type', 'tun'], { allowFail: true });
   if (r.code !== 0) return [];
   return (JSON.parse(r.stdout || '[]') as { ifname: string }[]).map((l) => l.ifname).filter((n) => n.startsWith(prefix));
-}
-
-/**
- * Throws NETWORK_UNSAFE unless the kernel routes `ip` through `link`: a VM address that
- * resolves to any other device (a stale route, an overlapping LAN) must never get Pudu's traffic.
- */
-export async function assertRouteVia(ip: string, link: string): Promise<void> {
-  const r = await run('ip', ['-j', 'route', 'get', ip], { allowFail: true });
-  const dev = r.code === 0 ? (JSON.parse(r.stdout || '[]') as { dev?: string }[])[0]?.dev : undefined;
-  if (dev !== link) {
-    throw new PuduError('NETWORK_UNSAFE', `route to ${ip} goes through ${dev ?? 'nothing'}, not ${link}: refusing to send traffic`, { ip, link, dev });
-  }
 }

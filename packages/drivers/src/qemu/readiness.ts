@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { PuduError } from '@pudu/schema';
-import { assertRouteVia } from '../network/tap.ts';
+import { verifyRoute } from '../network/route-check.ts';
 
 const POLL_INTERVAL_MS = 200;
 /**
@@ -71,7 +71,7 @@ export function sshAccepting(ip: string): Promise<boolean> {
 
 /** Resolves when agent and sshd both answer; throws VM_START_FAILED / VM_BOOT_TIMEOUT with the console tail. */
 export async function waitForGuestReady(o: WaitReadyOptions): Promise<ReadyTimes> {
-  await assertRouteVia(o.guestIp, o.link);
+  await verifyRoute(o.guestIp, o.link);
   const start = Date.now();
   let agentMs: number | undefined;
   let sshMs: number | undefined;
