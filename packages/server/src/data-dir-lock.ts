@@ -6,15 +6,7 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PuduError } from '@pudu/schema';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { pidAlive } from '@pudu/drivers';
 
 /** Takes the data directory's lock or throws CONFLICT naming the running server; returns the release function. */
 export function lockDataDir(dataDir: string): () => void {
@@ -33,7 +25,7 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
         throw new PuduError('CONFLICT', `another pudu server (pid ${pid}) uses ${dataDir}; stop it or pass a different --data-dir`);
       }
       unlinkSync(file);

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVmMetas } from '../sandbox/reconcile.ts';
+import { pidAlive } from '../util/pid.ts';
 
 export const KEEP_IMAGES = 3;
 
@@ -37,15 +38,6 @@ function mountedFrom(dir: string): boolean {
   // An overlay lists its lowerdir in the mount options of whoever mounted it; VMs' mounts are in their own
   // namespaces, so the records are the reliable source — this catches hand-made mounts in ours.
   return readFileSync('/proc/self/mountinfo', 'utf8').includes(dir);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Scratch dirs (`.inputs-PID`, `*.tmp-PID`, `*.old-PID`) of builds whose process is gone. */
