@@ -27,6 +27,16 @@ async function signIn(s: BrowserSession, url: string, token: string): Promise<vo
   await s.page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** An admin browser, signed in, that started disk-full and opened its incident room. */
+async function adminInRoom(t: { after(fn: () => Promise<void> | void): void }, server: ContractServer, viewport?: { width: number; height: number }): Promise<BrowserSession> {
+  const admin = await openBrowser(viewport);
+  t.after(() => admin.close());
+  await signIn(admin, server.url, server.adminToken);
+  await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
+  await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
+  return admin;
+}
+
 test('a trainee signs in by link, reads the incident, takes a hint, fixes the disk in the terminal and sees Resolved with the API score within 1 s', async (t) => {
   const { server } = await setup(t);
   const admin = await openBrowser();
@@ -137,11 +147,7 @@ test('an instructor sees the live run and drops into its terminal read-only', as
 
 test('the incident room stays usable at a narrow laptop width and from the keyboard', async (t) => {
   const { server } = await setup(t);
-  const admin = await openBrowser({ width: 900, height: 700 });
-  t.after(() => admin.close());
-  await signIn(admin, server.url, server.adminToken);
-  await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
-  await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
+  const admin = await adminInRoom(t, server, { width: 900, height: 700 });
   await admin.page.locator('.term-status[data-status="connected"]').waitFor();
   const overflow = await admin.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as number;
   assert.ok(overflow <= 0, `no horizontal scrolling at 900 px (overflow ${overflow} px)`);
@@ -169,11 +175,7 @@ test('the incident room stays usable at a narrow laptop width and from the keybo
 
 test('a dropped terminal shows that it is reconnecting, comes back by itself and delivers what was typed meanwhile', async (t) => {
   const { server } = await setup(t);
-  const admin = await openBrowser();
-  t.after(() => admin.close());
-  await signIn(admin, server.url, server.adminToken);
-  await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
-  await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
+  const admin = await adminInRoom(t, server);
   const status = admin.page.locator('.term-status');
   await status.and(admin.page.locator('[data-status="connected"]')).waitFor();
   const opened = server.terminals.length;
@@ -233,11 +235,7 @@ test('a trainee whose token is revoked mid-incident is sent back to sign-in with
 
 test('an instructor aborts a run after confirming, and the room says so and stops its terminals', async (t) => {
   const { server } = await setup(t);
-  const admin = await openBrowser();
-  t.after(() => admin.close());
-  await signIn(admin, server.url, server.adminToken);
-  await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
-  await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
+  const admin = await adminInRoom(t, server);
   await admin.page.locator('.term-status[data-status="connected"]').waitFor();
   const asked: string[] = [];
   admin.page.once('dialog', (d) => { asked.push(d.message()); void d.accept(); });
@@ -254,11 +252,7 @@ test('an instructor aborts a run after confirming, and the room says so and stop
 test('the room warns once when a minute is left before the time limit', async (t) => {
   // 2:10 limit with 1:08 on the clock: the 1-minute mark is crossed ~2 s after opening.
   const { server } = await setup(t, { timeLimitMs: 130_000, startedAgoMs: 68_000 });
-  const admin = await openBrowser();
-  t.after(() => admin.close());
-  await signIn(admin, server.url, server.adminToken);
-  await admin.page.getByRole('button', { name: 'Start The Disk That Ate Everything' }).click();
-  await admin.page.getByRole('link', { name: 'Open the incident room' }).click();
+  const admin = await adminInRoom(t, server);
   await admin.page.locator('.toast', { hasText: '1m left before the time limit' }).waitFor({ timeout: 8000 });
   assert.equal(await admin.page.locator('.toast', { hasText: '5m left' }).count(), 0, 'no warning for a mark passed before the room opened');
   const used = await admin.page.locator('.time-progress').evaluate((e) => (e as HTMLProgressElement).value);
