@@ -1,35 +1,41 @@
 /**
- * "Ready" = the agent answers GET /health and sshd sends its SSH banner. Both are
- * polled with short connect attempts (a refused connect to a VM returns in microseconds),
- * so ready is seen within one poll interval of being true — no fixed sleeps.
+ * "Ready", for every driver: the agent answers GET /health with 200 and sshd sends its
+ * SSH banner. The route to the guest is checked to go through the VM's own link before
+ * the first packet. Polled without fixed sleeps: a refused connect to a VM returns in
+ * microseconds, so ready is seen within one poll interval of being true.
  */
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { PuduError } from '@pudu/schema';
+import { verifyRoute } from './network/route-check.ts';
 
-const POLL_INTERVAL_MS = 25;
-const ATTEMPT_TIMEOUT_MS = 1000;
+const DEFAULT_POLL_INTERVAL_MS = 25;
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 1000;
 export const SSH_PORT = 22;
 
-/** Resolves true when a TCP peer at ip:port sends an SSH banner. */
-export function probeSsh(ip: string, port = SSH_PORT): Promise<boolean> {
+/** Resolves true when a TCP peer at ip:port greets with an SSH banner line. */
+export function probeSsh(ip: string, port = SSH_PORT, timeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: ip, port });
-    const done = (ok: boolean) => {
+    let buf = '';
+    const done = (ok: boolean): void => {
       s.destroy();
       resolve(ok);
     };
-    s.setTimeout(ATTEMPT_TIMEOUT_MS, () => done(false));
-    s.once('data', (d: Buffer) => done(d.toString('latin1').startsWith('SSH-')));
+    s.setTimeout(timeoutMs, () => done(false));
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      if (buf.includes('\n') || !'SSH-'.startsWith(buf.slice(0, 4))) done(buf.startsWith('SSH-'));
+    });
     s.once('error', () => done(false));
     s.once('close', () => done(false));
   });
 }
 
 /** Resolves true when GET http://ip:port/health answers 200. */
-export function probeAgent(ip: string, port: number): Promise<boolean> {
+export function probeAgent(ip: string, port: number, timeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: ip, port, path: '/health', method: 'GET', timeout: ATTEMPT_TIMEOUT_MS, agent: false }, (res) => {
+    const req = request({ host: ip, port, path: '/health', method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -40,36 +46,65 @@ export function probeAgent(ip: string, port: number): Promise<boolean> {
 }
 
 export interface WaitReadyOptions {
+  name: string;
   ip: string;
+  /** The host link the route to `ip` must use; checked before the first packet. */
+  link?: string;
   agentPort: number;
   timeoutMs: number;
   signal?: AbortSignal;
   /** Returns a reason when the VM died (stop waiting), undefined while it lives. */
   failed?: () => string | undefined;
   /** Console tail for error messages. */
-  consoleTail?: () => Promise<string>;
-  name: string;
+  consoleTail?: () => string | Promise<string>;
+  pollIntervalMs?: number;
+  /**
+   * How long one probe waits once TCP connected. A slow (TCG) guest needs long ones: short
+   * timeouts plus retries pile up half-open connections, sshd forks per connection and then
+   * refuses everyone with "Exceeded MaxStartups" — the probe must never keep a guest busy.
+   */
+  attemptTimeoutMs?: number;
+}
+
+/** When each half answered, in ms after waiting began. */
+export interface ReadyTimes {
+  agentMs: number;
+  sshMs: number;
 }
 
 /** Waits until the VM is ready; throws VM_START_FAILED when it dies, VM_BOOT_TIMEOUT when it takes too long. */
-export async function waitReady(o: WaitReadyOptions): Promise<void> {
-  const deadline = Date.now() + o.timeoutMs;
-  let sshOk = false;
-  let agentOk = false;
+export async function waitReady(o: WaitReadyOptions): Promise<ReadyTimes> {
+  if (o.link) await verifyRoute(o.ip, o.link);
+  const start = Date.now();
+  const poll = o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const attempt = o.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+  let agentMs: number | undefined;
+  let sshMs: number | undefined;
+  const withConsole = async (msg: string): Promise<{ msg: string; tail: string }> => {
+    const tail = (await o.consoleTail?.()) ?? '';
+    return { msg: `${msg}\n--- console (last lines) ---\n${tail}`, tail };
+  };
   for (;;) {
     if (o.signal?.aborted) throw new PuduError('VM_START_FAILED', `${o.name}: boot aborted`);
     const dead = o.failed?.();
     if (dead) {
-      const tail = (await o.consoleTail?.()) ?? '';
-      throw new PuduError('VM_START_FAILED', `${o.name} failed to boot: ${dead}\n--- console (last lines) ---\n${tail}`, { vm: o.name, console: tail });
+      const { msg, tail } = await withConsole(`${o.name} failed to boot: ${dead}`);
+      throw new PuduError('VM_START_FAILED', msg, { vm: o.name, console: tail });
     }
-    [sshOk, agentOk] = await Promise.all([sshOk || probeSsh(o.ip), agentOk || probeAgent(o.ip, o.agentPort)]);
-    if (sshOk && agentOk) return;
-    if (Date.now() > deadline) {
-      const tail = (await o.consoleTail?.()) ?? '';
-      const missing = [sshOk ? '' : 'sshd', agentOk ? '' : 'pudu-agent /health'].filter(Boolean).join(' and ');
-      throw new PuduError('VM_BOOT_TIMEOUT', `${o.name} not ready after ${o.timeoutMs} ms: ${missing} not answering\n--- console (last lines) ---\n${tail}`, { vm: o.name, console: tail });
+    const round = Date.now();
+    if (round - start > o.timeoutMs) {
+      const missing = [agentMs === undefined ? `pudu-agent :${o.agentPort}/health` : '', sshMs === undefined ? 'sshd :22' : ''].filter(Boolean).join(' and ');
+      const { msg, tail } = await withConsole(`${o.name} not ready after ${o.timeoutMs} ms: ${missing} not answering`);
+      throw new PuduError('VM_BOOT_TIMEOUT', msg, { vm: o.name, console: tail });
     }
-    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+    const [a, s] = await Promise.all([
+      agentMs ?? probeAgent(o.ip, o.agentPort, attempt),
+      sshMs ?? probeSsh(o.ip, SSH_PORT, attempt),
+    ]);
+    if (a === true) agentMs = Date.now() - start;
+    if (s === true) sshMs = Date.now() - start;
+    if (agentMs !== undefined && sshMs !== undefined) return { agentMs, sshMs };
+    const wait = poll - (Date.now() - round);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 }

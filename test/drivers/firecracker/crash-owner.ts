@@ -12,7 +12,7 @@ for (const f of [image.rootfsExt4, image.kernel.vmlinux]) writeFileSync(f, 'x');
 const driver = new FirecrackerDriver({ image, stateDir, cacheDir: stateDir, agentPort: 7777, indexRange: { minIndex: 220, maxIndex: 239 }, bootTimeoutMs: 600_000, binaries: { firecracker: fakeBin } });
 void driver.createFleet({ id: fleetId, vms: [{ name: 'app-0', tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] }] }, {
   onProgress: (m) => {
-    if (!m.includes('InstanceStart sent')) return;
+    if (!m.includes(': booting (')) return;
     void driver.listVms().then(([vm]) => process.stdout.write(`booting ${vm?.pid} ${vm?.hostLink}\n`));
   },
 });

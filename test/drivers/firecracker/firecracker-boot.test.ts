@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirecrackerDriver, probeFirecracker } from '../../../packages/drivers/src/firecracker/index.ts';
-import { agentHealthy } from '../../../packages/drivers/src/qemu/index.ts';
+import { probeAgent } from '../../../packages/drivers/src/readiness.ts';
 import { guestImageForTests } from '../qemu/guest-image.ts';
 import { sshExec } from '../../server/vm-shell.ts';
 
@@ -46,7 +46,7 @@ test('boots the guest image under Firecracker and passes the readiness checks', 
   const lines = r.stdout.trim().split('\n');
   assert.deepEqual(lines.slice(0, 4), ['api-0', 'active', 'active', 'active']);
   assert.match(lines[4] ?? '', new RegExp(`^${db.guestIp.replace(/\./g, '\\.')}\\s+db-0`));
-  assert.equal(await agentHealthy(db.guestIp, AGENT_PORT), true);
+  assert.equal(await probeAgent(db.guestIp, AGENT_PORT), true);
   await driver.pauseVm(fleetId, 'db-0');
   await driver.resumeVm(fleetId, 'db-0');
 });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isPuduError } from '@pudu/schema';
 import { FirecrackerApi, FirecrackerDriver, buildBootPlan, configureAndStart, launchArgs, launchLayout } from '../../../packages/drivers/src/firecracker/index.ts';
-import { guestKernelArgs, macForIndex } from '../../../packages/drivers/src/qemu/index.ts';
+import { guestKernelArgs, macForIndex } from '../../../packages/drivers/src/hypervisor/index.ts';
 import { allocateIndex, type IndexLease } from '../../../packages/drivers/src/network/index-allocator.ts';
 import { createTap, deleteTap } from '../../../packages/drivers/src/network/tap.ts';
 import { startFakeFirecracker, type RecordedRequest } from './fake-firecracker.ts';

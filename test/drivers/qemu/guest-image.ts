@@ -3,7 +3,7 @@
  * built (or found in the cache) exactly as `./pudu assets` does.
  */
 import { buildGuestImage } from '../../../packages/drivers/src/image/build-guest-image.ts';
-import type { HypervisorImage } from '../../../packages/drivers/src/qemu/index.ts';
+import type { HypervisorImage } from '../../../packages/drivers/src/hypervisor/index.ts';
 
 export interface TestImage {
   image: HypervisorImage;

@@ -10,7 +10,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QemuDriver, agentHealthy, probeQemu } from '../../../packages/drivers/src/qemu/index.ts';
+import { QemuDriver, probeQemu } from '../../../packages/drivers/src/qemu/index.ts';
+import { probeAgent } from '../../../packages/drivers/src/readiness.ts';
 import { INIT_SWITCH_MARKER } from '../../../packages/drivers/src/kernel/index.ts';
 import { guestImageForTests } from './guest-image.ts';
 import { sshExec } from '../../server/vm-shell.ts';
@@ -62,7 +63,7 @@ test('boots the guest image under QEMU and passes the readiness checks', { timeo
   assert.match(rest[3] ?? '', new RegExp(`inet ${vm.guestIp.replace(/\./g, '\\.')}/30`));
   const dfMb = Number((rest[4] ?? '').trim().replace(/M$/, ''));
   assert.ok(dfMb > DISK_MB * 0.9 && dfMb <= DISK_MB, `df -h / shows the tier's disk (${DISK_MB} MB), got ${rest[4]}`);
-  assert.equal(await agentHealthy(vm.guestIp, AGENT_PORT), true);
+  assert.equal(await probeAgent(vm.guestIp, AGENT_PORT), true);
   assert.match(await driver.consoleLog(fleetId, 'web-0', 100_000), new RegExp(INIT_SWITCH_MARKER.replace(/:/g, '.')));
 
   // The guest may not open connections to the host: only the host's own connections get replies.

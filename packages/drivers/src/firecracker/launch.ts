@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PuduError } from '@pudu/schema';
-import { startVmProcess, type VmProcess } from '../qemu/vm-process.ts';
+import { startVmProcess, type VmProcess } from '../hypervisor/vm-process.ts';
 
 const API_SOCKET_WAIT_MS = 10_000;
 const API_SOCKET_POLL_MS = 10;

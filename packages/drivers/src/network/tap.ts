@@ -4,7 +4,7 @@
  * check (route-check.ts) are the sandbox's.
  */
 import { PuduError } from '@pudu/schema';
-import { hostCommand as run } from '../qemu/host-command.ts';
+import { run } from '../util/exec.ts';
 
 /** Creates TAP `name` with `hostCidr` (e.g. 172.16.5.1/30) and brings it up; removes it again if a step fails. */
 export async function createTap(name: string, hostCidr: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildQemuArgs, guestKernelArgs, macForIndex } from './qemu-args.ts';
+import { buildQemuArgs } from './qemu-args.ts';
 
 const BASE = {
   processName: 'pudu-qemu-5', machine: 'microvm' as const, accel: 'tcg' as const, vcpus: 2, memMb: 512,
@@ -8,21 +8,6 @@ const BASE = {
   tap: 'pudu-t5', mac: 'AA:FC:00:00:00:05', guestIp: '172.16.5.2', hostIp: '172.16.5.1', hostname: 'api-0',
   consoleLog: '/v/console.log', pidFile: '/v/qemu.pid', tscKhz: 2445406,
 };
-
-test('gives the seed MAC scheme and widens it past index 255 instead of wrapping', () => {
-  assert.equal(macForIndex(5), 'AA:FC:00:00:00:05');
-  assert.equal(macForIndex(255), 'AA:FC:00:00:00:FF');
-  assert.equal(macForIndex(256), 'AA:FC:00:00:01:00');
-  assert.notEqual(macForIndex(256), macForIndex(0));
-});
-
-test('puts the guest address, gateway and hostname on the kernel command line', () => {
-  const args = guestKernelArgs(BASE);
-  assert.ok(args.includes('ip=172.16.5.2::172.16.5.1:255.255.255.252:api-0:eth0:off'));
-  assert.ok(args.includes('systemd.hostname=api-0'));
-  assert.ok(args.includes('tsc_early_khz=2445406'));
-  assert.ok(args.includes('console=ttyS0'));
-});
 
 test('builds a microvm with virtio-mmio devices, the TAP, the serial console in a file and no KVM under TCG', () => {
   const a = buildQemuArgs(BASE).join(' ');

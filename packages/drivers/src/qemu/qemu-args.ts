@@ -4,10 +4,12 @@
  * fastest; q35 (virtio-pci) is there for QEMUs without microvm.
  */
 
+import { guestKernelArgs, type GuestKernelInput } from '../hypervisor/guest-config.ts';
+
 export type QemuMachine = 'microvm' | 'q35';
 export type QemuAccel = 'kvm' | 'tcg';
 
-export interface QemuVmConfig {
+export interface QemuVmConfig extends GuestKernelInput {
   /** Process title, so `ps` and cleanup can tell Pudu's QEMUs apart. */
   processName: string;
   machine: QemuMachine;
@@ -22,36 +24,8 @@ export interface QemuVmConfig {
   configDisk: string;
   tap: string;
   mac: string;
-  guestIp: string;
-  hostIp: string;
-  hostname: string;
   consoleLog: string;
   pidFile: string;
-  /** Host TSC in kHz; microvm guests hang at "Marking TSC unstable" without it under TCG. */
-  tscKhz?: number;
-  extraKernelArgs?: string[];
-}
-
-/** Netmask of the per-VM /30. */
-const NETMASK_30 = '255.255.255.252';
-
-/** `AA:FC:00:00:00:NN` (the seed's scheme) widened to 24 bits of index so it never wraps past 255. */
-export function macForIndex(index: number): string {
-  const b = [(index >>> 16) & 255, (index >>> 8) & 255, index & 255];
-  return ['AA', 'FC', '00', ...b.map((x) => x.toString(16).toUpperCase().padStart(2, '0'))].join(':');
-}
-
-/** Kernel command line shared by QEMU and Firecracker guests. */
-export function guestKernelArgs(c: Pick<QemuVmConfig, 'guestIp' | 'hostIp' | 'hostname' | 'tscKhz' | 'extraKernelArgs'>): string[] {
-  return [
-    'console=ttyS0', 'reboot=k', 'panic=-1', 'net.ifnames=0', 'loglevel=4',
-    // The image has no udev to announce ttyS0: a serial getty would wait 90 s for it; logins go through SSH.
-    'systemd.getty_auto=0',
-    `ip=${c.guestIp}::${c.hostIp}:${NETMASK_30}:${c.hostname}:eth0:off`,
-    `systemd.hostname=${c.hostname}`,
-    ...(c.tscKhz ? [`tsc_early_khz=${c.tscKhz}`] : []),
-    ...(c.extraKernelArgs ?? []),
-  ];
 }
 
 /** argv (without the binary) for qemu-system-x86_64. */

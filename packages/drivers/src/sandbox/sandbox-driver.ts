@@ -12,7 +12,6 @@ import { addressForIndex, hostNamesForIndex, parseNetworkBase, type NetworkBase 
 import { allocateIndexes, type IndexLease } from '../network/index-allocator.ts';
 import { createVethNetwork } from '../network/veth.ts';
 import { allowFleet, ensureBaseFirewall, removeFleetRules } from '../network/firewall.ts';
-import { verifyRoute } from '../network/route-check.ts';
 import { waitReady } from '../readiness.ts';
 import { renderVmFiles } from '../image/vm-config.ts';
 import { AGENT_PORT } from '../image/recipe.ts';
@@ -26,7 +25,7 @@ import { raiseHostLimits } from './host-limits.ts';
 import { vmPaths, type VmPaths } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
 import { reconcileSandboxOrphans, type VmMeta } from './reconcile.ts';
-import { validateFleetSpec } from '../validate-spec.ts';
+import { SANDBOX_LIMITS, validateFleetSpec } from '../validate-spec.ts';
 
 const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
 const DEFAULT_PIDS_MAX = 4096;
@@ -75,7 +74,7 @@ class SandboxDriver implements VmDriver {
   }
 
   async createFleet(spec: FleetSpec, o: { onProgress?: (msg: string) => void; signal?: AbortSignal } = {}): Promise<VmInfo[]> {
-    validateFleetSpec(spec);
+    validateFleetSpec(spec, SANDBOX_LIMITS);
     if (this.fleets.has(spec.id)) throw new PuduError('CONFLICT', `fleet ${spec.id} already exists`);
     const progress = o.onProgress ?? (() => {});
     const [lxcfs, devTemplate] = await Promise.all([ensureLxcfs(), ensureDevTemplate(), ensureBaseFirewall()]);
@@ -88,9 +87,8 @@ class SandboxDriver implements VmDriver {
       await Promise.all(vms.map((vm, i) => this.startVm(spec, spec.vms[i]!, vm, fleet, { lxcfs, devTemplate })));
       await allowFleet(spec.id, vms.map((v) => ({ link: v.info.hostLink, guestIp: v.info.guestIp })));
       await Promise.all(vms.map(async (vm) => {
-        await verifyRoute(vm.info.guestIp, vm.info.hostLink);
         await waitReady({
-          name: vm.info.name, ip: vm.info.guestIp, agentPort: vm.info.agentPort,
+          name: vm.info.name, ip: vm.info.guestIp, link: vm.info.hostLink, agentPort: vm.info.agentPort,
           timeoutMs: this.opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, signal: o.signal,
           failed: () => vm.exitReason, consoleTail: () => this.consoleLog(spec.id, vm.info.name, CONSOLE_TAIL_LINES),
         });

@@ -1,11 +1,43 @@
 /**
- * Turns the files that make one VM itself (renderVmFiles: hostname, /etc/hosts with the
- * fleet's peers, enabled tier services, the agent's token and options) into the entries of
- * the VM's config disk, parents first. Shared by the QEMU and Firecracker drivers.
+ * What makes a hypervisor guest itself, shared by the QEMU and Firecracker drivers: its
+ * kernel command line (address, gateway, hostname), its MAC, and the config disk — the
+ * files renderVmFiles gives one VM (hostname, /etc/hosts with the fleet's peers, enabled
+ * tier services, the agent's token and options) as tar entries, parents first.
  */
 import { statSync } from 'node:fs';
 import type { VmFile } from '../image/vm-config.ts';
 import type { TarEntry } from './tar-writer.ts';
+
+/** Netmask of the per-VM /30. */
+const NETMASK_30 = '255.255.255.252';
+
+export interface GuestKernelInput {
+  guestIp: string;
+  hostIp: string;
+  hostname: string;
+  /** Host TSC in kHz; microvm guests hang at "Marking TSC unstable" without it under TCG. */
+  tscKhz?: number;
+  extraKernelArgs?: string[];
+}
+
+/** `AA:FC:00:00:00:NN` (the seed's scheme) widened to 24 bits of index so it never wraps past 255. */
+export function macForIndex(index: number): string {
+  const b = [(index >>> 16) & 255, (index >>> 8) & 255, index & 255];
+  return ['AA', 'FC', '00', ...b.map((x) => x.toString(16).toUpperCase().padStart(2, '0'))].join(':');
+}
+
+/** Kernel command line of a QEMU or Firecracker guest: the address comes from `ip=`, no DHCP. */
+export function guestKernelArgs(c: GuestKernelInput): string[] {
+  return [
+    'console=ttyS0', 'reboot=k', 'panic=-1', 'net.ifnames=0', 'loglevel=4',
+    // The image has no udev to announce ttyS0: a serial getty would wait 90 s for it; logins go through SSH.
+    'systemd.getty_auto=0',
+    `ip=${c.guestIp}::${c.hostIp}:${NETMASK_30}:${c.hostname}:eth0:off`,
+    `systemd.hostname=${c.hostname}`,
+    ...(c.tscKhz ? [`tsc_early_khz=${c.tscKhz}`] : []),
+    ...(c.extraKernelArgs ?? []),
+  ];
+}
 
 const GROWFS_UNIT = 'pudu-growfs.service';
 
