@@ -9,7 +9,7 @@ APT_PACKAGES=(
   openssh-client sshpass dnsutils iputils-ping debootstrap lxcfs fuse3 busybox-static postgresql bsdutils
   libnetfilter-queue-dev gcc
   qemu-system-x86 qemu-utils cpio zstd lz4 kmod
-  chromium
+  chromium asciinema poppler-utils
 )
 
 missing=()

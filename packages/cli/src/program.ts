@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerScenarioLocal } from './commands/scenario-local.ts';
 import { registerScenarioRemote } from './commands/scenario-remote.ts';
+import { registerScenarioLearning } from './commands/scenario-learning.ts';
 import { registerFleet } from './commands/fleet.ts';
 import { registerTerminal } from './commands/terminal.ts';
 import { EXIT } from './output.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): { program: Command; scenario: Command } {
   const scenario = program.command('scenario').description('validate, plan and run scenarios');
   registerScenarioLocal(scenario);
   registerScenarioRemote(scenario);
+  registerScenarioLearning(scenario);
   registerFleet(program);
   registerTerminal(program);
   return { program, scenario };

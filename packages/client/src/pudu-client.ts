@@ -3,7 +3,7 @@
  * `fetch`, `URL` and streams; no Node imports. Types come from @pudu/schema (type-only).
  */
 import type {
-  AuditEntry, Fleet, FleetCreateRequest, Problem, Role, RunEvent, RunMetrics, RunStatus, ScenarioRunRequest, WhoAmI,
+  AuditEntry, Fleet, FleetCreateRequest, Problem, ReconstructedCommand, RecordingInfo, Role, RunEvent, RunMetrics, RunStatus, ScenarioRunRequest, WhoAmI,
 } from '@pudu/schema';
 import { PuduApiError } from './api-error.ts';
 
@@ -51,12 +51,19 @@ export class PuduClient {
 
   /** One JSON request; non-2xx answers become PuduApiError with the problem's code. */
   async request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
+    const text = await this.requestText(method, path, { body, timeoutMs });
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** One request whose answer is kept as text (a recording, a report); errors as in request(). */
+  async requestText(method: string, path: string, o: { body?: unknown; timeoutMs?: number; accept?: string } = {}): Promise<string> {
+    const timeoutMs = o.timeoutMs ?? this.timeoutMs;
     let res: Response;
     try {
       res = await this.fetchFn(this.baseUrl + path, {
         method,
-        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { ...this.headers(o.body === undefined ? {} : { 'content-type': 'application/json' }), ...(o.accept ? { accept: o.accept } : {}) },
+        body: o.body === undefined ? undefined : JSON.stringify(o.body),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
@@ -73,7 +80,7 @@ export class PuduClient {
       }
       throw new PuduApiError(res.status, problem?.code ?? `HTTP_${res.status}`, problem?.detail ?? `${method} ${path}: HTTP ${res.status}`, problem);
     }
-    return (text ? JSON.parse(text) : undefined) as T;
+    return text;
   }
 
   health() { return this.request<{ status: 'ok'; version: string; driver: string; database: string }>('GET', '/api/v1/health'); }
@@ -93,6 +100,13 @@ export class PuduClient {
   listRunEvents(id: string, after = 0) {
     return this.request<{ events: RunEvent[] }>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/events?after=${after}`).then((r) => r.events);
   }
+
+  listRecordings(id: string) { return this.request<{ recordings: RecordingInfo[]; budgetBytes: number; usedBytes: number }>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/recordings`); }
+  /** The asciicast v2 text of one session. */
+  getRecording(id: string, session: string) {
+    return this.requestText('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/recordings/${encodeURIComponent(session)}`, { accept: 'application/x-asciicast' });
+  }
+  listRunCommands(id: string) { return this.request<{ commands: ReconstructedCommand[]; caveats: string[] }>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/commands`); }
 
   listLibrary() { return this.request<{ scenarios: LibraryEntry[] }>('GET', '/api/v1/library').then((r) => r.scenarios); }
   getLibraryScenario(name: string) { return this.request<LibraryEntry & { yaml: string }>('GET', `/api/v1/library/${encodeURIComponent(name)}`); }

@@ -48,6 +48,7 @@ function operationOf(route: ApiRoute): JsonSchema {
   const ok: Record<string, JsonSchema> = {};
   if (route.response) ok['application/json'] = { schema: toJsonSchema(route.response, 'output') };
   if (route.sse) ok['text/event-stream'] = { schema: { type: 'string', description: 'SSE: `id: <seq>`, `event: <kind>`, `data: <RunEvent JSON>`; resumes after Last-Event-ID' } };
+  for (const [type, description] of Object.entries(route.media ?? {})) ok[type] = { schema: { type: 'string', description } };
   responses[String(route.status)] = { description: route.summary, content: ok };
   for (const s of [...(route.errors ?? []), ...COMMON_ERROR_STATUSES].sort()) {
     responses[String(s)] = { description: STATUS_TEXT[s] ?? 'Error', content: problem };

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import * as api from './api.ts';
+import * as learning from './api-learning.ts';
 import type { Role } from './api.ts';
 
 export interface ApiRoute {
@@ -23,6 +24,8 @@ export interface ApiRoute {
   status: number;
   response?: z.ZodType;
   sse?: boolean;
+  /** Other media types the success answer may have (type → description), e.g. a recording or a report. */
+  media?: Readonly<Record<string, string>>;
   /** Errors this route can answer besides 401/403 (all are problem+json). */
   errors?: number[];
 }
@@ -52,6 +55,9 @@ export const API_ROUTES = [
   { operationId: 'listLibrary', method: 'GET', path: '/api/v1/library', summary: 'Scenarios in the server\'s library', tag: 'library', roles: STAFF, status: 200, response: api.LibraryListSchema },
   { operationId: 'getLibraryScenario', method: 'GET', path: '/api/v1/library/{name}', summary: 'One library scenario with its YAML (name with / encoded as %2F)', tag: 'library', roles: STAFF, params: api.NameParamsSchema, status: 200, response: api.LibraryItemSchema, errors: [404] },
   { operationId: 'listAudit', method: 'GET', path: '/api/v1/audit', summary: 'The append-only audit log, newest first', tag: 'audit', roles: ['admin', 'observer'], query: api.AuditQuerySchema, status: 200, response: api.AuditListSchema },
+  { operationId: 'listRecordings', method: 'GET', path: '/api/v1/scenarios/{id}/recordings', summary: 'The run\'s terminal recordings (asciicast v2), with the per-run budget', tag: 'recordings', roles: ALL, params: api.IdParamsSchema, status: 200, response: learning.RecordingListSchema, errors: [404] },
+  { operationId: 'getRecording', method: 'GET', path: '/api/v1/scenarios/{id}/recordings/{session}', summary: 'One session\'s recording as application/x-asciicast (plays in `asciinema play`)', tag: 'recordings', roles: ALL, params: learning.RecordingParamsSchema, status: 200, media: { [learning.ASCIICAST_CONTENT_TYPE]: 'asciicast v2: a header line, then `[seconds, "o"|"i"|"r", data]` lines' }, errors: [404] },
+  { operationId: 'listRunCommands', method: 'GET', path: '/api/v1/scenarios/{id}/commands', summary: 'Commands the responder ran, reconstructed from the recordings (prompt-aware), with times', tag: 'recordings', roles: ALL, params: api.IdParamsSchema, status: 200, response: learning.CommandListSchema, errors: [404] },
 ] as const satisfies readonly ApiRoute[];
 
 export type ApiOperationId = (typeof API_ROUTES)[number]['operationId'];

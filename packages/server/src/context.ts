@@ -6,6 +6,8 @@ import type { FleetManager } from './fleets/fleet-manager.ts';
 import type { RunManager } from './runner/run-manager.ts';
 import type { Library } from './library.ts';
 import type { EventBus } from './runner/event-bus.ts';
+import type { Recordings } from './recordings/recorder.ts';
+import type { TerminalHub } from './terminals/terminal-hub.ts';
 
 export interface ServerContext {
   version: string;
@@ -16,6 +18,10 @@ export interface ServerContext {
   runs: RunManager;
   library: Library;
   bus: EventBus;
+  /** Terminal recordings of runs (asciicast v2 in the store). */
+  recordings: Recordings;
+  /** Live, shared terminal sessions (drop-in, take the keyboard). */
+  terminals: TerminalHub;
   /** Directory of the built web UI (dist/web). */
   webDir: string;
   /** Origins (besides the server's own) allowed to open the terminal WebSocket. */

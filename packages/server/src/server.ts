@@ -17,6 +17,9 @@ import { attachTerminal } from './http/terminal-ws.ts';
 import { ensureAdminToken } from './auth/tokens.ts';
 import type { AgentFactory } from './runner/agent-port.ts';
 import type { ServerContext } from './context.ts';
+import { Recordings } from './recordings/recorder.ts';
+import { RecordingStore } from './recordings/recording-store.ts';
+import { TerminalHub } from './terminals/terminal-hub.ts';
 
 export const PUDU_VERSION = '0.1.0';
 
@@ -55,8 +58,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const library = new Library(o.libraryDir);
   const fleets = new FleetManager(store, o.driver, metrics, log);
   const runs = new RunManager({ store, fleets, metrics, library, bus, agentFactory: o.agentFactory, log });
+  const recordings = new Recordings(new RecordingStore(store.db), log);
+  await recordings.store.endAllOpen(new Date().toISOString());
+  const terminals = new TerminalHub({ store, bus, recordings, log });
   const ctx: ServerContext = {
-    version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus,
+    version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus, recordings, terminals,
     webDir: o.webDir, allowedOrigins: o.allowedOrigins ?? [], log,
   };
   const adminToken = await ensureAdminToken(store);

@@ -2,13 +2,14 @@
  * Route handlers: each parses nothing itself (the app validated the input with the schema)
  * and turns a request into one call on the fleets, runs, library, store or tokens.
  */
-import { PuduError, type RunEvent, type RunStatus } from '@pudu/schema';
+import { ASCIICAST_CONTENT_TYPE, PuduError, type RunEvent, type RunStatus } from '@pudu/schema';
 import type { FastifyReply } from 'fastify';
 import type { ServerContext } from '../context.ts';
 import type { Handlers } from './app.ts';
 import { assertRunAccess, createToken } from '../auth/tokens.ts';
 import { vmSpecsOf } from '../fleets/fleet-manager.ts';
 import type { TokenRecord } from '../store/store.ts';
+import { commandsOfRun } from '../recordings/run-commands.ts';
 
 const SSE_KEEPALIVE_MS = 15_000;
 
@@ -144,5 +145,25 @@ export function createHandlers(ctx: ServerContext): Handlers {
     },
 
     listAudit: async ({ query }) => ({ entries: await ctx.store.listAudit(query.limit, query.before) }),
+
+    listRecordings: async ({ params, principal }) => {
+      assertRunAccess(principal, params.id);
+      await ctx.runs.status(params.id);
+      const recordings = await ctx.recordings.store.list(params.id);
+      return { recordings, budgetBytes: ctx.recordings.budgetBytes, usedBytes: recordings.reduce((n, r) => n + r.bytes, 0) };
+    },
+    getRecording: async ({ params, principal, reply }) => {
+      assertRunAccess(principal, params.id);
+      const info = await ctx.recordings.store.get(params.id, params.session);
+      if (!info) throw new PuduError('RECORDING_NOT_FOUND', `run ${params.id} has no recording ${params.session}`);
+      return reply.code(200).type(ASCIICAST_CONTENT_TYPE)
+        .header('content-disposition', `attachment; filename="${params.id}-${info.id}.cast"`)
+        .send(await ctx.recordings.store.read(info.id));
+    },
+    listRunCommands: async ({ params, principal }) => {
+      assertRunAccess(principal, params.id);
+      const run = await ctx.runs.status(params.id);
+      return commandsOfRun(ctx.recordings.store, params.id, run.startedAt ? Date.parse(run.startedAt) : null);
+    },
   };
 }

@@ -1,19 +1,21 @@
 /**
  * `/ws?vm=N`: a WebSocket bridged to an SSH shell as root in VM N. Keystrokes and output
- * are binary frames; text frames carry JSON control messages (resize). The token is
- * checked (header, `?token=`, or subprotocol `pudu.token.<token>`), a browser Origin must
- * be the server's own, trainees reach only their run's VMs, and the route to the VM must
- * go through the fleet's own link.
+ * are binary frames; text frames carry JSON control messages (resize, keyboard). The token
+ * is checked (header, `?token=`, or subprotocol `pudu.token.<token>`), a browser Origin
+ * must be the server's own, trainees reach only their run's VMs, and the route to the VM
+ * must go through the fleet's own link. `mode=readonly` (or `watch`) attaches to the live
+ * session already open on that VM (`&session=ID` picks one) instead of opening a shell.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Client, type ClientChannel } from 'ssh2';
-import { PuduError, TerminalControlSchema } from '@pudu/schema';
+import { PuduError } from '@pudu/schema';
 import type { ServerContext } from '../context.ts';
 import { authenticateToken, tokenFromRequest, type Principal } from '../auth/tokens.ts';
 import { assertRouteThrough } from '../net/route-guard.ts';
 import { toProblem } from './problem.ts';
+import type { ShellStream } from '../terminals/terminal-session.ts';
 
 const SSH_READY_TIMEOUT_MS = 10_000;
 const PROTOCOL_PREFIX = 'pudu.token.';
@@ -61,34 +63,24 @@ function openShell(host: string, cols: number, rows: number): Promise<{ ssh: Cli
   });
 }
 
-function bridge(ws: WebSocket, ssh: Client, stream: ClientChannel, readOnly: boolean, onClose: () => void): void {
-  stream.on('data', (d: Buffer) => ws.readyState === ws.OPEN && ws.send(d, { binary: true }));
-  stream.stderr.on('data', (d: Buffer) => ws.readyState === ws.OPEN && ws.send(d, { binary: true }));
-  stream.on('close', () => {
-    ssh.end();
-    if (ws.readyState === ws.OPEN) ws.close(1000, 'shell exited');
-  });
-  ws.on('message', (data, isBinary) => {
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    if (isBinary) {
-      // A read-only viewer (instructor drop-in to watch) never types into the trainee's shell.
-      if (!readOnly) stream.write(buf);
-      return;
-    }
-    let msg: unknown;
-    try {
-      msg = JSON.parse(buf.toString('utf8'));
-    } catch {
-      return;
-    }
-    const ctl = TerminalControlSchema.safeParse(msg);
-    if (ctl.success) stream.setWindow(ctl.data.rows, ctl.data.cols, 0, 0);
-  });
-  ws.on('close', () => {
-    stream.end();
-    ssh.end();
-    onClose();
-  });
+/** The SSH channel as the shared session's shell. */
+function sshShell(ssh: Client, stream: ClientChannel): ShellStream {
+  return {
+    write: (d) => void stream.write(d),
+    resize: (cols, rows) => void stream.setWindow(rows, cols, 0, 0),
+    onData: (fn) => {
+      stream.on('data', fn);
+      stream.stderr.on('data', fn);
+    },
+    onClose: (fn) => void stream.on('close', () => {
+      ssh.end();
+      fn();
+    }),
+    close: () => {
+      stream.end();
+      ssh.end();
+    },
+  };
 }
 
 /** Attaches the terminal endpoint to the HTTP server's upgrade event. */
@@ -114,14 +106,27 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
     void (async () => {
       principal = await authenticateToken(ctx.store, tokenOf(req));
       if (!originAllowed(req, ctx.allowedOrigins)) throw new PuduError('FORBIDDEN', `origin ${req.headers.origin} may not open terminals`);
-      const readOnly = url.searchParams.get('mode') === 'readonly';
-      if (principal.role === 'observer' && !readOnly) throw new PuduError('FORBIDDEN', 'observers may only watch terminals (mode=readonly)');
+      const mode = url.searchParams.get('mode');
+      const watching = mode === 'readonly' || mode === 'watch';
+      if (principal.role === 'observer' && !watching) throw new PuduError('FORBIDDEN', 'observers may only watch terminals (mode=readonly)');
       const index = Number(url.searchParams.get('vm'));
       if (!url.searchParams.has('vm') || !Number.isInteger(index) || index < 0) throw new PuduError('BAD_REQUEST', 'vm must be a VM index: /ws?vm=N');
       const found = await ctx.fleets.findVm(index);
       if (!found) throw new PuduError('VM_NOT_FOUND', `no running VM with index ${index}`);
       if (principal.role === 'trainee' && found.fleet.runId !== principal.runId) {
         throw new PuduError('FORBIDDEN', `VM ${index} is not part of run ${principal.runId}`);
+      }
+      const who = principal;
+      if (watching) {
+        const session = ctx.terminals.find(index, url.searchParams.get('session'));
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          open.add(ws);
+          ws.on('close', () => open.delete(ws));
+          audit('ok', session ? `watching session ${session.id} of ${session.opener.name} on ${found.vm.name}, read-only` : `waiting to watch ${found.vm.name}, read-only`);
+          if (session) ctx.terminals.watch(ws, session, who);
+          else ctx.terminals.wait(ws, { name: found.vm.name, index }, who);
+        });
+        return;
       }
       await assertRouteThrough(found.vm.guestIp, found.vm.hostLink);
       const cols = Number(url.searchParams.get('cols')) || 80;
@@ -131,9 +136,14 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
       });
       wss.handleUpgrade(req, socket, head, (ws) => {
         open.add(ws);
-        audit('ok', `${found.vm.name} (${found.vm.guestIp}) of fleet ${found.fleet.id}${readOnly ? ', read-only' : ''}`);
-        if (found.fleet.runId && principal?.role === 'trainee') void ctx.runs.noteTerminalOpened(found.fleet.runId, found.vm.name).catch(() => undefined);
-        bridge(ws, ssh, stream, readOnly, () => open.delete(ws));
+        ws.on('close', () => open.delete(ws));
+        audit('ok', `${found.vm.name} (${found.vm.guestIp}) of fleet ${found.fleet.id}`);
+        if (found.fleet.runId && who.role === 'trainee') void ctx.runs.noteTerminalOpened(found.fleet.runId, found.vm.name).catch(() => undefined);
+        void ctx.terminals.open(ws, { shell: sshShell(ssh, stream), vm: { name: found.vm.name, index }, runId: found.fleet.runId, principal: who, cols, rows })
+          .catch((e: unknown) => {
+            ctx.log(`terminal on ${found.vm.name}: ${String(e)}`);
+            ws.close(1011, 'terminal session failed');
+          });
       });
     })().catch((e: unknown) => {
       const p = toProblem(e);
@@ -143,6 +153,7 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
   });
 
   return () => {
+    ctx.terminals.closeAll();
     for (const ws of open) ws.terminate();
     wss.close();
   };

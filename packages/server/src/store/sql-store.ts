@@ -29,7 +29,7 @@ function eventOf(r: Row): EventRecord {
 /** The store written once over the shared SQL surface of SQLite and PostgreSQL. */
 export class SqlStore implements Store {
   readonly kind: 'sqlite' | 'postgres';
-  constructor(private readonly db: SqlDb) {
+  constructor(readonly db: SqlDb) {
     this.kind = db.dialect;
   }
 

@@ -3,6 +3,7 @@
  * Nothing the server needs after a restart lives only in memory.
  */
 import type { AuditEntry, Role } from '@pudu/schema';
+import type { SqlDb } from './sql-db.ts';
 
 export interface TokenRecord {
   id: string;
@@ -43,6 +44,8 @@ export type AuditInput = Omit<AuditEntry, 'id' | 'at'>;
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** The SQL surface itself, for features that keep their own tables (recordings, metric history). */
+  readonly db: SqlDb;
   migrate(): Promise<void>;
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
