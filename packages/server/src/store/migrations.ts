@@ -19,6 +19,23 @@ CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
 `;
 
+/** Issue 14's tables; only the auto-numbered key differs between the two databases. */
+function learningTables(autoKey: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS recordings (
+  id TEXT PRIMARY KEY, run_id TEXT NOT NULL, vm TEXT NOT NULL, opened_by TEXT NOT NULL, role TEXT NOT NULL,
+  started_at TEXT NOT NULL, ended_at TEXT, bytes INTEGER NOT NULL, truncated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS recordings_run ON recordings (run_id);
+CREATE TABLE IF NOT EXISTS recording_chunks (
+  seq ${autoKey}, recording_id TEXT NOT NULL, run_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS recording_chunks_rec ON recording_chunks (recording_id, seq);
+CREATE TABLE IF NOT EXISTS metric_samples (
+  run_id TEXT NOT NULL, vm TEXT NOT NULL, t_ms BIGINT NOT NULL, cpu REAL NOT NULL, mem REAL NOT NULL,
+  disk REAL NOT NULL, disk_free REAL NOT NULL, load1 REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS metric_samples_run ON metric_samples (run_id, vm, t_ms);
+`;
+}
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -49,31 +66,7 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit FOR EACH ROW E
     // Learning loop (issue 14): terminal recordings and per-VM metric history of a run.
     // Versions 14xx are that issue's, so parallel branches adding migrations never collide.
     version: 1401,
-    sqlite: `
-CREATE TABLE IF NOT EXISTS recordings (
-  id TEXT PRIMARY KEY, run_id TEXT NOT NULL, vm TEXT NOT NULL, opened_by TEXT NOT NULL, role TEXT NOT NULL,
-  started_at TEXT NOT NULL, ended_at TEXT, bytes INTEGER NOT NULL, truncated INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS recordings_run ON recordings (run_id);
-CREATE TABLE IF NOT EXISTS recording_chunks (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, recording_id TEXT NOT NULL, run_id TEXT NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS recording_chunks_rec ON recording_chunks (recording_id, seq);
-CREATE TABLE IF NOT EXISTS metric_samples (
-  run_id TEXT NOT NULL, vm TEXT NOT NULL, t_ms BIGINT NOT NULL, cpu REAL NOT NULL, mem REAL NOT NULL,
-  disk REAL NOT NULL, disk_free REAL NOT NULL, load1 REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS metric_samples_run ON metric_samples (run_id, vm, t_ms);
-`,
-    postgres: `
-CREATE TABLE IF NOT EXISTS recordings (
-  id TEXT PRIMARY KEY, run_id TEXT NOT NULL, vm TEXT NOT NULL, opened_by TEXT NOT NULL, role TEXT NOT NULL,
-  started_at TEXT NOT NULL, ended_at TEXT, bytes INTEGER NOT NULL, truncated INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS recordings_run ON recordings (run_id);
-CREATE TABLE IF NOT EXISTS recording_chunks (
-  seq INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY, recording_id TEXT NOT NULL, run_id TEXT NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS recording_chunks_rec ON recording_chunks (recording_id, seq);
-CREATE TABLE IF NOT EXISTS metric_samples (
-  run_id TEXT NOT NULL, vm TEXT NOT NULL, t_ms BIGINT NOT NULL, cpu REAL NOT NULL, mem REAL NOT NULL,
-  disk REAL NOT NULL, disk_free REAL NOT NULL, load1 REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS metric_samples_run ON metric_samples (run_id, vm, t_ms);
-`,
+    sqlite: learningTables('INTEGER PRIMARY KEY AUTOINCREMENT'),
+    postgres: learningTables('INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY'),
   },
 ];
