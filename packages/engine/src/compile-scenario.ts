@@ -66,6 +66,7 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
     architecture: spec.scenario.architecture,
     tags: [...spec.scenario.tags],
     description: spec.scenario.description,
+    charter: spec.charter ? { ...spec.charter, success_criteria: [...spec.charter.success_criteria] } : null,
     seed,
     timeLimitMs: ms(spec.scenario.time_limit),
     vms,

@@ -1,5 +1,5 @@
 /** What the engine runs: a scenario with VMs expanded, targets resolved and times in ms. */
-import type { ConditionOperator, FaultType, MetricName, VmSpec } from '@pudu/schema';
+import type { Charter, ConditionOperator, FaultType, MetricName, VmSpec } from '@pudu/schema';
 
 /** One VM of the plan, exactly what a driver is asked to create. */
 export type VmPlan = VmSpec;
@@ -60,6 +60,8 @@ export interface CompiledScenario {
   architecture: 'monolith' | 'microservices' | 'both';
   tags: string[];
   description: string;
+  /** The experiment charter, when the scenario has one. */
+  charter: Charter | null;
   /** The seed every random choice came from (the scenario's, or one chosen and recorded). */
   seed: number;
   timeLimitMs: number;

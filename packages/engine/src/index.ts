@@ -7,3 +7,4 @@ export * from './random.ts';
 export * from './select-targets.ts';
 export { evaluateCondition, parseCondition } from '@pudu/schema';
 export * from './hints.ts';
+export * from './policy/index.ts';

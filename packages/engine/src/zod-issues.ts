@@ -95,7 +95,12 @@ export function convertZodIssues(issues: readonly z.core.$ZodIssue[], root: unkn
       case 'invalid_value': {
         const allowed = issue.values.map(String);
         const hint = typeof actual === 'string' ? didYouMean(actual, allowed) : '';
-        out.push({ path: full, message: `${actual === undefined ? 'missing value' : `unknown value ${describe(actual)}`}; expected one of ${allowed.join(', ')}${hint}` });
+        out.push({
+          path: full,
+          message: actual === undefined
+            ? `missing required key "${String(full[full.length - 1])}" (one of ${allowed.join(', ')})`
+            : `unknown value ${describe(actual)}; expected one of ${allowed.join(', ')}${hint}`,
+        });
         break;
       }
       case 'invalid_type':

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { SEED_MAX } from './scenario-spec.ts';
 
-export const RoleSchema = z.enum(['admin', 'instructor', 'trainee', 'observer']);
+export const RoleSchema = z.enum(['admin', 'instructor', 'engineer', 'trainee', 'observer']);
 export type Role = z.infer<typeof RoleSchema>;
 
 /** One issue found in a scenario file, located for an editor: `file:line:col path message`. */

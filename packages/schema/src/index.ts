@@ -8,3 +8,6 @@ export * from './api-openapi.ts';
 export * from './scenario-json-schema.ts';
 export * from './agent-protocol.ts';
 export * from './vm-spec.ts';
+export * from './time-window.ts';
+export * from './charter-spec.ts';
+export * from './policy-spec.ts';

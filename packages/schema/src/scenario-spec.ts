@@ -12,6 +12,7 @@ import {
   CONDITION_HELP, DURATION_HELP, PERCENT_HELP, RATE_HELP,
   parseCondition, parseDurationMs, parsePercent, parseRateBytesPerSecond,
 } from './units.ts';
+import { charterSchema } from './charter-spec.ts';
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard', 'expert'] as const;
 export const ARCHITECTURES = ['monolith', 'microservices', 'both'] as const;
@@ -179,6 +180,7 @@ export const scenarioSpecSchema = z.strictObject({
     time_limit: duration.default('30m').describe('The run expires after this'),
     seed: z.int().min(0).max(SEED_MAX).optional().describe('Seed for every random choice; absent = chosen at run time and recorded'),
   }),
+  charter: charterSchema.optional().describe('The experiment charter: hypothesis, owner, scope, success criteria, rollback, approvers, window'),
   environment: z.strictObject({ tiers: z.array(tierSchema).min(1) }),
   faults: z.array(faultBase).default([]),
   signals: z.strictObject({

@@ -32,12 +32,30 @@ function checkText(o: CompiledScenario['objectives'][number]): string {
   return `${c.service} active`;
 }
 
+/** The charter as a reviewer reads it; one line when the scenario has none. */
+export function formatCharter(c: CompiledScenario['charter']): string {
+  if (!c) return 'Charter: none (add a charter: block, see docs/governance.md)';
+  return [
+    'Charter',
+    `  hypothesis:  ${c.hypothesis}`,
+    `  owner:       ${c.owner}`,
+    `  scope:       ${c.scope}`,
+    '  success criteria:',
+    ...c.success_criteria.map((x) => `    - ${x}`),
+    `  rollback:    ${c.rollback}`,
+    ...(c.approvers?.length ? [`  approvers:   ${c.approvers.join(', ')}`] : []),
+    ...(c.window ? [`  window:      ${c.window}`] : []),
+  ].join('\n');
+}
+
 /** The plan as the tables a trainer reads before running it. */
 export function formatPlan(plan: CompiledScenario): string {
   const t = (ms: number): string => formatDurationMs(ms);
   const faultById = new Map(plan.faults.map((f) => [`${f.id}@${f.vm}`, f]));
   return [
     `${plan.title} (${plan.id}) — ${plan.difficulty}, ${plan.architecture}; time limit ${t(plan.timeLimitMs)}; seed ${plan.seed}`,
+    '',
+    formatCharter(plan.charter),
     '',
     'VMs',
     formatTable(['NAME', 'TIER', 'VCPUS', 'MEM_MB', 'DISK_MB', 'SERVICES'], plan.vms.map((v) => [v.name, v.tier, String(v.vcpus), String(v.memMb), String(v.diskMb), v.services.join(',')])),
