@@ -53,14 +53,44 @@ function runPhase(list, conc) {
   return r.status ?? 1;
 }
 
-const first = runPhase(shared, concurrency);
-const second = runPhase(exclusive, '1');
-if (exclusive.length > 0) {
-  let text = '';
-  try { text = readFileSync(env.PUDU_TEST_SUMMARY_FILE, 'utf8'); } catch { /* a phase that crashed wrote nothing */ }
-  const sum = { passed: 0, failed: 0, skipped: 0 };
-  for (const line of text.split('\n').filter(Boolean)) for (const [k, v] of Object.entries(JSON.parse(line))) sum[k] += v;
-  console.log(`\nall phases:\n${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
+// Build steps that many test files share run once, here, before any file starts: a new machine
+// takes minutes for them, and a failure is reported once (with its output's tail) instead of by
+// every test that needed it. Those files are then not run, and count as failed.
+const SETUPS = [
+  {
+    name: 'agent test rootfs',
+    env: 'PUDU_TEST_SETUP_FAILED_AGENT_ROOTFS',
+    cmd: ['bash', 'test/agent/support/prepare-rootfs.sh'],
+    needs: (f) => /\b(createAgentSandbox|defineMatrixRow|prepareArtifacts)\(/.test(readFileSync(f, 'utf8')),
+  },
+];
+const notRun = [];
+for (const s of SETUPS) {
+  const users = files.filter(s.needs);
+  if (users.length === 0) continue;
+  const t0 = Date.now();
+  const r = spawnSync(s.cmd[0], s.cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env });
+  if (r.status === 0) {
+    console.log(`setup: ${s.name} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    continue;
+  }
+  console.log(`setup: ${s.name} FAILED (exit ${r.status ?? r.signal}); ${users.length} test file(s) that need it are not run: ${users.join(', ')}`);
+  env[s.env] = `setup failed (exit ${r.status ?? r.signal})`;
+  notRun.push(...users);
 }
+const run = (list) => list.filter((f) => !notRun.includes(f));
+
+const first = runPhase(run(shared), concurrency);
+const second = runPhase(run(exclusive), '1');
+let text = '';
+try { text = readFileSync(env.PUDU_TEST_SUMMARY_FILE, 'utf8'); } catch { /* a phase that crashed wrote nothing */ }
+const sum = { passed: 0, failed: notRun.length, skipped: 0 };
+for (const line of text.split('\n').filter(Boolean)) for (const [k, v] of Object.entries(JSON.parse(line))) sum[k] += v;
+if (sum.passed + sum.failed === 0) {
+  console.error('no test ran: a run that executes no test is a failure');
+  sum.failed = 1;
+}
+const note = notRun.length ? ` (${notRun.length} of them: test files not run after a failed setup)` : '';
+console.log(`\nall phases${note}:\n${sum.passed} passed, ${sum.failed} failed, ${sum.skipped} skipped`);
 rmSync(summaryDir, { recursive: true, force: true });
-process.exit(first || second);
+process.exit(first || second || (sum.failed > 0 ? 1 : 0));

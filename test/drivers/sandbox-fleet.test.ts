@@ -35,10 +35,11 @@ test('a 3-VM sandbox fleet looks like three real VMs from inside and reaches not
     const expectedH = spec.diskMb >= 1024 ? `${(spec.diskMb / 1024).toFixed(1)}G` : `${spec.diskMb}M`;
     assert.equal(out[3], expectedH, `df -h / shows ${expectedH}`);
     const units = ['nginx', 'postgresql', 'app-server', 'pudu-agent', 'ssh'];
-    const active = (await sshRoot(vm.guestIp, `systemctl is-active ${units.join(' ')}`, { allowFail: true })).stdout.trim().split('\n');
+    const r = await sshRoot(vm.guestIp, `systemctl is-active ${units.join(' ')}`, { allowFail: true });
+    const active = r.stdout.trim().split('\n');
     units.forEach((u, i) => {
       const want = u === 'pudu-agent' || u === 'ssh' || spec.services.includes(u) ? 'active' : 'inactive';
-      assert.equal(active[i], want, `${spec.name}: ${u} is ${want}`);
+      assert.equal(active[i], want, `${spec.name}: ${u} is ${want} (systemctl said: ${r.stdout.trim().replace(/\n/g, ' ')} ${r.stderr.trim()})`);
     });
   }
 

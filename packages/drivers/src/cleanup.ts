@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './util/exec.ts';
+import { mountsUnder } from './util/mounts.ts';
 import { findPuduCgroups, removeCgroupTree } from './sandbox/cgroups.ts';
 import { killCgroupProcesses } from './sandbox/teardown.ts';
 import { lxcfsMountPoint, sandboxStateRoot } from './sandbox/paths.ts';
@@ -46,12 +47,6 @@ async function step(report: CleanupReport, what: string, fn: () => Promise<strin
   } catch (e) {
     report.errors.push(`${what}: ${(e as Error).message}`);
   }
-}
-
-function mountsUnder(prefixes: string[]): string[] {
-  const points = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((p): p is string => !!p);
-  // Deepest first so nested mounts come off before their parents.
-  return points.filter((p) => prefixes.some((x) => p === x || p.startsWith(`${x}/`))).sort((a, b) => b.length - a.length);
 }
 
 /** Removes every Pudu object on the host (or only orphans); returns what it removed. */

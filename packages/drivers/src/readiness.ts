@@ -64,6 +64,12 @@ export interface WaitReadyOptions {
    * refuses everyone with "Exceeded MaxStartups" — the probe must never keep a guest busy.
    */
   attemptTimeoutMs?: number;
+  /**
+   * The tier's services that are not active yet, where the driver can ask; polled once sshd and
+   * the agent answer. A test or a run that checks a service right after "ready" must not race
+   * systemd (Postgres takes seconds on a loaded host).
+   */
+  pendingServices?: () => Promise<string[]>;
 }
 
 /** When each half answered, in ms after waiting began. */
@@ -80,6 +86,7 @@ export async function waitReady(o: WaitReadyOptions): Promise<ReadyTimes> {
   const attempt = o.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   let agentMs: number | undefined;
   let sshMs: number | undefined;
+  let pending: string[] = [];
   const withConsole = async (msg: string): Promise<{ msg: string; tail: string }> => {
     const tail = (await o.consoleTail?.()) ?? '';
     return { msg: `${msg}\n--- console (last lines) ---\n${tail}`, tail };
@@ -94,8 +101,9 @@ export async function waitReady(o: WaitReadyOptions): Promise<ReadyTimes> {
     const round = Date.now();
     if (round - start > o.timeoutMs) {
       const missing = [agentMs === undefined ? `pudu-agent :${o.agentPort}/health` : '', sshMs === undefined ? 'sshd :22' : ''].filter(Boolean).join(' and ');
-      const { msg, tail } = await withConsole(`${o.name} not ready after ${o.timeoutMs} ms: ${missing} not answering`);
-      throw new PuduError('VM_BOOT_TIMEOUT', msg, { vm: o.name, console: tail });
+      const why = missing ? `${missing} not answering` : `services not active yet: ${pending.join(', ')}`;
+      const { msg, tail } = await withConsole(`${o.name} not ready after ${o.timeoutMs} ms: ${why}`);
+      throw new PuduError('VM_BOOT_TIMEOUT', msg, { vm: o.name, console: tail, pendingServices: pending });
     }
     const [a, s] = await Promise.all([
       agentMs ?? probeAgent(o.ip, o.agentPort, attempt),
@@ -103,7 +111,10 @@ export async function waitReady(o: WaitReadyOptions): Promise<ReadyTimes> {
     ]);
     if (a === true) agentMs = Date.now() - start;
     if (s === true) sshMs = Date.now() - start;
-    if (agentMs !== undefined && sshMs !== undefined) return { agentMs, sshMs };
+    if (agentMs !== undefined && sshMs !== undefined) {
+      pending = (await o.pendingServices?.()) ?? [];
+      if (pending.length === 0) return { agentMs, sshMs };
+    }
     const wait = poll - (Date.now() - round);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }

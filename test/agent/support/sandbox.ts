@@ -34,9 +34,16 @@ export function sh(cmd: string, args: string[], timeoutMs = 30_000): Promise<Exe
   });
 }
 
-async function must(cmd: string, args: string[]): Promise<string> {
-  const r = await sh(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+const BUILD_STEP_TIMEOUT_MS = 30 * 60_000;
+const FAILURE_TAIL_LINES = 25;
+
+/** Runs a build step sized for a new machine; a failure carries the tail of its output, not all of it. */
+async function must(cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
+  const r = await sh(cmd, args, timeoutMs);
+  if (r.code !== 0) {
+    const tail = r.stderr.trim().split('\n').slice(-FAILURE_TAIL_LINES).join('\n');
+    throw new Error(`${cmd.replace(REPO, '')} exited ${r.code}:\n${tail}`);
+  }
   return r.stdout;
 }
 
@@ -60,8 +67,11 @@ export function prepareArtifacts(): Promise<{ bundle: string; nfq: string; rootf
       logLevel: 'warning',
     });
     chmodSync(bundle, 0o755);
-    const nfq = (await must(join(REPO, 'packages/agent/native/build.sh'), [dir])).trim();
-    const rootfs = (await must(join(REPO, 'test/agent/support/prepare-rootfs.sh'), [])).trim().split('\n').pop() as string;
+    const nfq = (await must(join(REPO, 'packages/agent/native/build.sh'), [dir], BUILD_STEP_TIMEOUT_MS)).trim();
+    // scripts/test.mjs builds the rootfs once before any test file starts and says here if that failed.
+    const setupError = process.env.PUDU_TEST_SETUP_FAILED_AGENT_ROOTFS;
+    if (setupError) throw new Error(`agent test rootfs unavailable: ${setupError}`);
+    const rootfs = (await must(join(REPO, 'test/agent/support/prepare-rootfs.sh'), [], BUILD_STEP_TIMEOUT_MS)).trim().split('\n').pop() as string;
     return { bundle, nfq, rootfs };
   })();
   return artifacts;

@@ -115,7 +115,7 @@ async function buildBase(cacheDir: string, force: boolean, progress: (m: string)
     return join(dir, 'rootfs');
   }
   const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
+  removeImageDir(tmp);
   mkdirSync(join(cacheDir, 'debs'), { recursive: true });
   mkdirSync(tmp, { recursive: true });
   progress(`image: debootstrap ${DEBIAN_SUITE} with ${GUEST_PACKAGES.length} packages (a few minutes on first run)`);
@@ -140,7 +140,7 @@ async function buildBase(cacheDir: string, force: boolean, progress: (m: string)
       },
     });
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
+    removeImageDir(tmp);
     if ((e as PuduError).message.includes('cannot run debootstrap')) {
       throw new PuduError('ASSETS_MISSING', 'debootstrap not found: apt-get install debootstrap');
     }

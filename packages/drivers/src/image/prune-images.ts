@@ -7,11 +7,13 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync }
 import { join } from 'node:path';
 import { readVmMetas } from '../sandbox/reconcile.ts';
 import { pidAlive } from '../util/pid.ts';
+import { unmountUnderSync } from '../util/mounts.ts';
 
 export const KEEP_IMAGES = 3;
 
 /** Removes an image directory so that no reader ever takes the remains for a complete image. */
 export function removeImageDir(dir: string): void {
+  unmountUnderSync(dir);
   rmSync(join(dir, 'manifest.json'), { force: true });
   rmSync(join(dir, '.complete'), { force: true });
   rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { allocateIndexes, type IndexLease } from '../network/index-allocator.ts'
 import { createVethNetwork } from '../network/veth.ts';
 import { allowFleet, ensureBaseFirewall, removeFleetRules } from '../network/firewall.ts';
 import { waitReady } from '../readiness.ts';
+import { run } from '../util/exec.ts';
 import { renderVmFiles } from '../image/vm-config.ts';
 import { AGENT_PORT } from '../image/recipe.ts';
 import { createVmCgroups } from './cgroups.ts';
@@ -91,6 +92,7 @@ class SandboxDriver implements VmDriver {
           name: vm.info.name, ip: vm.info.guestIp, link: vm.info.hostLink, agentPort: vm.info.agentPort,
           timeoutMs: this.opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, signal: o.signal,
           failed: () => vm.exitReason, consoleTail: () => this.consoleLog(spec.id, vm.info.name, CONSOLE_TAIL_LINES),
+          pendingServices: () => inactiveUnits(initPid(vm.child?.pid), spec.vms.find((s) => s.name === vm.info.name)?.services ?? []),
         });
         vm.info.state = 'ready';
         vm.info.pid = initPid(vm.child?.pid) ?? vm.child?.pid;
@@ -191,6 +193,16 @@ class SandboxDriver implements VmDriver {
     const plain = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
     return Promise.resolve(plain.split('\n').filter(Boolean).slice(-lines).join('\n'));
   }
+}
+
+/** The units among `units` that systemd inside the sandbox does not report active (all of them while PID 1 is unknown). */
+async function inactiveUnits(pid1: number | undefined, units: string[]): Promise<string[]> {
+  if (units.length === 0) return [];
+  if (!pid1) return units;
+  // is-active exits non-zero while any unit is not active; its per-unit lines are what counts.
+  const r = await run('nsenter', ['-t', String(pid1), '-a', 'systemctl', 'is-active', ...units], { allowFail: true });
+  const states = r.stdout.trim().split('\n');
+  return units.filter((_, i) => states[i] !== 'active');
 }
 
 /** Host PID of the sandbox's PID 1 (the launcher's only child). */
