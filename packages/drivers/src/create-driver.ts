@@ -79,6 +79,7 @@ function qemuDriver(opts: CreateDriverOptions & { image: GuestImage }): VmDriver
     stateDir: opts.stateDir ?? process.env.PUDU_STATE_DIR ?? '/var/lib/pudu',
     cacheDir: opts.cacheDir ?? defaultCacheDir(),
     agentPort: AGENT_PORT,
+    networkBase: opts.networkBase,
     indexRange: { minIndex: opts.minIndex, maxIndex: opts.maxIndex },
     bootTimeoutMs: opts.bootTimeoutMs,
     log: opts.log,

@@ -2,6 +2,7 @@ export * from './driver.ts';
 export * from './network/addressing.ts';
 export * from './network/index-allocator.ts';
 export { verifyRoute } from './network/route-check.ts';
+export { assertBaseFree, overlappingRoutes, readHostRoutes, type HostRoute } from './network/base-overlap.ts';
 export { pidAlive } from './util/pid.ts';
 export { allowFleet, removeFleetRules, ensureBaseFirewall, fleetChain, type FleetMember } from './network/firewall.ts';
 export { buildGuestImage, defaultCacheDir, type BuildGuestImageOptions, type GuestImage } from './image/build-guest-image.ts';

@@ -8,3 +8,4 @@ export * from './select-targets.ts';
 export { evaluateCondition, parseCondition } from '@pudu/schema';
 export * from './hints.ts';
 export * from './policy/index.ts';
+export { locatePath, type Located } from './yaml-locate.ts';

@@ -5,66 +5,63 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultDataDir, findInstallRoot } from './paths.ts';
+import { Command } from 'commander';
+import { readHostRoutes } from '@pudu/drivers';
+import { findInstallRoot } from './paths.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PUDU_VERSION, startServer, type RunningServer } from './server.ts';
-import { openDriver, buildAssets, cleanupHostObjects, DRIVER_CHOICES } from './driver-setup.ts';
+import { openDriver, buildAssets, cleanupHostObjects } from './driver-setup.ts';
 import { httpAgentFactory } from './runner/http-agent.ts';
 import type { Principal } from './auth/tokens.ts';
 import { createToken } from './auth/tokens.ts';
+import { addConfigOptions, flagsOf } from './config-flags.ts';
+import { configError, formatIssues, loadConfig } from './config-load.ts';
+import { checkSettings } from './config-check.ts';
+import { createLogger } from './http/access-log.ts';
+import { addConfigCommand } from './config-command.ts';
 
-interface ServeOpts {
-  port: number;
-  host: string;
-  driver: string;
-  dataDir: string;
-  database?: string;
-  library?: string;
-  webDir?: string;
-  kernel?: string;
-  rootfs?: string;
-  cloudInitIso?: string;
-  allowedOrigin: string[];
-}
-
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a TCP port 0–65535');
-  return n;
-}
+type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string };
 
 function addServeOptions(c: Command): Command {
-  return c
-    .option('--port <port>', 'HTTP port', port, 8888)
-    .option('--host <addr>', 'listen address (0.0.0.0 to serve other machines)', '127.0.0.1')
-    .addOption(new Option('--driver <name>', 'VM driver').choices(DRIVER_CHOICES).default('auto'))
-    .option('--data-dir <dir>', 'state directory (database, logs)', defaultDataDir())
-    .option('--database <url>', 'SQLite file or postgres://user:pass@host/db (default <data-dir>/pudu.db)')
-    .option('--library <dir>', 'scenario library directory (default ./scenarios)')
-    .option('--web-dir <dir>', 'built web UI (default ./dist/web)')
-    .option('--kernel <file>', 'guest kernel (vmlinux) for qemu/firecracker')
-    .option('--rootfs <file>', 'guest rootfs.ext4 for qemu/firecracker')
-    .option('--cloud-init-iso <file>', 'accepted for compatibility with the original; VM config is generated per VM')
-    .option('--allowed-origin <url>', 'extra browser Origin allowed to open terminals (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[]);
+  return addConfigOptions(c)
+    .option('--cloud-init-iso <file>', 'accepted for compatibility with the original; VM config is generated per VM');
 }
 
 async function serve(o: ServeOpts): Promise<RunningServer> {
+  const loaded = loadConfig({ file: o.config, env: process.env, flags: flagsOf(o) });
+  const c = loaded.config;
+  const checked = checkSettings(c, loaded.where, await readHostRoutes());
+  if (checked.errors.length) throw configError(checked.errors);
+  const logger = createLogger(c.log_level);
+  const log = (m: string): void => logger.info(m);
+  for (const w of formatIssues(checked.warnings)) logger.warn(w);
+  if (loaded.file) log(`settings from ${loaded.file}`);
   const root = findInstallRoot();
-  const unlock = lockDataDir(o.dataDir);
+  const unlock = lockDataDir(c.data_dir);
   process.once('exit', unlock);
-  const log = (m: string): void => console.error(`pudu: ${m}`);
-  const driver = await openDriver({ name: o.driver, kernel: o.kernel, rootfs: o.rootfs, onProgress: log });
+  const driver = await openDriver({ name: c.driver, kernel: c.kernel, rootfs: c.rootfs, networkBase: c.network_base, onProgress: log });
   const server = await startServer({
-    host: o.host,
-    port: o.port,
-    database: o.database ?? join(o.dataDir, 'pudu.db'),
+    host: c.bind,
+    port: c.port,
+    database: c.database ?? join(c.data_dir, 'pudu.db'),
     driver,
     agentFactory: httpAgentFactory,
-    libraryDir: resolve(o.library ?? join(root, 'scenarios')),
-    webDir: resolve(o.webDir ?? join(root, 'dist', 'web')),
-    allowedOrigins: o.allowedOrigin,
+    libraryDir: resolve(c.library ?? join(root, 'scenarios')),
+    webDir: resolve(c.web_dir ?? join(root, 'dist', 'web')),
+    allowedOrigins: c.allowed_origins,
     log,
+    logger,
+    tls: c.tls_cert && c.tls_key ? { certFile: c.tls_cert, keyFile: c.tls_key } : undefined,
+    trustProxy: c.trust_proxy,
+    networkBase: c.network_base,
+  });
+  // SIGHUP: pick up a renewed certificate without dropping connections (certbot's deploy hook, cert-manager).
+  process.on('SIGHUP', () => {
+    if (!c.tls_cert) {
+      log('SIGHUP: nothing to reload (TLS is off)');
+      return;
+    }
+    server.reloadTls().catch((e: unknown) => logger.error(`SIGHUP: kept the old certificate: ${e instanceof Error ? e.message : String(e)}`));
   });
   const shown = server.url.replace('127.0.0.1', 'localhost');
   console.log(`pudu ${PUDU_VERSION}: serving on ${shown} (driver ${driver.name}, database ${server.ctx.store.kind})`);
@@ -152,6 +149,8 @@ export function buildCli(): Command {
         await server.close();
       });
     });
+
+  addConfigCommand(program);
 
   program
     .command('assets')

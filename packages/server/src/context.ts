@@ -8,6 +8,8 @@ import type { Library } from './library.ts';
 import type { EventBus } from './runner/event-bus.ts';
 import type { Recordings } from './recordings/recorder.ts';
 import type { TerminalHub } from './terminals/terminal-hub.ts';
+import type { Logger } from './http/access-log.ts';
+import type { CapacityReport } from './capacity.ts';
 
 export interface ServerContext {
   version: string;
@@ -27,4 +29,8 @@ export interface ServerContext {
   /** Origins (besides the server's own) allowed to open the terminal WebSocket. */
   allowedOrigins: string[];
   log: (msg: string) => void;
+  /** Structured log: the access log's one JSON line per request. */
+  logger: Logger;
+  /** Whether another VM can start (readyz, capacity gauges). */
+  capacity: () => Promise<CapacityReport>;
 }

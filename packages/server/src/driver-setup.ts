@@ -7,15 +7,15 @@ import { resolve } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import { buildGuestImage, cleanupHost, createDriver, type DriverChoice, type VmDriver } from '@pudu/drivers';
 
-export const DRIVER_CHOICES: DriverChoice[] = ['auto', 'sandbox', 'qemu', 'firecracker'];
+export const DRIVER_CHOICES = ['auto', 'sandbox', 'qemu', 'firecracker'] as const satisfies readonly DriverChoice[];
 
 /** Opens the driver; `--kernel`/`--rootfs` must exist when given (the seed's flags). */
-export async function openDriver(o: { name: string; kernel?: string; rootfs?: string; onProgress: (m: string) => void }): Promise<VmDriver> {
+export async function openDriver(o: { name: string; kernel?: string; rootfs?: string; networkBase?: string; onProgress: (m: string) => void }): Promise<VmDriver> {
   for (const [flag, file] of [['--kernel', o.kernel], ['--rootfs', o.rootfs]] as const) {
     if (file !== undefined && !existsSync(file)) throw new PuduError('ASSETS_MISSING', `${flag} ${file}: no such file (run ./pudu assets, or omit it to use the built image)`);
   }
-  if (!DRIVER_CHOICES.includes(o.name as DriverChoice)) throw new PuduError('BAD_REQUEST', `--driver ${o.name}: expected one of ${DRIVER_CHOICES.join(', ')}`);
-  if (!o.kernel && !o.rootfs) return createDriver(o.name as DriverChoice, { log: o.onProgress });
+  if (!(DRIVER_CHOICES as readonly string[]).includes(o.name)) throw new PuduError('BAD_REQUEST', `--driver ${o.name}: expected one of ${DRIVER_CHOICES.join(', ')}`);
+  if (!o.kernel && !o.rootfs) return createDriver(o.name as DriverChoice, { log: o.onProgress, networkBase: o.networkBase });
   // The seed's flags: the built image supplies the rest (ssh keys, rootfs dir for the sandbox).
   const image = await buildGuestImage({ onProgress: o.onProgress });
   if (o.rootfs) image.rootfsExt4 = resolve(o.rootfs);
@@ -23,7 +23,7 @@ export async function openDriver(o: { name: string; kernel?: string; rootfs?: st
     if (!image.kernel) throw new PuduError('ASSETS_MISSING', '--kernel needs the built kernel assets (initrd): run ./pudu assets');
     image.kernel = { ...image.kernel, vmlinux: resolve(o.kernel), vmlinuz: resolve(o.kernel) };
   }
-  return createDriver(o.name as DriverChoice, { image, log: o.onProgress });
+  return createDriver(o.name as DriverChoice, { image, log: o.onProgress, networkBase: o.networkBase });
 }
 
 /** `pudu assets [--force]`: the guest image and kernel, cached by recipe. */

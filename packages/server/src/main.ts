@@ -1,4 +1,6 @@
-// Entry point of ./pudu: server, run (direct mode), demo, assets, cleanup.
+// Entry point of ./pudu: server, run (direct mode), demo, assets, cleanup, config, install.
+// The Node version check comes first: ESM evaluates imports in order.
+import './node-version.ts';
 import { buildCli } from './cli.ts';
 
 buildCli()

@@ -3,7 +3,10 @@
  * WebSocket terminal, metrics. `close()` stops the clocks but leaves runs to resume.
  */
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
+import { PuduError } from '@pudu/schema';
 import type { VmDriver } from '@pudu/drivers';
 import { openStore } from './store/sql-store.ts';
 import { createMetrics } from './metrics.ts';
@@ -20,6 +23,9 @@ import type { ServerContext } from './context.ts';
 import { Recordings } from './recordings/recorder.ts';
 import { RecordingStore } from './recordings/recording-store.ts';
 import { TerminalHub } from './terminals/terminal-hub.ts';
+import { createLogger, type Logger } from './http/access-log.ts';
+import { capacityProbe } from './capacity.ts';
+import { checkTlsPair } from './config-check.ts';
 
 export const PUDU_VERSION = '0.1.0';
 
@@ -34,6 +40,14 @@ export interface ServerOptions {
   webDir: string;
   allowedOrigins?: string[];
   log?: (msg: string) => void;
+  /** Structured logger (access log); default silent — the CLI passes one at --log-level. */
+  logger?: Logger;
+  /** Serve HTTPS with these PEM files; `reloadTls()` reads them again. */
+  tls?: { certFile: string; keyFile: string };
+  /** Proxies (IPs/CIDRs) whose X-Forwarded-For/-Proto are believed. */
+  trustProxy?: string[];
+  /** The VM network base (capacity: free indexes in it). */
+  networkBase?: string;
 }
 
 export interface RunningServer {
@@ -42,12 +56,23 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The admin token when this start created it (first start), else null. */
   adminToken: string | null;
+  /** Reads the TLS files again and serves new connections with them; throws (keeping the old pair) when they are bad. */
+  reloadTls(): Promise<void>;
   close(): Promise<void>;
+}
+
+function readTls(t: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const bad = checkTlsPair(t.certFile, t.keyFile);
+  const problem = bad.cert ?? bad.key;
+  if (problem) throw new PuduError('CONFIG_INVALID', `TLS: ${problem}`);
+  return { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) };
 }
 
 /** Starts the server and resolves once it listens (after fleets are reconciled and runs resumed). */
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const logger = o.logger ?? createLogger('silent');
   const log = o.log ?? ((m: string) => console.error(`pudu: ${m}`));
+  const tls = o.tls ? readTls(o.tls) : undefined;
   const store = await openStore(o.database);
   const metrics = createMetrics(async () => {
     const counts: Record<string, number> = {};
@@ -63,21 +88,27 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const terminals = new TerminalHub({ store, bus, recordings, log });
   const ctx: ServerContext = {
     version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus, recordings, terminals,
-    webDir: o.webDir, allowedOrigins: o.allowedOrigins ?? [], log,
+    webDir: o.webDir, allowedOrigins: o.allowedOrigins ?? [], log, logger,
+    capacity: capacityProbe(o.driver, o.networkBase),
   };
   const adminToken = await ensureAdminToken(store);
   await fleets.reconcile();
   await runs.resumeAll();
-  const app = createApp(ctx, createHandlers(ctx));
+  const app = createApp(ctx, createHandlers(ctx), { https: tls, trustProxy: o.trustProxy });
   const detachTerminal = attachTerminal(ctx, app.server);
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${addr.port}`,
     ctx,
     app,
     adminToken,
+    async reloadTls() {
+      if (!o.tls) throw new PuduError('CONFIG_INVALID', 'TLS is not enabled (no --tls-cert/--tls-key)');
+      (app.server as HttpsServer).setSecureContext(readTls(o.tls));
+      log(`TLS: reloaded ${o.tls.certFile}`);
+    },
     async close() {
       await runs.stopAll();
       detachTerminal();

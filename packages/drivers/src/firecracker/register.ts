@@ -25,6 +25,7 @@ registerDriverFactory('firecracker', async (opts) => {
     stateDir: opts.stateDir ?? process.env.PUDU_STATE_DIR ?? DEFAULT_STATE_DIR,
     cacheDir: opts.cacheDir ?? defaultCacheDir(),
     agentPort: AGENT_PORT,
+    networkBase: opts.networkBase,
     indexRange: { minIndex: opts.minIndex, maxIndex: opts.maxIndex },
     bootTimeoutMs: opts.bootTimeoutMs,
     binaries: { firecracker: probe.binary },

@@ -3,6 +3,7 @@
  * error handler, audit of every mutation, latency metrics, the web UI's static files.
  * Handlers are registered from the schema's route table so OpenAPI and code cannot drift.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { API_ROUTES, PuduError, buildOpenApiDocument, type ApiOperationId } from '@pudu/schema';
 import type { z } from 'zod';
@@ -10,6 +11,8 @@ import { authenticateToken, tokenFromRequest, type Principal } from '../auth/tok
 import type { ServerContext } from '../context.ts';
 import { parseInput, toProblem } from './problem.ts';
 import { serveStatic } from './static.ts';
+import { accessEntry } from './access-log.ts';
+import { registerHealthRoutes } from './health.ts';
 
 type Route = (typeof API_ROUTES)[number];
 type RouteOf<K extends ApiOperationId> = Extract<Route, { operationId: K }>;
@@ -47,24 +50,56 @@ export async function authenticate(ctx: ServerContext, req: FastifyRequest): Pro
   return p;
 }
 
+export interface AppOptions {
+  /** PEM certificate and key: serve HTTPS. */
+  https?: { cert: Buffer; key: Buffer };
+  /** Proxies whose X-Forwarded-* headers are believed (IPs/CIDRs); none by default. */
+  trustProxy?: string[];
+}
+
+/** RFC 6750: a 401 names the scheme it wants, and says the token was bad when one was sent. */
+function wwwAuthenticate(req: FastifyRequest): string {
+  const sent = req.headers.authorization !== undefined || /[?&]token=/.test(req.url);
+  return `Bearer realm="pudu"${sent ? ', error="invalid_token"' : ''}`;
+}
+
+function sendProblem(ctx: ServerContext, err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toProblem(err, req.url.split('?')[0]);
+  if (problem.status >= 500) ctx.log(`error ${req.method} ${req.url.split('?')[0]}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  if (problem.status === 401) void reply.header('www-authenticate', wwwAuthenticate(req));
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
 /** Builds the app (not listening yet). */
-export function createApp(ctx: ServerContext, handlers: Handlers): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, trustProxy: false, forceCloseConnections: true });
+export function createApp(ctx: ServerContext, handlers: Handlers, opts: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: true,
+    trustProxy: opts.trustProxy?.length ? opts.trustProxy : false,
+    ...(opts.https ? { https: opts.https } : {}),
+    // Our own ids: a client-sent X-Request-Id is not trusted to be unique.
+    requestIdHeader: false,
+    genReqId: () => randomUUID(),
+    // A URL that cannot be decoded, or a body fastify cannot parse, still answers problem+json.
+    frameworkErrors: (err, req, reply) => {
+      void sendProblem(ctx, new PuduError('BAD_REQUEST', err.message.replace(/^.*?: /, '')), req, reply);
+    },
+  }) as unknown as FastifyInstance;
   const openapi = buildOpenApiDocument();
 
   app.setErrorHandler((err, req, reply) => {
-    const problem = toProblem(err, req.url.split('?')[0]);
-    if (problem.status >= 500) ctx.log(`error ${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-    void reply.code(problem.status).type('application/problem+json').send(problem);
+    void sendProblem(ctx, err, req, reply);
   });
 
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     (req as { startedAt?: number }).startedAt = performance.now();
+    void reply.header('x-request-id', req.id);
   });
   app.addHook('onResponse', async (req, reply) => {
     const started = (req as { startedAt?: number }).startedAt ?? performance.now();
+    const ms = performance.now() - started;
+    ctx.logger.info(accessEntry(req, reply, ms), 'request');
     const route = req.routeOptions.url ?? 'static';
-    ctx.metrics.apiLatencySeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, (performance.now() - started) / 1000);
+    ctx.metrics.apiLatencySeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, ms / 1000);
     if (req.method === 'GET' || req.method === 'HEAD' || !route.startsWith('/api/')) return;
     // Every mutation, allowed or not, goes to the append-only audit log.
     const status = reply.statusCode;
@@ -80,6 +115,7 @@ export function createApp(ctx: ServerContext, handlers: Handlers): FastifyInstan
     }).catch((e: unknown) => ctx.log(`audit write failed: ${String(e)}`));
   });
 
+  registerHealthRoutes(app, ctx);
   app.get('/api/v1/openapi.json', async () => openapi);
   app.get('/metrics', async (req, reply) => {
     const p = await authenticate(ctx, req);
