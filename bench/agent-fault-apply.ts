@@ -143,7 +143,7 @@ function median(xs: number[]): number {
 }
 
 const sb = await createAgentSandbox(215, { agentOpts: '--deadman 0' });
-const agent = createAgentClient({ baseUrl: sb.baseUrl, token: sb.token, timeoutMs: 20_000 });
+const agent = sb.client({ timeoutMs: 20_000 });
 let accuracy: unknown;
 const rows: { type: string; agent_ms: number; bare_ms: number; ratio: number; revert_ms: number; mechanism: string; bare: string }[] = [];
 try {

@@ -1,7 +1,7 @@
 // Each fault: apply → effect measured from outside → stop → baseline measured again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAgentClient, type AgentClient } from '@pudu/agent';
+import type { AgentClient } from '@pudu/agent';
 import type { FaultType } from '@pudu/schema';
 import { createAgentSandbox, type AgentSandbox } from './support/sandbox.ts';
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ let agent: AgentClient;
 
 before(async () => {
   sb = await createAgentSandbox(201);
-  agent = createAgentClient({ baseUrl: sb.baseUrl, token: sb.token });
+  agent = sb.client();
 });
 after(async () => {
   await sb?.destroy();

@@ -6,11 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgentClient } from '@pudu/agent';
+import { createAgentClient, generateAgentKeyPair } from '@pudu/agent';
 import { QemuDriver, probeQemu } from '../../packages/drivers/src/qemu/index.ts';
 import { buildGuestImage } from '../../packages/drivers/src/image/build-guest-image.ts';
 import { sh } from './support/sandbox.ts';
@@ -47,13 +46,13 @@ test('in a real VM the network fault uses tc netem with the measured delay and l
     await driver.destroyFleet(fleetId);
     rmSync(stateDir, { recursive: true, force: true });
   });
-  const token = randomBytes(24).toString('hex');
+  const keys = generateAgentKeyPair();
   const [vm] = await driver.createFleet(
-    { id: fleetId, vms: [{ name: 'net-0', tier: 'net', vcpus: 1, memMb: 512, diskMb: 1024, services: [] }], agent: { token: `sha256:${createHash('sha256').update(token).digest('hex')}`, opts: ['--deadman', '300s'] } },
+    { id: fleetId, vms: [{ name: 'net-0', tier: 'net', vcpus: 1, memMb: 512, diskMb: 1024, services: [] }], agent: { publicKey: keys.publicKey, opts: ['--deadman', '300s'] } },
     { onProgress: (m) => t.diagnostic(m) },
   );
   assert.ok(vm);
-  const agent = createAgentClient({ baseUrl: `http://${vm.guestIp}:${AGENT_PORT}`, token, timeoutMs: 20_000 });
+  const agent = createAgentClient({ endpoint: { kind: 'tcp', host: vm.guestIp, port: AGENT_PORT }, signingKey: keys.privateKeyPem, audience: `${fleetId}/net-0`, timeoutMs: 20_000 });
   const base = await pingStats(vm.guestIp, 10, '0.2');
   t.diagnostic(`baseline RTT ${base.avgMs} ms`);
   // A TCG guest answers HTTP slowly by itself (100–400 ms on a loaded host): compare the

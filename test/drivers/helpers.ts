@@ -3,6 +3,8 @@
  * `./pudu assets`), the real ./pudu-agent, root/root SSH with the real OpenSSH client.
  * Tests use VM indexes from a private range so other engineers' fleets are never touched.
  */
+import { createAgentClient, generateAgentKeyPair, type AgentClient, type AgentEndpoint } from '@pudu/agent';
+import type { VmInfo } from '../../packages/drivers/src/index.ts';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { buildGuestImage, type GuestImage } from '../../packages/drivers/src/index.ts';
@@ -10,7 +12,14 @@ import { run } from '../../packages/drivers/src/util/exec.ts';
 
 /** Private VM index range of the driver tests (the agent tests use 200–219 by hand). */
 export const TEST_INDEX_RANGE = { minIndex: 40, maxIndex: 99 };
-export const TEST_TOKEN = 'pudu-driver-test-token';
+/** The driver tests' fleet signing key: the VMs get the public half, the tests sign with the private one. */
+export const TEST_AGENT_KEYS = generateAgentKeyPair();
+
+/** A signed client for a driver-test VM's agent (its Unix socket when the driver has one). */
+export function testAgent(fleetId: string, vm: VmInfo, timeoutMs?: number): AgentClient {
+  const endpoint: AgentEndpoint = vm.agentSocket ? { kind: 'unix', path: vm.agentSocket } : { kind: 'tcp', host: vm.guestIp, port: vm.agentPort };
+  return createAgentClient({ endpoint, signingKey: TEST_AGENT_KEYS.privateKeyPem, audience: `${fleetId}/${vm.name}`, timeoutMs });
+}
 
 /** Why the sandbox tests cannot run here, or undefined when they can. */
 export function sandboxSkipReason(): string | undefined {

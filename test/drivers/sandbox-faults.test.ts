@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSandboxDriver, verifyRoute } from '../../packages/drivers/src/index.ts';
-import { TEST_INDEX_RANGE, TEST_TOKEN, sandboxSkipReason, sshRoot, testImage } from './helpers.ts';
+import { TEST_AGENT_KEYS, TEST_INDEX_RANGE, sandboxSkipReason, sshRoot, testAgent, testImage } from './helpers.ts';
 
 const skip = sandboxSkipReason();
 const APP_READY_TIMEOUT_MS = 60_000;
@@ -14,19 +14,13 @@ async function status(url: string, init?: RequestInit): Promise<number> {
   }
 }
 
-async function agent(ip: string, port: number, path: string, body: unknown): Promise<Response> {
-  return fetch(`http://${ip}:${port}${path}`, {
-    method: 'POST', body: JSON.stringify(body),
-    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
-  });
-}
 
 test('a disk-fill through the real agent fills exactly the VM disk and the app-server answers 500 until it is reverted', { skip, timeout: 240_000 }, async (t) => {
   const img = await testImage();
   const driver = await createSandboxDriver({ rootfsDir: img.rootfsDir, ...TEST_INDEX_RANGE });
   t.after(() => driver.destroyFleet('drv-fault'));
   const [vm] = await driver.createFleet({
-    id: 'drv-fault', agent: { token: TEST_TOKEN },
+    id: 'drv-fault', agent: { publicKey: TEST_AGENT_KEYS.publicKey },
     vms: [{ name: 'mono-0', tier: 'mono', vcpus: 1, memMb: 512, diskMb: 512, services: ['nginx', 'postgresql', 'app-server'] }],
   });
   await verifyRoute(vm!.guestIp, vm!.hostLink);
@@ -39,8 +33,8 @@ test('a disk-fill through the real agent fills exactly the VM disk and the app-s
   }
   assert.equal(await status(`${app}/api/items`, { method: 'POST', body: '{"name":"before"}' }), 201);
 
-  const start = await agent(vm!.guestIp, vm!.agentPort, '/fault/start', { id: 'fill', type: 'disk', params: { path: '/', duration: '120s' } });
-  assert.equal(start.status, 201, await start.text());
+  const agent = testAgent('drv-fault', vm!, 30_000);
+  assert.equal((await agent.startFault({ id: 'fill', type: 'disk', params: { path: '/', duration: '120s' } })).state, 'active');
   const df = (await sshRoot(vm!.guestIp, 'df --output=pcent,size -BM / | tail -1')).stdout.trim();
   assert.match(df, /^(9[89]|100)%\s+512M$/, `the VM's own 512 MB disk is full: ${df}`);
   // Appends still fit into the log file's last partly used block; once that is full, every request fails.
@@ -51,7 +45,6 @@ test('a disk-fill through the real agent fills exactly the VM disk and the app-s
   }
   assert.equal(await status(`${app}/api/status`), 500, 'and keeps failing while the disk is full');
 
-  const stop = await agent(vm!.guestIp, vm!.agentPort, '/fault/stop', { id: 'fill' });
-  assert.equal(stop.status, 200, await stop.text());
+  assert.equal((await agent.stopFault('fill')).state, 'reverted');
   assert.equal(await status(`${app}/api/status`), 200, 'back to normal after the revert');
 });

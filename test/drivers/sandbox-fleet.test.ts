@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { createSandboxDriver, verifyRoute, type FleetSpec, type VmDriver, type VmInfo } from '../../packages/drivers/src/index.ts';
 import { run } from '../../packages/drivers/src/util/exec.ts';
-import { TEST_INDEX_RANGE, TEST_TOKEN, sandboxSkipReason, sshRoot, testImage } from './helpers.ts';
+import { TEST_AGENT_KEYS, TEST_INDEX_RANGE, sandboxSkipReason, sshRoot, testAgent, testImage } from './helpers.ts';
 
 const skip = sandboxSkipReason();
 
 const FLEET: FleetSpec = {
   id: 'drv-accept',
-  agent: { token: TEST_TOKEN },
+  agent: { publicKey: TEST_AGENT_KEYS.publicKey },
   vms: [
     { name: 'web-0', tier: 'web', vcpus: 1, memMb: 384, diskMb: 768, services: ['nginx', 'app-server'] },
     { name: 'api-0', tier: 'api', vcpus: 1, memMb: 512, diskMb: 1024, services: ['app-server'] },
@@ -62,11 +62,12 @@ test('a 3-VM sandbox fleet looks like three real VMs from inside and reaches not
   const r = await sshRoot(api.guestIp, `ping -c1 -W1 ${api.hostIp} >/dev/null 2>&1 && echo reached || echo blocked`);
   assert.equal(r.stdout.trim(), 'blocked', 'the host side of its own link refuses new traffic from the VM');
 
-  // The agent answers /health and refuses requests without the token.
-  const health = await fetch(`http://${api.guestIp}:${api.agentPort}/health`);
-  assert.equal(health.status, 200);
-  const noToken = await fetch(`http://${api.guestIp}:${api.agentPort}/faults`);
-  assert.ok(noToken.status === 401 || noToken.status === 403, `agent without token answers ${noToken.status}`);
+  // The agent has no network port at all: the host reaches it through a socket in a host
+  // directory, answers signed requests there, and refuses a request signed for another VM.
+  await assert.rejects(fetch(`http://${api.guestIp}:${api.agentPort}/health`, { signal: AbortSignal.timeout(2000) }));
+  assert.equal((await testAgent(FLEET.id, api).health()).status, 'ok');
+  assert.deepEqual((await testAgent(FLEET.id, api).listFaults()).faults, []);
+  await assert.rejects(testAgent(FLEET.id, { ...api, name: 'web-0' }).listFaults(), { code: 'AGENT_AUTH' });
 });
 
 test('a VM that cannot boot fails with its console log tail and leaves nothing behind', { skip, timeout: 60_000 }, async () => {

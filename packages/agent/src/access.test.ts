@@ -1,26 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkBearer, isPeerAllowed, loadTokenDigest, parseCidr } from './access.ts';
+import { isPeerAllowed, loadPublicKey, parseCidr } from './access.ts';
+import { generateAgentKeyPair } from './signing.ts';
 
-test('a token file with the token or its sha256 accepts exactly that bearer token', (t) => {
+test('the key file holds the fleet\'s raw public key; anything else is refused naming the flag', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pudu-agt-access-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'plain'), 's3cret\n');
-  writeFileSync(join(dir, 'hashed'), `sha256:${createHash('sha256').update('s3cret').digest('hex')}\n`);
-  for (const f of ['plain', 'hashed']) {
-    const d = loadTokenDigest(join(dir, f));
-    assert.equal(checkBearer('Bearer s3cret', d), true, f);
-    assert.equal(checkBearer('Bearer s3cret2', d), false, f);
-    assert.equal(checkBearer('s3cret', d), false, f);
-    assert.equal(checkBearer(undefined, d), false, f);
-  }
-  writeFileSync(join(dir, 'empty'), '');
-  assert.throws(() => loadTokenDigest(join(dir, 'empty')), /is empty/);
-  assert.throws(() => loadTokenDigest(join(dir, 'missing')), /--token-file/);
+  const { publicKey } = generateAgentKeyPair();
+  writeFileSync(join(dir, 'good'), `${publicKey}\n`);
+  assert.equal(loadPublicKey(join(dir, 'good')).asymmetricKeyType, 'ed25519');
+  writeFileSync(join(dir, 'token'), 's3cret\n');
+  assert.throws(() => loadPublicKey(join(dir, 'token')), /--key-file .*raw Ed25519 public key/);
+  assert.throws(() => loadPublicKey(join(dir, 'missing')), /--key-file/);
 });
 
 test('only peers inside --allow-from and not owned by this machine are allowed', () => {

@@ -1,36 +1,26 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { PuduError } from '@pudu/schema';
+import { publicKeyFromRaw } from './signing.ts';
 
 /**
- * The token file holds either the token itself or `sha256:<hex>` of it. Images should ship
- * the hash: a trainee is root in the VM and can read the file, but cannot turn a hash back
- * into a token that switches the incident off.
+ * Reads the fleet's Ed25519 public key (raw, base64url, one line). The guest holds only this
+ * public half: root in the VM can read it, and it lets nobody sign a request.
  */
-export function loadTokenDigest(file: string): Buffer {
+export function loadPublicKey(file: string): KeyObject {
   let text: string;
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (e) {
-    throw new PuduError('BAD_REQUEST', `--token-file ${file}: ${(e as Error).message}`);
+    throw new PuduError('BAD_REQUEST', `--key-file ${file}: ${(e as Error).message}`);
   }
-  if (text === '') throw new PuduError('BAD_REQUEST', `--token-file ${file} is empty`);
-  const m = /^sha256:([0-9a-f]{64})$/i.exec(text);
-  return m ? Buffer.from(m[1] as string, 'hex') : sha256(text);
-}
-
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-/** Compares a bearer header with the expected digest in constant time. */
-export function checkBearer(header: string | undefined, digest: Buffer): boolean {
-  const m = /^Bearer\s+(\S+)$/.exec(header ?? '');
-  const given = sha256(m ? (m[1] as string) : '');
-  // Hashing first makes both sides 32 bytes, so timingSafeEqual never leaks the length.
-  return timingSafeEqual(given, digest) && m !== null;
+  try {
+    return publicKeyFromRaw(text);
+  } catch {
+    throw new PuduError('BAD_REQUEST', `--key-file ${file}: expected a raw Ed25519 public key (32 bytes, base64url)`);
+  }
 }
 
 export interface Cidr {

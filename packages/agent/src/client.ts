@@ -6,7 +6,13 @@ import {
   AgentHeartbeatResponseSchema,
   AgentMetricsResponseSchema,
   AgentServicesResponseSchema,
+  AgentIdentitySchema,
+  AgentLogResponseSchema,
+  AGENT_SIG_HEADERS,
+  isPuduError,
   PuduError,
+  type AgentIdentity,
+  type AgentLogResponse,
   type AgentFaultListResponse,
   type AgentFaultRecord,
   type AgentFaultStartRequest,
@@ -17,14 +23,26 @@ import {
   type ErrorCode,
   ERROR_CODES,
 } from '@pudu/schema';
+import type { KeyObject } from 'node:crypto';
+import { request, type RequestOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import type { z } from 'zod';
+import { instanceIdOf, privateKeyFromPem, signAgentRequest, verifyAgentReply } from './signing.ts';
+import { describeEndpoint, openAgentStream, type AgentEndpoint } from './transport.ts';
 
 export interface AgentClientOptions {
-  /** e.g. http://172.16.3.2:7777 */
-  baseUrl: string;
-  token: string;
+  /** Where the agent is (see transport.ts). */
+  endpoint: AgentEndpoint;
+  /** The fleet's Ed25519 private key (PEM or key object): every request but /health is signed with it. */
+  signingKey: KeyObject | string;
+  /** `<fleet>/<vm>`: the agent refuses requests signed for another VM. */
+  audience: string;
   /** Per-request timeout (default 5 s; fault start gets 4× as much: a disk fill takes time). */
   timeoutMs?: number;
+  /** Runs before each connection (e.g. the route check of a TCP endpoint). */
+  beforeConnect?: () => Promise<void>;
+  /** Sees who answered each call (authenticated replies only). */
+  onReply?: (identity: AgentIdentity) => void;
 }
 
 export interface AgentClient {
@@ -36,6 +54,9 @@ export interface AgentClient {
   listFaults(): Promise<AgentFaultListResponse>;
   services(): Promise<AgentServicesResponse>;
   heartbeat(): Promise<AgentHeartbeatResponse>;
+  log(since?: number): Promise<AgentLogResponse>;
+  /** The identity of the last authenticated reply (undefined before the first). */
+  lastIdentity(): AgentIdentity | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -44,47 +65,114 @@ function isErrorCode(code: string): code is ErrorCode {
   return Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
 }
 
+interface RawReply {
+  status: number;
+  text: string;
+  identity: AgentIdentity;
+}
+
+/**
+ * One HTTP exchange over a fresh stream. The reply must carry an identity and a signature
+ * by that identity's key over our nonce, the status and the body: anything else answered
+ * (a fake agent, a replayed reply, a proxy that changed a byte) → AGENT_REPLY_UNAUTHENTICATED.
+ */
+function exchange(opts: AgentClientOptions, key: KeyObject, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<RawReply> {
+  const where = describeEndpoint(opts.endpoint);
+  const payload = body ?? '';
+  const sig = signAgentRequest(key, { method, path, audience: opts.audience, body: payload });
+  return new Promise((resolve, reject) => {
+    const req = request({
+      method,
+      path,
+      host: 'agent',
+      headers: {
+        [AGENT_SIG_HEADERS.time]: sig.time,
+        [AGENT_SIG_HEADERS.nonce]: sig.nonce,
+        [AGENT_SIG_HEADERS.signature]: sig.signature,
+        connection: 'close',
+        ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+      },
+      createConnection: (_o: unknown, cb: (err: Error | null, s?: Socket) => void) => {
+        try {
+          const { socket, ready } = openAgentStream(opts.endpoint);
+          ready.then(() => cb(null, socket), (e: Error) => cb(e));
+        } catch (e) {
+          cb(e as Error);
+        }
+        return undefined;
+      },
+      timeout: timeoutMs,
+    } as RequestOptions);
+    const timer = setTimeout(() => req.destroy(new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${method} ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(isPuduError(e) ? e : new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${method} ${path}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${method} ${path}: ${e.message}`));
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        const identityB64 = res.headers[AGENT_SIG_HEADERS.identity];
+        const signature = res.headers[AGENT_SIG_HEADERS.replySignature];
+        const unauth = (why: string): void => reject(new PuduError('AGENT_REPLY_UNAUTHENTICATED', `agent ${where}: ${method} ${path}: ${why}`, { status }));
+        if (typeof identityB64 !== 'string' || typeof signature !== 'string') return unauth('the reply carries no agent identity or signature');
+        let identity: AgentIdentity;
+        try {
+          identity = AgentIdentitySchema.parse(JSON.parse(Buffer.from(identityB64, 'base64url').toString('utf8')));
+        } catch {
+          return unauth('the reply\'s agent identity is malformed');
+        }
+        if (instanceIdOf(identity.key) !== identity.instance_id) return unauth('the reply\'s instance id does not match its key');
+        if (!verifyAgentReply(identity.key, signature, { nonce: sig.nonce, status, identityB64, body: text })) return unauth('the reply\'s signature does not verify');
+        resolve({ status, text, identity });
+      });
+    });
+    req.end(payload);
+  });
+}
+
 /**
  * A typed client for one pudu-agent. Transport failures and timeouts throw
- * PuduError('AGENT_UNREACHABLE'), 401 throws AGENT_AUTH, other agent errors keep the
- * agent's own code (FAULT_INVALID, FAULT_CONFLICT, …) with its message.
+ * PuduError('AGENT_UNREACHABLE'), a reply that fails authentication
+ * AGENT_REPLY_UNAUTHENTICATED, 401 AGENT_AUTH, other agent errors keep the agent's own
+ * code (FAULT_INVALID, FAULT_CONFLICT, …) with its message.
  */
 export function createAgentClient(opts: AgentClientOptions): AgentClient {
-  const base = opts.baseUrl.replace(/\/+$/, '');
+  const where = describeEndpoint(opts.endpoint);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const key = typeof opts.signingKey === 'string' ? privateKeyFromPem(opts.signingKey) : opts.signingKey;
+  let last: AgentIdentity | undefined;
 
   async function call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown, factor = 1): Promise<z.output<S>> {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${opts.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs * factor),
-      });
-    } catch (e) {
-      const cause = (e as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs * factor} ms` : ((e as { cause?: Error }).cause?.message ?? (e as Error).message);
-      throw new PuduError('AGENT_UNREACHABLE', `agent ${base}: ${method} ${path}: ${cause}`);
-    }
-    const text = await res.text();
+    await opts.beforeConnect?.();
+    const r = await exchange(opts, key, method, path, body === undefined ? undefined : JSON.stringify(body), timeoutMs * factor);
+    last = r.identity;
+    opts.onReply?.(r.identity);
     let json: unknown;
     try {
-      json = text === '' ? undefined : JSON.parse(text);
+      json = r.text === '' ? undefined : JSON.parse(r.text);
     } catch {
       json = undefined;
     }
-    if (res.status === 401) throw new PuduError('AGENT_AUTH', `agent ${base} refused the token (401)`);
-    if (!res.ok) {
+    if (r.status === 401) throw new PuduError('AGENT_AUTH', `agent ${where} refused the request's signature (401)`);
+    if (r.status < 200 || r.status > 299) {
       const err = AgentErrorBodySchema.safeParse(json);
       if (err.success) {
         const code = err.data.error.code;
-        throw new PuduError(isErrorCode(code) ? code : 'INTERNAL', `agent ${base}: ${err.data.error.message}`, err.data.error.details);
+        throw new PuduError(isErrorCode(code) ? code : 'INTERNAL', `agent ${where}: ${err.data.error.message}`, err.data.error.details);
       }
-      throw new PuduError('AGENT_UNREACHABLE', `agent ${base}: ${method} ${path} answered ${res.status}: ${text.slice(0, 200)}`);
+      throw new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${method} ${path} answered ${r.status}: ${r.text.slice(0, 200)}`);
     }
-    if (schema === null) return text as z.output<S>;
+    if (schema === null) return r.text as z.output<S>;
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new PuduError('AGENT_UNREACHABLE', `agent ${base}: ${method} ${path}: unexpected answer: ${parsed.error.message}`);
+    if (!parsed.success) throw new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${method} ${path}: unexpected answer: ${parsed.error.message}`);
     return parsed.data;
   }
 
@@ -97,5 +185,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
     listFaults: () => call('GET', '/faults', AgentFaultListResponseSchema),
     services: () => call('GET', '/services', AgentServicesResponseSchema),
     heartbeat: () => call('POST', '/heartbeat', AgentHeartbeatResponseSchema),
+    log: (since = 0) => call('GET', `/log?since=${since}`, AgentLogResponseSchema),
+    lastIdentity: () => last,
   };
 }

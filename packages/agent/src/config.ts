@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AGENT_DEFAULT_MAX_TTL_MS, AGENT_DEFAULT_PORT, parseDurationMs, PuduError } from '@pudu/schema';
 import { parseCidr, type Cidr } from './access.ts';
 
 export interface AgentConfig {
-  host: string;
-  port: number;
-  tokenFile: string;
+  /** A TCP address, or a Unix socket path (`unix:/path`: no network, nothing to sniff or redirect). */
+  listen: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+  keyFile: string;
+  /** `<fleet>/<vm>`: a request signed for another VM is refused here. */
+  audience: string;
+  logStderr: boolean;
   stateDir: string;
   deadmanMs: number;
   maxTtlMs: number;
@@ -16,12 +20,16 @@ export interface AgentConfig {
 
 export const AGENT_USAGE = `usage: pudu-agent [options]
 
-The in-VM fault agent of Pudu. Every route but GET /health needs
-"Authorization: Bearer <token>"; requests from outside --allow-from are refused.
+The in-VM agent of Pudu. Every route but GET /health needs a request signed
+with the fleet's Ed25519 key (the agent holds only the public key); over TCP,
+requests from outside --allow-from are refused too.
 
 options:
-  --listen ADDR:PORT   where to listen (default 0.0.0.0:${AGENT_DEFAULT_PORT})
-  --token-file F       file with the token or "sha256:<hex>" of it (default /etc/pudu/agent-token)
+  --listen ADDR:PORT   where to listen (default 0.0.0.0:${AGENT_DEFAULT_PORT}); unix:/PATH for a
+                       Unix socket (no network path at all)
+  --key-file F         the fleet's Ed25519 public key, raw base64url (default /etc/pudu/agent.pub)
+  --audience A         who this agent is, "<fleet>/<vm>" (default: the host name at start)
+  --log-stderr         also write the agent's log to stderr (it is kept for the server otherwise)
   --state-dir D        journal directory (default /var/lib/pudu-agent)
   --deadman DUR        revert every fault after DUR without a request from the controller;
                        0 disables (default 60s)
@@ -65,7 +73,9 @@ export function parseAgentArgs(argv: string[]): AgentConfig | 'help' {
       args: argv,
       options: {
         listen: { type: 'string', default: `0.0.0.0:${AGENT_DEFAULT_PORT}` },
-        'token-file': { type: 'string', default: '/etc/pudu/agent-token' },
+        'key-file': { type: 'string', default: '/etc/pudu/agent.pub' },
+        audience: { type: 'string' },
+        'log-stderr': { type: 'boolean', default: false },
         'state-dir': { type: 'string', default: '/var/lib/pudu-agent' },
         deadman: { type: 'string', default: '60s' },
         'max-ttl': { type: 'string', default: `${AGENT_DEFAULT_MAX_TTL_MS / 1000}s` },
@@ -80,26 +90,37 @@ export function parseAgentArgs(argv: string[]): AgentConfig | 'help' {
     throw new PuduError('BAD_REQUEST', `${(e as Error).message}\n\n${AGENT_USAGE}`);
   }
   if (values.help) return 'help';
-  const listen = values.listen as string;
-  const i = listen.lastIndexOf(':');
-  const port = Number(listen.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new PuduError('BAD_REQUEST', `--listen ${listen}: expected ADDR:PORT like 0.0.0.0:${AGENT_DEFAULT_PORT}`);
+  const listenText = values.listen as string;
+  let listen: AgentConfig['listen'];
+  if (listenText.startsWith('unix:')) {
+    const path = listenText.slice(5);
+    if (!path.startsWith('/') || Buffer.byteLength(path) > 100) throw new PuduError('BAD_REQUEST', `--listen ${listenText}: expected unix:/ABSOLUTE/PATH (at most 100 bytes)`);
+    listen = { kind: 'unix', path };
+  } else {
+    const i = listenText.lastIndexOf(':');
+    const port = Number(listenText.slice(i + 1));
+    if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new PuduError('BAD_REQUEST', `--listen ${listenText}: expected ADDR:PORT like 0.0.0.0:${AGENT_DEFAULT_PORT} or unix:/PATH`);
+    }
+    listen = { kind: 'tcp', host: listenText.slice(0, i).replace(/^\[|\]$/g, ''), port };
   }
   let allowText = values['allow-from'];
-  if (allowText === undefined) {
+  if (allowText === undefined && listen.kind === 'tcp') {
     const gw = findDefaultGateway();
     if (!gw) throw new PuduError('BAD_REQUEST', '--allow-from: not given and the VM has no default gateway to allow; pass the controller address');
     allowText = `${gw}/32`;
   }
+  const audience = (values.audience as string | undefined) ?? hostname();
+  if (!/^[A-Za-z0-9_.\/-]{1,160}$/.test(audience)) throw new PuduError('BAD_REQUEST', `--audience ${audience}: expected "<fleet>/<vm>" of letters, digits, "_", ".", "-"`);
   return {
-    host: listen.slice(0, i).replace(/^\[|\]$/g, ''),
-    port,
-    tokenFile: values['token-file'] as string,
+    listen,
+    keyFile: values['key-file'] as string,
+    audience,
+    logStderr: values['log-stderr'] as boolean,
     stateDir: values['state-dir'] as string,
     deadmanMs: values.deadman === '0' ? 0 : duration('--deadman', values.deadman as string),
     maxTtlMs: duration('--max-ttl', values['max-ttl'] as string),
-    allowFrom: allowText.split(',').map((c) => parseCidr(c.trim())),
+    allowFrom: allowText === undefined ? [] : allowText.split(',').map((c) => parseCidr(c.trim())),
     nativeDir: values['native-dir'] as string,
   };
 }

@@ -1,3 +1,6 @@
-// The agent package's public face for the host side: a typed client. No side effects, and
-// the daemon is not imported here (it runs only inside the VM, from main.ts).
+// The agent package's public face for the host side: a typed client, its transports and the
+// request signing. No side effects, and the daemon is not imported here (it runs only inside
+// the VM, from main.ts).
 export { createAgentClient, type AgentClient, type AgentClientOptions } from './client.ts';
+export { describeEndpoint, type AgentEndpoint } from './transport.ts';
+export { generateAgentKeyPair, instanceIdOf, signAgentRequest, privateKeyFromPem } from './signing.ts';

@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { AgentFaultRecord } from '@pudu/schema';
 import { PuduError } from '@pudu/schema';
@@ -12,11 +13,12 @@ export interface JournalEntry extends AgentFaultRecord {
   undo: Undo;
 }
 
-const JOURNAL_FILE = 'faults.journal';
+/** A neutral name: the guest's files must not name the fault machinery. */
+const JOURNAL_FILE = 'state.db';
 /** Two slots, written alternately; each is allocated up front (see below). */
 const SLOT_BYTES = 256 * 1024;
 const KEEP_ENDED = 200;
-const HEADER_RE = /^PUDU-JOURNAL v1 seq=(\d+) len=(\d+) sha256=([0-9a-f]{64})\n/;
+const HEADER_RE = /^SLOT v2 seq=(\d+) len=(\d+) sha256=([0-9a-f]{64})\n/;
 
 /**
  * The write-ahead journal of fault intents. It must stay writable on a full disk (the disk
@@ -30,10 +32,14 @@ export class Journal {
   private entries: JournalEntry[] = [];
   private seq = 0;
   private fd: number | undefined;
+  private readonly existed: boolean;
+  /** What load() found: no file (`new`), a valid record (`intact`), or a file with none (`lost`: emptied or corrupted). */
+  status: 'new' | 'intact' | 'lost' = 'new';
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.path = join(dir, JOURNAL_FILE);
+    this.existed = existsSync(this.path);
   }
 
   private open(): number {
@@ -61,7 +67,7 @@ export class Journal {
     const start = head[0].length;
     const body = buf.subarray(start, start + Number(head[2]));
     if (createHash('sha256').update(body).digest('hex') !== head[3]) return undefined;
-    return { seq: Number(head[1]), entries: (JSON.parse(body.toString('utf8')) as { faults: JournalEntry[] }).faults };
+    return { seq: Number(head[1]), entries: (JSON.parse(inflateRawSync(body).toString('utf8')) as { faults: JournalEntry[] }).faults };
   }
 
   /** Loads the newest intact slot; an empty or new journal holds no faults. */
@@ -70,6 +76,9 @@ export class Journal {
     const best = slots.sort((a, b) => b.seq - a.seq)[0];
     this.entries = best?.entries ?? [];
     this.seq = best?.seq ?? 0;
+    this.status = best ? 'intact' : this.existed ? 'lost' : 'new';
+    // A first record right away: from now on a journal without one was tampered with.
+    if (!best) this.write();
     return this.entries;
   }
 
@@ -87,14 +96,23 @@ export class Journal {
     if (i >= 0) this.entries[i] = entry;
     else this.entries.push(entry);
     this.trim(KEEP_ENDED);
-    let body = Buffer.from(JSON.stringify({ faults: this.entries }));
+    let body = this.encode();
     for (let keep = KEEP_ENDED; body.length > SLOT_BYTES - 200 && keep > 0; keep = Math.floor(keep / 2)) {
       this.trim(keep);
-      body = Buffer.from(JSON.stringify({ faults: this.entries }));
+      body = this.encode();
     }
     if (body.length > SLOT_BYTES - 200) throw new PuduError('INTERNAL', 'journal: too many active faults to record');
+    this.write(body);
+  }
+
+  /** Compressed, so a `grep -r` for a fault id or type in the guest finds nothing (not a secret: root can inflate it). */
+  private encode(): Buffer {
+    return deflateRawSync(Buffer.from(JSON.stringify({ faults: this.entries })));
+  }
+
+  private write(body = this.encode()): void {
     this.seq++;
-    const head = Buffer.from(`PUDU-JOURNAL v1 seq=${this.seq} len=${body.length} sha256=${createHash('sha256').update(body).digest('hex')}\n`, 'latin1');
+    const head = Buffer.from(`SLOT v2 seq=${this.seq} len=${body.length} sha256=${createHash('sha256').update(body).digest('hex')}\n`, 'latin1');
     const slot = Buffer.concat([head, body]);
     const fd = this.open();
     writeSync(fd, slot, 0, slot.length, (this.seq % 2) * SLOT_BYTES);

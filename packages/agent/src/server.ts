@@ -1,109 +1,143 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { AgentFaultStopRequestSchema, isPuduError, PuduError, type AgentErrorBody } from '@pudu/schema';
-import { checkBearer, isPeerAllowed, type Cidr } from './access.ts';
+import type { KeyObject } from 'node:crypto';
+import { AGENT_SIG_HEADERS, AgentFaultStopRequestSchema, isPuduError, PuduError, type AgentErrorBody, type AgentIdentity } from '@pudu/schema';
+import { isPeerAllowed, type Cidr } from './access.ts';
+import type { AgentLog } from './agent-log.ts';
 import type { FaultManager } from './fault-manager.ts';
 import { renderPrometheus, type MetricsSampler } from './metrics.ts';
 import { listServices } from './services.ts';
+import { signAgentReply, type RequestVerifier } from './signing.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AgentServerOptions {
   faults: FaultManager;
   metrics: MetricsSampler;
-  tokenDigest: Buffer;
+  verifier: RequestVerifier;
+  /** This process's own key: it signs every reply, and dies with the process. */
+  instanceKey: KeyObject;
+  identity: () => AgentIdentity;
+  /** Empty over a Unix socket (no peer address to check). */
   allowFrom: readonly Cidr[];
+  tcp: boolean;
   version: string;
-  startedAt: number;
   deadmanMs: number;
   /** Called on every authenticated request: it feeds the dead-man switch. */
   onAuthenticated: () => void;
-  log: (msg: string, fields?: Record<string, unknown>) => void;
+  log: AgentLog;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
-  const text = type === 'application/json' ? JSON.stringify(body) : String(body);
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+interface Reply {
+  status: number;
+  body: unknown;
+  type?: string;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Writes a reply with the agent's identity and the instance's signature over (nonce, status, identity, body). */
+function send(o: AgentServerOptions, req: IncomingMessage, res: ServerResponse, r: Reply): void {
+  const type = r.type ?? 'application/json';
+  const text = type === 'application/json' ? JSON.stringify(r.body) : String(r.body);
+  const identityB64 = Buffer.from(JSON.stringify(o.identity())).toString('base64url');
+  const signature = signAgentReply(o.instanceKey, { nonce: header(req, AGENT_SIG_HEADERS.nonce) ?? '', status: r.status, identityB64, body: text });
+  res.writeHead(r.status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+    [AGENT_SIG_HEADERS.identity]: identityB64,
+    [AGENT_SIG_HEADERS.replySignature]: signature,
+  });
   res.end(text);
 }
 
-function sendError(res: ServerResponse, e: unknown): void {
+function errorReply(e: unknown): Reply {
   const err = isPuduError(e) ? e : new PuduError('INTERNAL', (e as Error)?.message ?? String(e));
   const body: AgentErrorBody = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
-  send(res, err.status, body);
-}
-
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new PuduError('INPUT_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return resolve({});
-      try {
-        resolve(JSON.parse(text));
-      } catch (e) {
-        reject(new PuduError('BAD_REQUEST', `body is not valid JSON: ${(e as Error).message}`));
-      }
-    });
-    req.on('error', reject);
-  });
+  return { status: err.status, body };
 }
 
 /**
  * The agent's HTTP API (the seed's routes). Only parsing and access control live here;
- * every action goes to the FaultManager. Order of checks: source address, then token.
+ * every action goes to the FaultManager. Order of checks: source address (TCP only), then
+ * the request's signature (time, nonce, audience, body).
  */
 export function createAgentServer(o: AgentServerOptions): Server {
   return createServer((req, res) => {
-    void handle(o, req, res).catch((e) => sendError(res, e));
+    void handle(o, req)
+      .catch((e) => errorReply(e))
+      .then((r) => send(o, req, res, r));
   });
 }
 
-async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function readBody(req: IncomingMessage): Promise<string> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY_BYTES) throw new PuduError('INPUT_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://agent');
   const route = `${req.method} ${url.pathname}`;
-  const peer = req.socket.remoteAddress;
-  if (!isPeerAllowed(peer, o.allowFrom)) {
-    o.log('refused request from a disallowed source', { peer, route });
-    return sendError(res, new PuduError('FORBIDDEN', `source ${peer ?? '?'} is not allowed to talk to this agent`));
+  if (o.tcp) {
+    const peer = req.socket.remoteAddress;
+    if (!isPeerAllowed(peer, o.allowFrom)) {
+      o.log.write('refused request from a disallowed source', { peer, route });
+      throw new PuduError('FORBIDDEN', `source ${peer ?? '?'} is not allowed to talk to this agent`);
+    }
   }
-  if (route === 'GET /health') {
-    return send(res, 200, { status: 'ok', version: o.version, uptime_s: Math.round((Date.now() - o.startedAt) / 1000) });
-  }
-  if (!checkBearer(req.headers.authorization, o.tokenDigest)) {
-    o.log('refused request without a valid token', { peer, route });
-    res.setHeader('www-authenticate', 'Bearer');
-    return sendError(res, new PuduError('UNAUTHORIZED', 'missing or wrong bearer token'));
+  const body = await readBody(req);
+  if (route === 'GET /health') return { status: 200, body: { status: 'ok', version: o.version, uptime_s: Math.round(o.identity().uptime_ms / 1000) } };
+  const check = o.verifier.check({
+    method: req.method ?? '',
+    path: req.url ?? '/',
+    body,
+    time: header(req, AGENT_SIG_HEADERS.time),
+    nonce: header(req, AGENT_SIG_HEADERS.nonce),
+    signature: header(req, AGENT_SIG_HEADERS.signature),
+  });
+  if (!check.ok) {
+    o.log.write('refused an unauthenticated request', { route, why: check.why });
+    throw new PuduError('UNAUTHORIZED', `request refused: ${check.why === 'missing' ? 'no signature' : check.why}`);
   }
   o.onAuthenticated();
+  const json = (): unknown => {
+    if (body.trim() === '') return {};
+    try {
+      return JSON.parse(body);
+    } catch (e) {
+      throw new PuduError('BAD_REQUEST', `body is not valid JSON: ${(e as Error).message}`);
+    }
+  };
   switch (route) {
     case 'GET /metrics': {
       const m = o.metrics.read();
-      if (url.searchParams.get('format') === 'prometheus') return send(res, 200, renderPrometheus(m, o.faults.countByState()), 'text/plain; version=0.0.4');
-      return send(res, 200, m);
+      if (url.searchParams.get('format') === 'prometheus') return { status: 200, body: renderPrometheus(m, o.faults.countByState()), type: 'text/plain; version=0.0.4' };
+      return { status: 200, body: m };
     }
     case 'POST /fault/start':
-      return send(res, 201, await o.faults.start(await readJson(req)));
+      return { status: 201, body: await o.faults.start(json()) };
     case 'POST /fault/stop': {
-      const body = AgentFaultStopRequestSchema.safeParse(await readJson(req));
-      if (!body.success) throw new PuduError('FAULT_INVALID', `body: ${body.error.issues.map((i) => `${i.path.join('.') || 'id'}: ${i.message}`).join('; ')}`);
-      return send(res, 200, await o.faults.stop(body.data.id));
+      const b = AgentFaultStopRequestSchema.safeParse(json());
+      if (!b.success) throw new PuduError('FAULT_INVALID', `body: ${b.error.issues.map((i) => `${i.path.join('.') || 'id'}: ${i.message}`).join('; ')}`);
+      return { status: 200, body: await o.faults.stop(b.data.id) };
     }
     case 'GET /faults':
-      return send(res, 200, { faults: o.faults.list() });
+      return { status: 200, body: { faults: o.faults.list() } };
     case 'GET /services':
-      return send(res, 200, await listServices());
+      return { status: 200, body: await listServices() };
+    case 'GET /log':
+      return { status: 200, body: o.log.since(Number(url.searchParams.get('since') ?? 0) || 0) };
     case 'POST /heartbeat':
-      return send(res, 200, { status: 'ok', deadman_ms: o.deadmanMs, active_faults: o.faults.activeCount() });
+      return { status: 200, body: { status: 'ok', deadman_ms: o.deadmanMs, active_faults: o.faults.activeCount() } };
     default:
       throw new PuduError('NOT_FOUND', `no route ${route}`);
   }

@@ -14,10 +14,12 @@ export interface FleetSpec {
   id: string;
   vms: VmSpec[];
   /**
-   * What the in-VM agent gets at creation: its bearer token or "sha256:<hex>" of it (written to
-   * /etc/pudu/agent-token) and extra pudu-agent flags (written as PUDU_AGENT_OPTS to /etc/default/pudu-agent).
+   * What the in-VM agent gets at creation: the fleet's Ed25519 public key (raw base64url,
+   * written to /etc/pudu/agent.pub; the private half never leaves the server) and extra
+   * pudu-agent flags (written as PUDU_AGENT_OPTS to /etc/default/pudu-agent). Each VM's agent
+   * is told its audience `<fleet id>/<vm name>`, so a request signed for one VM is refused by another.
    */
-  agent?: { token?: string; opts?: string[] };
+  agent?: { publicKey?: string; opts?: string[] };
 }
 
 export type VmState = 'creating' | 'booting' | 'ready' | 'stopping' | 'stopped' | 'failed';
@@ -33,8 +35,13 @@ export interface VmInfo {
   hostLink: string;
   state: VmState;
   driver: DriverName;
-  /** Port the in-VM agent listens on, reached at guestIp. */
+  /** Port the in-VM agent listens on, reached at guestIp (when there is no agentSocket). */
   agentPort: number;
+  /**
+   * Host path of the agent's Unix socket, in a host-owned directory bound into the VM (the
+   * sandbox): no network path to sniff or redirect. Absent: TCP at guestIp:agentPort.
+   */
+  agentSocket?: string;
   /** Driver-specific process id of the VM's top process (sandbox init, qemu, firecracker). */
   pid?: number;
 }

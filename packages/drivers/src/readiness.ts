@@ -4,7 +4,8 @@
  * the first packet. Polled without fixed sleeps: a refused connect to a VM returns in
  * microseconds, so ready is seen within one poll interval of being true.
  */
-import { connect } from 'node:net';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { PuduError } from '@pudu/schema';
 import { verifyRoute } from './network/route-check.ts';
@@ -32,10 +33,36 @@ export function probeSsh(ip: string, port = SSH_PORT, timeoutMs = DEFAULT_ATTEMP
   });
 }
 
-/** Resolves true when GET http://ip:port/health answers 200. */
-export function probeAgent(ip: string, port: number, timeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS): Promise<boolean> {
+/** Linux's O_PATH (Node does not export it). */
+const O_PATH = 0o10000000;
+
+/**
+ * A connect to the agent's Unix socket that never follows a symlink in the last component
+ * (root in the VM could plant one pointing at a host socket): opened O_PATH|O_NOFOLLOW,
+ * checked to be a socket, connected through /proc/self/fd.
+ */
+function connectAgentSocket(path: string): Socket | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, O_PATH | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    return fstatSync(fd).isSocket() ? connect(`/proc/self/fd/${fd}`) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Resolves true when GET /health answers 200 (over the agent's Unix socket when given, else http://ip:port). */
+export function probeAgent(ip: string, port: number, timeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS, socket?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: ip, port, path: '/health', method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    const unix = socket === undefined ? undefined : connectAgentSocket(socket);
+    if (socket !== undefined && !unix) return resolve(false);
+    // No `agent` option with createConnection: `agent: false` would make a fresh Agent that ignores it.
+    const target = unix ? { createConnection: () => unix } : { host: ip, port, agent: false as const };
+    const req = request({ ...target, path: '/health', method: 'GET', timeout: timeoutMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -51,6 +78,8 @@ export interface WaitReadyOptions {
   /** The host link the route to `ip` must use; checked before the first packet. */
   link?: string;
   agentPort: number;
+  /** The agent's host-side Unix socket, when the driver has one (no TCP probe then). */
+  agentSocket?: string;
   timeoutMs: number;
   signal?: AbortSignal;
   /** Returns a reason when the VM died (stop waiting), undefined while it lives. */
@@ -106,7 +135,7 @@ export async function waitReady(o: WaitReadyOptions): Promise<ReadyTimes> {
       throw new PuduError('VM_BOOT_TIMEOUT', msg, { vm: o.name, console: tail, pendingServices: pending });
     }
     const [a, s] = await Promise.all([
-      agentMs ?? probeAgent(o.ip, o.agentPort, attempt),
+      agentMs ?? probeAgent(o.ip, o.agentPort, attempt, o.agentSocket),
       sshMs ?? probeSsh(o.ip, SSH_PORT, attempt),
     ]);
     if (a === true) agentMs = Date.now() - start;

@@ -178,3 +178,59 @@ export type AgentErrorBody = z.infer<typeof AgentErrorBodySchema>;
 /** Default fault time-to-live when a request gives no `duration`: nothing stays forever. */
 export const AGENT_DEFAULT_MAX_TTL_MS = 30 * 60_000;
 export const AGENT_DEFAULT_PORT = 7777;
+
+/**
+ * Request signing (server → agent). The server holds an Ed25519 private key per fleet; the
+ * guest holds only its public key, so nothing readable in the VM can mint a request. Every
+ * request but `GET /health` carries the time, a fresh nonce and a signature over
+ * {@link agentRequestSigningText}; the agent refuses a stale time (± window), a nonce it has
+ * seen, and a signature for another VM (the audience is `<fleet>/<vm>`).
+ */
+export const AGENT_SIG_HEADERS = {
+  time: 'x-pudu-time',
+  nonce: 'x-pudu-nonce',
+  signature: 'x-pudu-signature',
+  /** Reply: the agent's identity (base64url JSON of {@link AgentIdentity}). */
+  identity: 'x-pudu-agent',
+  /** Reply: Ed25519 signature by the instance key over {@link agentReplySigningText}. */
+  replySignature: 'x-pudu-agent-signature',
+} as const;
+
+/** How far a request's time may be from the agent's clock. */
+export const AGENT_SIG_WINDOW_MS = 30_000;
+
+/** The exact bytes the server signs for one request. */
+export function agentRequestSigningText(r: { method: string; path: string; audience: string; timeMs: number; nonce: string; bodySha256Hex: string }): string {
+  return ['pudu-agent-request v1', r.method.toUpperCase(), r.path, r.audience, String(r.timeMs), r.nonce, r.bodySha256Hex].join('\n');
+}
+
+/** The exact bytes the agent signs for one reply: bound to the request's nonce, the status, who answers and the body. */
+export function agentReplySigningText(r: { nonce: string; status: number; identityB64: string; bodySha256Hex: string }): string {
+  return ['pudu-agent-reply v1', r.nonce, String(r.status), r.identityB64, r.bodySha256Hex].join('\n');
+}
+
+/**
+ * Who answered: every reply carries it. A new `instance_id` means a new agent process (its
+ * key pair lives only in that process's memory); a new `boot_id` a rebooted VM. `journal`
+ * says what the agent found at start: `new` (first start), `intact`, or `lost` (a journal
+ * file existed but held no valid record: someone emptied or corrupted it).
+ */
+export const AgentIdentitySchema = z.object({
+  instance_id: z.string(),
+  /** The instance's Ed25519 public key (raw 32 bytes, base64url); instance_id is derived from it. */
+  key: z.string(),
+  boot_id: z.string(),
+  started_at: z.string(),
+  uptime_ms: z.number(),
+  journal: z.enum(['new', 'intact', 'lost']),
+  /** Faults the agent reverted at start because a previous instance left them applied. */
+  recovered: z.number(),
+});
+export type AgentIdentity = z.infer<typeof AgentIdentitySchema>;
+
+/** `GET /log`: the agent's own log lines (kept off the guest's journal, read by the server). */
+export const AgentLogResponseSchema = z.object({
+  entries: z.array(z.object({ seq: z.number(), time: z.string(), msg: z.string(), fields: z.record(z.string(), z.unknown()) })),
+  next: z.number(),
+});
+export type AgentLogResponse = z.infer<typeof AgentLogResponseSchema>;

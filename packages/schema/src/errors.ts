@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   DRIVER_UNAVAILABLE: 503,
   AGENT_UNREACHABLE: 502,
   AGENT_AUTH: 401,
+  /** An agent's reply was unsigned, badly signed or not bound to our request: something else answered. */
+  AGENT_REPLY_UNAUTHENTICATED: 502,
   FAULT_INVALID: 400,
   FAULT_NOT_FOUND: 404,
   FAULT_CONFLICT: 409,

@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAgentClient, type AgentClient } from '@pudu/agent';
+import type { AgentClient } from '@pudu/agent';
 import type { AgentFaultEndReason, AgentFaultState, FaultType } from '@pudu/schema';
 import { createAgentSandbox, type AgentSandbox } from './sandbox.ts';
 import { eventually, PROBES, sleep } from './probes.ts';
@@ -44,7 +44,7 @@ export function defineMatrixRow(ending: Ending, index: number): void {
   let agent: AgentClient;
   before(async () => {
     sb = await createAgentSandbox(index, { agentOpts: ending === 'deadman' ? `--deadman ${DEADMAN_S}s` : '--deadman 120s' });
-    agent = createAgentClient({ baseUrl: sb.baseUrl, token: sb.token });
+    agent = sb.client();
   });
   after(async () => {
     await sb?.destroy();

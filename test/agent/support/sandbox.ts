@@ -6,7 +6,7 @@
  * its systemd unit, exactly as in the guest image. Everything is measured from outside.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createAgentClient, generateAgentKeyPair, type AgentClient, type AgentEndpoint } from '@pudu/agent';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -83,14 +83,25 @@ export interface SandboxOptions {
   diskMb?: number;
   /** Extra agent flags, e.g. `--deadman 2s`. */
   agentOpts?: string;
+  /**
+   * How the host reaches the agent: `unix` (default, as the sandbox driver does: a socket in
+   * a host directory bound into the VM) or `tcp` on the VM's link.
+   */
+  channel?: 'unix' | 'tcp';
 }
 
 export interface AgentSandbox {
   readonly index: number;
   readonly hostIp: string;
   readonly vmIp: string;
+  /** The TCP address of the agent (only with channel 'tcp'). */
   readonly baseUrl: string;
-  readonly token: string;
+  readonly endpoint: AgentEndpoint;
+  /** The fleet's signing key (PEM) and this agent's audience. */
+  readonly signingKey: string;
+  readonly audience: string;
+  /** A signed client for this agent. */
+  client(o?: { timeoutMs?: number; signingKey?: string; audience?: string }): AgentClient;
   readonly netns: string;
   /** Host PID of the sandbox's PID 1 (systemd). */
   readonly pid1: number;
@@ -148,6 +159,9 @@ mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts"
 ln -s pts/ptmx "$R/dev/ptmx"
 mount -t tmpfs tmpfs "$R/dev/shm"
 mount -t tmpfs -o mode=755 tmpfs "$R/run"
+# The agent's socket lives in a host directory (no network path to sniff or redirect).
+mkdir -p "$R/run/pudu-agent"
+mount --bind "$D/ctl" "$R/run/pudu-agent"
 mount -t tmpfs -o mode=755 tmpfs "$R/sys/fs/cgroup"
 for c in systemd memory cpu cpuacct; do mkdir -p "$R/sys/fs/cgroup/$c"; done
 mount -t cgroup -o none,name=systemd cgroup "$R/sys/fs/cgroup/systemd"
@@ -189,7 +203,13 @@ export async function createAgentSandbox(index: number, opts: SandboxOptions = {
         .map((h) => [h, `/sys/fs/cgroup/${h}${selfCgroup(h === 'unified' ? '' : h).replace(/\/$/, '')}/pudu-agt-${index}`]),
     ),
   };
-  const token = randomBytes(24).toString('hex');
+  const keys = generateAgentKeyPair();
+  const audience = `agent-test/vm${index}`;
+  const channel = opts.channel ?? 'unix';
+  const ctlDir = join(work, 'ctl');
+  const endpoint: AgentEndpoint = channel === 'unix' ? { kind: 'unix', path: join(ctlDir, 'agent.sock') } : { kind: 'tcp', host: vmIp, port: AGENT_PORT };
+  const client = (o: { timeoutMs?: number; signingKey?: string; audience?: string } = {}): AgentClient =>
+    createAgentClient({ endpoint, signingKey: o.signingKey ?? keys.privateKeyPem, audience: o.audience ?? audience, timeoutMs: o.timeoutMs });
   let child: ChildProcess | undefined;
   let pid1 = 0;
 
@@ -228,8 +248,10 @@ export async function createAgentSandbox(index: number, opts: SandboxOptions = {
     symlinkSync('/etc/systemd/system/pudu-agent.service', join(up, 'etc/systemd/system/multi-user.target.wants/pudu-agent.service'));
     // No consoles in a sandbox: no gettys.
     for (const u of ['getty.target', 'getty@.service', 'autovt@.service', 'serial-getty@.service', 'container-getty@.service']) symlinkSync('/dev/null', join(up, 'etc/systemd/system', u));
-    writeFileSync(join(up, 'etc/pudu/agent-token'), `sha256:${createHash('sha256').update(token).digest('hex')}\n`, { mode: 0o600 });
-    writeFileSync(join(up, 'etc/default/pudu-agent'), `PUDU_AGENT_OPTS="--allow-from ${hostIp}/32 ${opts.agentOpts ?? ''}"\n`);
+    writeFileSync(join(up, 'etc/pudu/agent.pub'), `${keys.publicKey}\n`);
+    const listen = channel === 'unix' ? '--listen unix:/run/pudu-agent/agent.sock' : `--allow-from ${hostIp}/32`;
+    writeFileSync(join(up, 'etc/default/pudu-agent'), `PUDU_AGENT_OPTS="${listen} --audience ${audience} ${opts.agentOpts ?? ''}"\n`);
+    mkdirSync(ctlDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(up, 'etc/hostname'), `vm${index}\n`);
     writeFileSync(join(up, 'etc/hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n${vmIp}\tvm${index}\n10.0.0.5\tdb.internal\n`);
     // No DNS server is reachable from a sandbox: fail lookups at once instead of timing out.
@@ -272,11 +294,12 @@ export async function createAgentSandbox(index: number, opts: SandboxOptions = {
       else await new Promise((r) => setTimeout(r, 20));
     }
     const baseUrl = `http://${vmIp}:${AGENT_PORT}`;
+    const probe = client({ timeoutMs: 500 });
     for (;;) {
       if (child.exitCode !== null) throw new Error(`sandbox exited ${child.exitCode}: ${stderr}`);
       try {
-        const r = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(500) });
-        if (r.ok) break;
+        await probe.health();
+        break;
       } catch {
         /* not up yet */
       }
@@ -292,7 +315,10 @@ export async function createAgentSandbox(index: number, opts: SandboxOptions = {
       hostIp,
       vmIp,
       baseUrl,
-      token,
+      endpoint,
+      signingKey: keys.privateKeyPem,
+      audience,
+      client,
       netns,
       pid1,
       cgroups: cg,

@@ -2,7 +2,7 @@ import type { AgentFaultParamsByType, FaultType } from '@pudu/schema';
 
 /** What a fault needs from the agent around it. */
 export interface FaultContext {
-  /** The agent's own TCP port: network faults keep its traffic out of their way. */
+  /** The agent's own TCP port (network faults keep its traffic out of their way); 0 when the channel is not TCP. */
   readonly controlPort: number;
   /** Directory for helper binaries (e.g. the NFQUEUE handler). */
   readonly nativeDir: string;

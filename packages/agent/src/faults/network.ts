@@ -45,7 +45,8 @@ async function applyNetem(dev: string, p: AgentNetworkParams, port: number): Pro
     if (/unknown|not found|No such file/i.test(netem.stderr)) return false;
     throw new PuduError('FAULT_APPLY_FAILED', `network: tc netem on ${dev}: ${netem.stderr.trim()}`);
   }
-  await runOk('tc', ['filter', 'add', 'dev', dev, 'parent', TC_PRIO_HANDLE, 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'sport', String(port), '0xffff', 'flowid', '1:1'], 'network: keep the agent port out of netem');
+  // Over a Unix socket or vsock the control channel never crosses this interface: no exemption to show.
+  if (port > 0) await runOk('tc', ['filter', 'add', 'dev', dev, 'parent', TC_PRIO_HANDLE, 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'sport', String(port), '0xffff', 'flowid', '1:1'], 'network: keep the agent port out of netem');
   return true;
 }
 
@@ -142,7 +143,7 @@ export const networkFault: FaultDriver<'network'> = {
     const chain = String(undo.chain);
     const create = await ipt(undo, ['-N', chain]);
     if (create.code !== 0) throw new PuduError('FAULT_APPLY_FAILED', `network: iptables -N ${chain}: ${create.stderr.trim()}`);
-    await runOk(iptables, ['-w', '5', '-A', chain, '-p', 'tcp', '--sport', String(undo.port), '-j', 'RETURN'], 'network: exempt the agent port');
+    if (Number(undo.port) > 0) await runOk(iptables, ['-w', '5', '-A', chain, '-p', 'tcp', '--sport', String(undo.port), '-j', 'RETURN'], 'network: exempt the agent port');
     if (p.action === 'loss') {
       const prob = ((parseAgentPercent(p.packet_loss ?? 0) ?? 0) / 100).toFixed(4);
       await runOk(iptables, ['-w', '5', '-A', chain, '-m', 'statistic', '--mode', 'random', '--probability', prob, '-j', 'DROP'], 'network: loss rule');

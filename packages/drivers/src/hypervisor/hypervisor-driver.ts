@@ -90,7 +90,7 @@ export abstract class HypervisorDriver<V extends HypervisorVm = HypervisorVm, B 
         rmSync(vm.dir, { recursive: true, force: true });
         mkdirSync(vm.dir, { recursive: true });
         this.writeRecord(vm);
-        const files = renderVmFiles({ name: vm.spec.name, services: vm.spec.services, fleet: peers, agentToken: spec.agent?.token, agentOpts: spec.agent?.opts });
+        const files = renderVmFiles({ name: vm.spec.name, services: vm.spec.services, fleet: peers, agentPublicKey: spec.agent?.publicKey, fleetId: spec.id, agentOpts: spec.agent?.opts });
         await this.writeDisks(vm, packTar(configDiskEntries([...files, ...growRootFiles()])));
         await createTap(vm.info.hostLink, `${vm.info.hostIp}/30`);
       }

@@ -13,14 +13,17 @@ export const GUEST_NATIVE_DIR = '/usr/local/lib/pudu';
 export const GUEST_APP_SERVER_PATH = '/opt/app-server/app-server.mjs';
 /** Per-VM agent flags the driver writes as PUDU_AGENT_OPTS="…" (the agent's own convention). */
 export const GUEST_AGENT_ENV_PATH = '/etc/default/pudu-agent';
-export const GUEST_AGENT_TOKEN_PATH = '/etc/pudu/agent-token';
+export const GUEST_AGENT_KEY_PATH = '/etc/pudu/agent.pub';
+/** Where a driver that reaches the agent over a Unix socket binds its host directory (the agent listens inside). */
+export const GUEST_AGENT_SOCKET_DIR = '/run/pudu-agent';
+export const GUEST_AGENT_SOCKET_PATH = `${GUEST_AGENT_SOCKET_DIR}/agent.sock`;
 export const GUEST_APP_ENV_PATH = '/etc/default/app-server';
 
 /** Static files of the image: guest path → content. */
 export const GUEST_FILES: Record<string, string> = {
   // Flags and paths follow packages/agent/pudu-agent.service; only the start is earlier.
   '/etc/systemd/system/pudu-agent.service': `[Unit]
-Description=Pudu fault agent
+Description=Pudu lab agent
 # Readiness waits on the agent: start it as early as the journal allows, not after basic.target.
 DefaultDependencies=no
 After=systemd-journald.socket
@@ -31,13 +34,13 @@ StartLimitIntervalSec=0
 [Service]
 Type=simple
 EnvironmentFile=-${GUEST_AGENT_ENV_PATH}
-ExecStart=${GUEST_AGENT_WRAPPER_PATH} --listen 0.0.0.0:${AGENT_PORT} --state-dir /var/lib/pudu-agent --token-file ${GUEST_AGENT_TOKEN_PATH} --native-dir ${GUEST_NATIVE_DIR} $PUDU_AGENT_OPTS
+ExecStart=${GUEST_AGENT_WRAPPER_PATH} --listen 0.0.0.0:${AGENT_PORT} --state-dir /var/lib/pudu-agent --key-file ${GUEST_AGENT_KEY_PATH} --native-dir ${GUEST_NATIVE_DIR} $PUDU_AGENT_OPTS
 Restart=always
 RestartSec=200ms
-# SIGTERM makes the agent revert every fault before it exits; give it time to.
+# SIGTERM makes the agent undo its changes before it exits; give it time to.
 KillSignal=SIGTERM
 TimeoutStopSec=30
-# The agent must survive the memory fault it injects.
+# The agent must outlive memory pressure in the VM.
 OOMScoreAdjust=-1000
 
 [Install]

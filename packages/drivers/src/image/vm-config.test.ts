@@ -14,13 +14,14 @@ function content(files: VmFile[], path: string): string {
 }
 
 test('a VM gets its hostname, the other fleet members in /etc/hosts, and the fleet database as PGHOST', () => {
-  const files = renderVmFiles({ name: 'api-0', services: ['nginx', 'app-server'], fleet, agentToken: 'tok' });
+  const files = renderVmFiles({ name: 'api-0', services: ['nginx', 'app-server'], fleet, agentPublicKey: 'K'.repeat(43), fleetId: 'f1' });
   assert.equal(content(files, '/etc/hostname'), 'api-0\n');
   const hosts = content(files, '/etc/hosts');
   assert.match(hosts, /^172\.16\.5\.2\tdb-0$/m);
   assert.doesNotMatch(hosts, /172\.16\.4\.2/);
   assert.match(content(files, '/etc/default/app-server'), /^PGHOST=db-0$/m);
-  assert.equal(content(files, '/etc/pudu/agent-token'), 'tok\n');
+  assert.equal(content(files, '/etc/pudu/agent.pub'), `${'K'.repeat(43)}\n`);
+  assert.equal(content(files, '/etc/default/pudu-agent'), 'PUDU_AGENT_OPTS="--audience f1/api-0"\n');
   const links = files.filter((f) => 'symlink' in f).map((f) => `${f.path} -> ${(f as { symlink: string }).symlink}`);
   assert.deepEqual(links, [
     '/etc/systemd/system/multi-user.target.wants/nginx.service -> /lib/systemd/system/nginx.service',
@@ -28,10 +29,10 @@ test('a VM gets its hostname, the other fleet members in /etc/hosts, and the fle
   ]);
 });
 
-test('the database VM talks to its own Postgres and a VM without a token gets an unguessable one', () => {
+test('the database VM talks to its own Postgres and a VM without a key gets one nobody can sign for', () => {
   const files = renderVmFiles({ name: 'db-0', services: ['postgresql'], fleet });
   assert.match(content(files, '/etc/default/app-server'), /^PGHOST=127\.0\.0\.1$/m);
-  assert.match(content(files, '/etc/pudu/agent-token'), /^sha256:[0-9a-f]{64}\n$/);
+  assert.match(content(files, '/etc/pudu/agent.pub'), /^[A-Za-z0-9_-]{43}\n$/);
 });
 
 test('agent options go to PUDU_AGENT_OPTS and unsafe ones are refused', () => {

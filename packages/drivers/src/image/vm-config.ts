@@ -1,11 +1,11 @@
 /**
  * The few files that make one VM of the image itself: hostname, the fleet's names in
- * /etc/hosts, which tier services run, the agent's token and options, where the app-server
+ * /etc/hosts, which tier services run, the agent's public key and options, where the app-server
  * finds its database. Shared by every driver (the sandbox writes them into a per-VM overlay
  * layer; a disk-image driver writes them into the VM's rootfs copy).
  */
-import { GUEST_AGENT_ENV_PATH, GUEST_AGENT_TOKEN_PATH, GUEST_APP_ENV_PATH, GUEST_FILES } from './guest-files.ts';
-import { randomBytes } from 'node:crypto';
+import { GUEST_AGENT_ENV_PATH, GUEST_AGENT_KEY_PATH, GUEST_APP_ENV_PATH, GUEST_FILES } from './guest-files.ts';
+import { generateKeyPairSync } from 'node:crypto';
 import { PuduError } from '@pudu/schema';
 import { TIER_SERVICES } from './recipe.ts';
 
@@ -15,8 +15,10 @@ export interface VmConfigInput {
   services: string[];
   /** Every VM of the fleet (including this one): name → guest IP. */
   fleet: { name: string; guestIp: string; services: string[] }[];
-  /** Bearer token the agent requires (or "sha256:<hex>" of it); written to GUEST_AGENT_TOKEN_PATH (mode 0600). Default: an unguessable one. */
-  agentToken?: string;
+  /** The fleet's Ed25519 public key (raw base64url), written to GUEST_AGENT_KEY_PATH. Default: a key nobody holds the private half of. */
+  agentPublicKey?: string;
+  /** The fleet's id: the agent's audience is `<fleetId>/<name>`. */
+  fleetId?: string;
   /** Extra pudu-agent flags (e.g. ['--deadman', '60s']), written as PUDU_AGENT_OPTS to GUEST_AGENT_ENV_PATH. */
   agentOpts?: string[];
 }
@@ -50,9 +52,9 @@ export function renderVmFiles(input: VmConfigInput): VmFile[] {
     // No resolver is reachable from a lab VM; fail lookups at once instead of after 5 s.
     { path: '/etc/resolv.conf', content: 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' },
     { path: GUEST_APP_ENV_PATH, content: appEnv },
-    { path: GUEST_AGENT_ENV_PATH, content: agentEnvFile(input.agentOpts ?? []) },
-    // Without a token from the server the agent still starts (and answers /health) but nobody can drive it.
-    { path: GUEST_AGENT_TOKEN_PATH, content: `${input.agentToken ?? `sha256:${randomBytes(32).toString('hex')}`}\n`, mode: 0o600 },
+    { path: GUEST_AGENT_ENV_PATH, content: agentEnvFile([...(input.fleetId ? ['--audience', `${input.fleetId}/${input.name}`] : []), ...(input.agentOpts ?? [])]) },
+    // Without a key from the server the agent still starts (and answers /health) but nobody can drive it.
+    { path: GUEST_AGENT_KEY_PATH, content: `${input.agentPublicKey ?? generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64url')}\n`, mode: 0o644 },
   ];
   for (const s of input.services) {
     const unit = s.endsWith('.service') ? s : `${s}.service`;

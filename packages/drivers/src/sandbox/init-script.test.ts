@@ -7,6 +7,8 @@ const input = {
   hostname: 'api-0', netns: 'pudu-vm7', cgroupProcs: ['/sys/fs/cgroup/memory/pudu-vm7/cgroup.procs'],
   imageRootfs: "/var/cache/pudu/image/it's/rootfs", disk: '/s/disk.img', diskMount: '/s/disk', confDir: '/s/conf',
   root: '/s/root', consoleLog: '/s/console.log', lxcfs: '/var/lib/pudu/lxcfs', devTemplate: '/var/lib/pudu/sandbox/.dev-template',
+  agentDir: '/var/lib/pudu/sandbox/pudu-vm7/agent',
+  agentGuestDir: '/run/pudu-agent',
 };
 
 test('shell quoting survives quotes and spaces', () => {

@@ -25,6 +25,9 @@ export interface InitScriptInput {
   lxcfs: string;
   /** A directory with the VM's /dev skeleton (device nodes, symlinks, pts/, shm/, console). */
   devTemplate: string;
+  /** Host directory bound at the guest's agent socket directory (the host's only way to the agent). */
+  agentDir: string;
+  agentGuestDir: string;
 }
 
 /** Single-quotes a value for sh. */
@@ -56,6 +59,11 @@ function initStage(i: InitScriptInput): string {
     `cp -a ${shq(`${i.devTemplate}/.`)} dev/`,
     'mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts dev/pts',
     'mount -t tmpfs -o nosuid,nodev,mode=1777 shm dev/shm',
+    // /run is ours (systemd leaves a mounted /run alone), so the agent's socket directory can
+    // be a host directory: the host reaches the agent without any network path to sniff or redirect.
+    'mount -t tmpfs -o nosuid,nodev,mode=755 run run',
+    `mkdir -p ${shq(`.${i.agentGuestDir}`)}`,
+    `mount --bind ${shq(i.agentDir)} ${shq(`.${i.agentGuestDir}`)}`,
     // systemd writes its boot status to /dev/console: that is the VM's console log.
     `mount --bind ${shq(i.consoleLog)} dev/console`,
     'echo "pudu-sandbox: root filesystem ready, starting systemd"',

@@ -19,6 +19,9 @@ export interface VmPaths {
   conf: string;
   consoleLog: string;
   meta: string;
+  /** Host-owned directory bound into the VM at the agent's socket directory. */
+  agentDir: string;
+  agentSocket: string;
 }
 
 /** Paths of one sandbox VM, named by its host object name (pudu-vmN). */
@@ -32,5 +35,7 @@ export function vmPaths(netnsName: string): VmPaths {
     conf: join(dir, 'conf'),
     consoleLog: join(dir, 'console.log'),
     meta: join(dir, 'vm.json'),
+    agentDir: join(dir, 'agent'),
+    agentSocket: join(dir, 'agent', 'agent.sock'),
   };
 }

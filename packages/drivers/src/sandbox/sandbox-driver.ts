@@ -16,6 +16,7 @@ import { waitReady } from '../readiness.ts';
 import { run } from '../util/exec.ts';
 import { renderVmFiles } from '../image/vm-config.ts';
 import { AGENT_PORT } from '../image/recipe.ts';
+import { GUEST_AGENT_SOCKET_DIR, GUEST_AGENT_SOCKET_PATH } from '../image/guest-files.ts';
 import { createVmCgroups } from './cgroups.ts';
 import { ensureLxcfs } from './lxcfs.ts';
 import { createVmDisk } from './vm-disk.ts';
@@ -89,7 +90,7 @@ class SandboxDriver implements VmDriver {
       await allowFleet(spec.id, vms.map((v) => ({ link: v.info.hostLink, guestIp: v.info.guestIp })));
       await Promise.all(vms.map(async (vm) => {
         await waitReady({
-          name: vm.info.name, ip: vm.info.guestIp, link: vm.info.hostLink, agentPort: vm.info.agentPort,
+          name: vm.info.name, ip: vm.info.guestIp, link: vm.info.hostLink, agentPort: vm.info.agentPort, agentSocket: vm.info.agentSocket,
           timeoutMs: this.opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, signal: o.signal,
           failed: () => vm.exitReason, consoleTail: () => this.consoleLog(spec.id, vm.info.name, CONSOLE_TAIL_LINES),
           pendingServices: () => inactiveUnits(initPid(vm.child?.pid), spec.vms.find((s) => s.name === vm.info.name)?.services ?? []),
@@ -114,12 +115,13 @@ class SandboxDriver implements VmDriver {
   private describe(fleetId: string, v: VmSpec, lease: IndexLease): SandboxVm {
     const a = addressForIndex(lease.index, this.base);
     const n = hostNamesForIndex(lease.index);
+    const paths = vmPaths(n.netns);
     return {
       lease,
-      paths: vmPaths(n.netns),
+      paths,
       info: {
         name: v.name, fleetId, index: lease.index, hostIp: a.hostIp, guestIp: a.guestIp, hostLink: n.hostVeth,
-        state: 'creating', driver: 'sandbox', agentPort: AGENT_PORT,
+        state: 'creating', driver: 'sandbox', agentPort: AGENT_PORT, agentSocket: paths.agentSocket,
       },
     };
   }
@@ -128,10 +130,11 @@ class SandboxDriver implements VmDriver {
     const p = vm.paths;
     const names = hostNamesForIndex(vm.info.index);
     for (const d of [p.dir, p.diskMount, p.root, p.conf]) mkdirSync(d, { recursive: true });
+    mkdirSync(p.agentDir, { recursive: true, mode: 0o700 });
     const cgroups = createVmCgroups(names.netns, { memMb: v.memMb, vcpus: v.vcpus, pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX });
     const meta: VmMeta = { fleetId: spec.id, name: v.name, index: vm.info.index, ownerPid: process.pid, cgroupProcs: cgroups, rootfsDir: this.opts.rootfsDir, createdAt: new Date().toISOString() };
     writeFileSync(p.meta, JSON.stringify(meta));
-    for (const f of renderVmFiles({ name: v.name, services: v.services, fleet, agentToken: spec.agent?.token, agentOpts: spec.agent?.opts })) {
+    for (const f of renderVmFiles({ name: v.name, services: v.services, fleet, agentPublicKey: spec.agent?.publicKey, fleetId: spec.id, agentOpts: ['--listen', `unix:${GUEST_AGENT_SOCKET_PATH}`, ...(spec.agent?.opts ?? [])] })) {
       const target = join(p.conf, f.path);
       mkdirSync(dirname(target), { recursive: true });
       if ('symlink' in f) symlinkSync(f.symlink, target);
@@ -149,6 +152,7 @@ class SandboxDriver implements VmDriver {
       const child = spawn('sh', launcherArgs({
         hostname: v.name, netns: names.netns, cgroupProcs: cgroups, imageRootfs: this.opts.rootfsDir,
         disk: p.disk, diskMount: p.diskMount, confDir: p.conf, root: p.root, consoleLog: p.consoleLog, ...host,
+        agentDir: p.agentDir, agentGuestDir: GUEST_AGENT_SOCKET_DIR,
       }), { stdio: ['ignore', fd, fd], detached: true });
       child.unref();
       child.on('exit', (code, signal) => {

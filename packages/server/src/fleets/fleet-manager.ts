@@ -3,7 +3,8 @@
  * was creating or deleting when it died is finished off (destroyed) at the next start,
  * and a ready fleet whose VMs still run is adopted again.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { generateAgentKeyPair } from '@pudu/agent';
 import { PuduError, type Fleet, type FleetCreateRequest, FleetCreateRequestSchema } from '@pudu/schema';
 import type { VmDriver, VmInfo, VmSpec } from '@pudu/drivers';
 import type { FleetRecord, Store } from '../store/store.ts';
@@ -16,8 +17,11 @@ interface FleetDoc {
   readyAt: string | null;
   bootMs: number | null;
   error: string | null;
-  /** The bearer token this fleet's agents accept; the guests hold only its sha256. */
-  agentToken: string;
+  /**
+   * The fleet's Ed25519 private key (PKCS#8 PEM): the server signs every agent request with
+   * it; the guests hold only the public half, which signs nothing.
+   */
+  agentKey: string;
 }
 
 /** Turns `{count}` or `{tiers}` into VM specs named `<tier>-<i>` (`vm-<i>` for a plain count). */
@@ -43,14 +47,14 @@ export class FleetManager {
   /** Creates a fleet and resolves when every VM is ready. On failure nothing is left behind. */
   async create(specs: VmSpec[], opts: { runId?: string | null; onProgress?: (msg: string) => void } = {}): Promise<Fleet> {
     const id = `f${randomBytes(3).toString('hex')}`;
-    const agentToken = randomBytes(32).toString('base64url');
-    const doc: FleetDoc = { driver: this.driver.name, specs, vms: [], readyAt: null, bootMs: null, error: null, agentToken };
+    const keys = generateAgentKeyPair();
+    const doc: FleetDoc = { driver: this.driver.name, specs, vms: [], readyAt: null, bootMs: null, error: null, agentKey: keys.privateKeyPem };
     const rec: FleetRecord = { id, state: 'creating', runId: opts.runId ?? null, createdAt: new Date().toISOString(), doc: doc as unknown as Record<string, unknown> };
     await this.put(rec);
     const started = performance.now();
     try {
-      // A trainee is root in the VM: the token file holds a hash they cannot turn back into a token.
-      const agent = { token: `sha256:${createHash('sha256').update(agentToken).digest('hex')}` };
+      // A trainee is root in the VM: they can read the public key, and it signs nothing.
+      const agent = { publicKey: keys.publicKey };
       const vms = await this.driver.createFleet({ id, vms: specs, agent }, { onProgress: opts.onProgress });
       const bootMs = Math.round(performance.now() - started);
       doc.vms = vms.map((v) => ({ ...v, tier: specs.find((s) => s.name === v.name)?.tier ?? v.name.replace(/-\d+$/, '') }));
@@ -101,10 +105,10 @@ export class FleetManager {
     return null;
   }
 
-  /** Driver-level VM infos of a fleet (guest IPs, agent ports, host links) and its agents' token. */
-  async vmsOf(id: string): Promise<{ vms: (VmInfo & { tier: string })[]; agentToken: string }> {
+  /** Driver-level VM infos of a fleet (guest IPs, agent channels, host links) and the key its agents' requests are signed with. */
+  async vmsOf(id: string): Promise<{ vms: (VmInfo & { tier: string })[]; agentKey: string }> {
     const doc = (await this.getRecord(id)).doc as unknown as FleetDoc;
-    return { vms: doc.vms, agentToken: doc.agentToken };
+    return { vms: doc.vms, agentKey: doc.agentKey };
   }
 
   /**

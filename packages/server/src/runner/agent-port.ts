@@ -27,9 +27,13 @@ export interface AgentTarget {
   vmName: string;
   guestIp: string;
   agentPort: number;
+  /** Host path of the agent's Unix socket (sandbox); absent: TCP at guestIp:agentPort. */
+  agentSocket?: string;
   hostLink: string;
-  /** Bearer token the fleet's agents accept. */
-  agentToken: string;
+  /** The fleet's Ed25519 private key (PEM) that signs every request. */
+  agentKey: string;
+  /** `<fleet>/<vm>`: the agent refuses requests signed for another VM. */
+  audience: string;
 }
 
 export type AgentFactory = (t: AgentTarget) => AgentPort;

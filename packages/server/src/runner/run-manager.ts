@@ -116,8 +116,9 @@ export class RunManager {
 
   private async loadTargets(doc: RunDoc): Promise<void> {
     if (!doc.fleetId) return;
-    const { vms, agentToken } = await this.d.fleets.vmsOf(doc.fleetId);
-    this.targets.set(doc.id, new Map(vms.map((v) => [v.name, { vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, hostLink: v.hostLink, agentToken }])));
+    const { vms, agentKey } = await this.d.fleets.vmsOf(doc.fleetId);
+    const fleetId = doc.fleetId;
+    this.targets.set(doc.id, new Map(vms.map((v) => [v.name, { vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, agentSocket: v.agentSocket, hostLink: v.hostLink, agentKey, audience: `${fleetId}/${v.name}` }])));
   }
 
   /** Creates the fleet from the scenario's tiers, then starts the clock. */
