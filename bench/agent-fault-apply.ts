@@ -11,7 +11,6 @@
  */
 import { statfsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createAgentClient } from '../packages/agent/src/index.ts';
 import { createAgentSandbox, sh, type AgentSandbox } from '../test/agent/support/sandbox.ts';
 import { appDbConnect, memUsedMb, sleep } from '../test/agent/support/probes.ts';
 
