@@ -30,8 +30,12 @@ export function describeEndpoint(e: AgentEndpoint): string {
   return `vsock:${e.path}:${e.port}`;
 }
 
-/** Connects a Unix socket without following a symlink in its last component. */
-function connectUnixNoFollow(path: string): Socket {
+/**
+ * Connects a Unix socket without following a symlink in its last component (root in a VM
+ * could plant one pointing at a host socket): opened O_PATH|O_NOFOLLOW, checked to be a
+ * socket, connected through /proc/self/fd. Throws AGENT_UNREACHABLE otherwise.
+ */
+export function connectAgentSocket(path: string): Socket {
   let fd: number;
   try {
     fd = openSync(path, O_PATH | constants.O_NOFOLLOW);
@@ -49,7 +53,7 @@ function connectUnixNoFollow(path: string): Socket {
 }
 
 function firecrackerHandshake(path: string, port: number): Socket {
-  const s = connectUnixNoFollow(path);
+  const s = connectAgentSocket(path);
   s.pause();
   s.once('connect', () => s.write(`CONNECT ${port}\n`));
   let buf = '';
@@ -83,7 +87,7 @@ export function openAgentStream(e: AgentEndpoint): { socket: Socket; ready: Prom
     return { socket, ready: new Promise((res, rej) => socket.once('connect', () => res()).once('error', rej)) };
   }
   if (e.kind === 'unix') {
-    const socket = connectUnixNoFollow(e.path);
+    const socket = connectAgentSocket(e.path);
     return { socket, ready: new Promise((res, rej) => socket.once('connect', () => res()).once('error', rej)) };
   }
   const socket = firecrackerHandshake(e.path, e.port);

@@ -4,8 +4,8 @@
  * the first packet. Polled without fixed sleeps: a refused connect to a VM returns in
  * microseconds, so ready is seen within one poll interval of being true.
  */
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import { connectAgentSocket } from '@pudu/agent';
 import { request } from 'node:http';
 import { PuduError } from '@pudu/schema';
 import { verifyRoute } from './network/route-check.ts';
@@ -33,33 +33,15 @@ export function probeSsh(ip: string, port = SSH_PORT, timeoutMs = DEFAULT_ATTEMP
   });
 }
 
-/** Linux's O_PATH (Node does not export it). */
-const O_PATH = 0o10000000;
-
-/**
- * A connect to the agent's Unix socket that never follows a symlink in the last component
- * (root in the VM could plant one pointing at a host socket): opened O_PATH|O_NOFOLLOW,
- * checked to be a socket, connected through /proc/self/fd.
- */
-function connectAgentSocket(path: string): Socket | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, O_PATH | constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    return fstatSync(fd).isSocket() ? connect(`/proc/self/fd/${fd}`) : undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Resolves true when GET /health answers 200 (over the agent's Unix socket when given, else http://ip:port). */
 export function probeAgent(ip: string, port: number, timeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS, socket?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const unix = socket === undefined ? undefined : connectAgentSocket(socket);
-    if (socket !== undefined && !unix) return resolve(false);
+    let unix;
+    try {
+      unix = socket === undefined ? undefined : connectAgentSocket(socket);
+    } catch {
+      return resolve(false);
+    }
     // No `agent` option with createConnection: `agent: false` would make a fresh Agent that ignores it.
     const target = unix ? { createConnection: () => unix } : { host: ip, port, agent: false as const };
     const req = request({ ...target, path: '/health', method: 'GET', timeout: timeoutMs }, (res) => {
