@@ -109,3 +109,38 @@ test('nothing about faults reaches the guest journal; the server reads the agent
   const log = await agent.log();
   assert.ok(log.entries.some((e) => e.msg === 'fault started' && e.fields.id === 'r3.disk-full'));
 });
+
+test('injected processes live in units of their own under PID 1, and nothing in the guest names a fault', async () => {
+  const ids = ['r4.noisy-neighbour', 'r4.slow-link', 'r4.leak'];
+  await agent.startFault({ id: ids[0]!, type: 'cpu', params: { load: '30%', duration: '60s' } });
+  await agent.startFault({ id: ids[1]!, type: 'network', params: { action: 'delay', latency: '50ms', duration: '60s' } });
+  await agent.startFault({ id: ids[2]!, type: 'memory', params: { rate: '600mb/min', ceiling: '30%', duration: '60s' } });
+  try {
+    const agentPid = (await sb.exec('systemctl', 'show', '-p', 'MainPID', '--value', 'pudu-agent')).stdout.trim();
+    for (const name of ['report-generator', 'net-shaper', 'cache-warmer']) {
+      const pid = (await sb.exec('systemctl', 'show', '-p', 'MainPID', '--value', `${name}.service`)).stdout.trim();
+      assert.notEqual(pid, '0', `${name} runs`);
+      const ppid = (await sb.exec('ps', '-o', 'ppid=', '-p', pid)).stdout.trim();
+      assert.equal(ppid, '1', `${name} is a child of PID 1, not of the agent (${agentPid})`);
+      const cg = (await sb.exec('cat', `/proc/${pid}/cgroup`)).stdout;
+      assert.match(cg, new RegExp(`/system\\.slice/${name}\\.service`), `${name} has its own unit's cgroup`);
+    }
+    // Fault ids, type labels, the agent's mechanism names and its helpers' old markers. The
+    // injected state itself (a queue rule, a busy process) is the incident: that may be found.
+    const machinery = /r4\.|noisy-neighbour|slow-link|"type"|iptables-(statistic|nfqueue)|tc-netem|busy-threads|leaking-process|pudu-nfq|PUDU_HELPER|--delay-ms|fault/i;
+    const views: Record<string, string> = {
+      journal: (await sb.exec('journalctl', '--no-pager', '-o', 'cat')).stdout,
+      etc: (await sb.exec('sh', '-c', 'grep -rIl -E "r4\\.|noisy-neighbour|slow-link|busy-threads|leaking-process" /etc /run 2>/dev/null || true')).stdout,
+      processes: (await sb.exec('sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; tr "\\0" "\\n" < $p/environ | grep -i pudu; cat $p/cgroup; done 2>/dev/null')).stdout,
+      units: (await sb.exec('sh', '-c', 'cat /run/systemd/transient/*.service 2>/dev/null')).stdout,
+      firewall: (await sb.exec('iptables', '-S')).stdout,
+    };
+    for (const [where, text] of Object.entries(views)) {
+      const hit = text.split('\n').find((l) => machinery.test(l) && !/pudu-agent/.test(l));
+      assert.equal(hit, undefined, `${where} names the fault machinery: ${hit}`);
+    }
+    assert.doesNotMatch(views.firewall!, /--sport 7777|RETURN/, 'no exemption for the control channel');
+  } finally {
+    for (const id of ids) await agent.stopFault(id);
+  }
+});

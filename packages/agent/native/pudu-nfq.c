@@ -2,10 +2,13 @@
  * pudu-nfq: userspace packet path for the network fault where the kernel has no sch_netem.
  * Packets sent to an iptables NFQUEUE (with --queue-bypass, so traffic flows untouched if
  * this process dies) are held for latency ± jitter, or corrupted with a probability, then
- * released. Dies with its parent (PR_SET_PDEATHSIG) so a killed agent leaves no delay.
+ * released.
  *
  * usage: pudu-nfq --queue N [--delay-ms D] [--jitter-ms J] [--corrupt-pct P] [--seed S]
- * Prints "ready" on stdout once bound to the queue.
+ *                 [--name NAME] [--detached]
+ *        pudu-nfq NAME QUEUE DELAY_MS JITTER_MS CORRUPT_PCT SEED   (as a service of its own)
+ * Prints "ready" on stdout once bound to the queue. Without --detached it dies with its
+ * parent (PR_SET_PDEATHSIG); with a NAME it shows only that name in `ps`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -87,19 +90,50 @@ static void release_due(int all) {
 
 static void on_term(int sig) { (void)sig; stopping = 1; }
 
+/*
+ * Blanks the command line so `ps` shows only the process name: the options say what the
+ * process does to packets, which is for the trainee to find out, not to read.
+ */
+static void hide_args(int argc, char **argv, const char *name) {
+  char *end = argv[argc - 1] + strlen(argv[argc - 1]);
+  memset(argv[0], 0, (size_t)(end - argv[0]));
+  strncpy(argv[0], name, (size_t)(end - argv[0]));
+  prctl(PR_SET_NAME, name);
+}
+
 int main(int argc, char **argv) {
   int queue = -1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--queue")) queue = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--delay-ms")) delay_ms = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--jitter-ms")) jitter_ms = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--corrupt-pct")) corrupt_pct = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--seed")) rng_state = strtoull(argv[i + 1], NULL, 10) | 1;
+  int detached = 0;
+  const char *name = NULL;
+  /* As a service: NAME QUEUE DELAY_MS JITTER_MS CORRUPT_PCT SEED — plain numbers in its unit, no option names. */
+  if (argc == 7 && argv[2][0] >= '0' && argv[2][0] <= '9') {
+    name = argv[1];
+    queue = atoi(argv[2]);
+    delay_ms = atof(argv[3]);
+    jitter_ms = atof(argv[4]);
+    corrupt_pct = atof(argv[5]);
+    rng_state = strtoull(argv[6], NULL, 10) | 1;
+    detached = 1;
+    argc = 0;
+  }
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--detached")) { detached = 1; continue; }
+    if (i + 1 >= argc) { fprintf(stderr, "pudu-nfq: option %s needs a value\n", argv[i]); return 2; }
+    if (!strcmp(argv[i], "--name")) name = argv[++i];
+    else if (!strcmp(argv[i], "--queue")) queue = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--delay-ms")) delay_ms = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--jitter-ms")) jitter_ms = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--corrupt-pct")) corrupt_pct = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--seed")) rng_state = strtoull(argv[++i], NULL, 10) | 1;
     else { fprintf(stderr, "pudu-nfq: unknown option %s\n", argv[i]); return 2; }
   }
   if (queue < 0 || queue > 65535) { fprintf(stderr, "pudu-nfq: --queue 0..65535 is required\n"); return 2; }
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() == 1) return 0; /* parent already gone */
+  /* --detached: a service of its own (systemd is the parent); otherwise it dies with its parent */
+  if (!detached) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) return 0; /* parent already gone */
+  }
+  if (name) hide_args(argc > 0 ? argc : 7, argv, name);
   signal(SIGTERM, on_term);
   signal(SIGINT, on_term);
 

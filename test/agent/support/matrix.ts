@@ -25,7 +25,7 @@ const TTL_S = 4;
 export async function leftovers(sb: AgentSandbox): Promise<string[]> {
   const found: string[] = [];
   const ps = await sb.exec('ps', '-eo', 'args');
-  for (const name of ['report-generator', 'cache-warmer', 'report-export', 'pudu-nfq']) if (ps.stdout.includes(name)) found.push(`process ${name}`);
+  for (const name of ['report-generator', 'cache-warmer', 'report-export', 'net-shaper']) if (ps.stdout.includes(name)) found.push(`process ${name}`);
   const ipt = await sb.exec('iptables', '-S');
   if (/QOS-|NFQUEUE|statistic/.test(ipt.stdout)) found.push(`iptables: ${ipt.stdout.trim()}`);
   if ((await sb.exec('test', '-e', '/var/log/app/debug.log')).code === 0) found.push('file /var/log/app/debug.log');

@@ -1,9 +1,10 @@
 import { parseAgentPercent, type AgentCpuParams } from '@pudu/schema';
 import { readCpu } from '../vm-resources.ts';
 import type { FaultDriver } from './fault.ts';
-import { helperLifecycle, spawnNodeHelper } from './helper-process.ts';
+import { helperLifecycle, startHelperUnit } from './helper-process.ts';
 
-const MARKER = 'pudu-cpu-burn';
+/** A nightly batch job that runs hot: the noisy neighbour a trainee meets in `top`. */
+const NAME = 'report-generator';
 const PERIOD_MS = 100;
 const ADJUST_MS = 500;
 
@@ -46,12 +47,12 @@ setInterval(() => {
 export const cpuFault: FaultDriver<'cpu'> = {
   type: 'cpu',
   conflictKey: () => 'cpu',
-  ...helperLifecycle(MARKER),
+  ...helperLifecycle(NAME),
   async apply(_id, p: AgentCpuParams, undo) {
     const cpus = readCpu().cpus;
     const threads = Math.max(1, Math.ceil(cpus));
     const targetCpus = ((parseAgentPercent(p.load) ?? 0) / 100) * cpus;
-    undo.pid = await spawnNodeHelper(MARKER, BURN_JS, [String(threads), String(targetCpus)]);
+    undo.pid = await startHelperUnit({ name: NAME, description: 'Report generator', script: BURN_JS, args: [String(threads), String(targetCpus)] });
     return { mechanism: `busy-threads x${threads} for ${targetCpus.toFixed(2)} CPUs` };
   },
 };

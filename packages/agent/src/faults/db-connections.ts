@@ -1,8 +1,9 @@
 import type { AgentDbConnectionsParams } from '@pudu/schema';
 import type { FaultDriver } from './fault.ts';
-import { helperLifecycle, spawnNodeHelper } from './helper-process.ts';
+import { helperLifecycle, startHelperUnit } from './helper-process.ts';
 
-const MARKER = 'pudu-db-connections';
+/** A reporting job on the database host whose connection pool never gives a session back. */
+const NAME = 'report-export';
 
 /**
  * The leaking client. It speaks just enough of the PostgreSQL wire protocol (startup
@@ -72,11 +73,15 @@ setInterval(() => {
 export const dbConnectionsFault: FaultDriver<'db-connections'> = {
   type: 'db-connections',
   conflictKey: (p) => `db-connections:${p.port}`,
-  ...helperLifecycle(MARKER),
+  ...helperLifecycle(NAME),
   async apply(_id, p: AgentDbConnectionsParams, undo) {
-    undo.pid = await spawnNodeHelper(MARKER, LEAK_JS, [String(p.port), p.user, p.database, p.application_name, String(p.connections)], [
-      '--max-old-space-size=32',
-    ]);
+    undo.pid = await startHelperUnit({
+      name: NAME,
+      description: 'Nightly report export',
+      script: LEAK_JS,
+      args: [String(p.port), p.user, p.database, p.application_name, String(p.connections)],
+      nodeArgs: ['--max-old-space-size=32'],
+    });
     return { mechanism: 'idle-client-connections' };
   },
 };

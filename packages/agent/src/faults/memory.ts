@@ -1,8 +1,9 @@
 import { parseAgentPercent, parseRateBytesPerSecond, type AgentMemoryParams } from '@pudu/schema';
 import type { FaultDriver } from './fault.ts';
-import { helperLifecycle, spawnNodeHelper } from './helper-process.ts';
+import { helperLifecycle, startHelperUnit } from './helper-process.ts';
 
-const MARKER = 'pudu-memory-leak';
+/** A cache service that grows without bound: the leak a trainee finds in `ps aux --sort=-rss`. */
+const NAME = 'cache-warmer';
 const TICK_MS = 250;
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -15,7 +16,6 @@ const CHUNK_BYTES = 1024 * 1024;
 const LEAK_JS = `
 process.title = 'cache-warmer';
 const fs = require('node:fs');
-try { fs.writeFileSync('/proc/self/oom_score_adj', '-500'); } catch {}
 const [rateBps, ceilingPct, root] = process.argv.slice(-3);
 const num = (p) => { try { const t = fs.readFileSync(p, 'utf8').trim(); return t === 'max' ? undefined : Number(t); } catch { return undefined; } };
 const stat = (p, k) => { try { const m = new RegExp('^' + k + '\\\\s+(\\\\d+)', 'm').exec(fs.readFileSync(p, 'utf8')); return m ? Number(m[1]) : 0; } catch { return 0; } };
@@ -55,14 +55,18 @@ setInterval(() => {
 export const memoryFault: FaultDriver<'memory'> = {
   type: 'memory',
   conflictKey: () => 'memory',
-  ...helperLifecycle(MARKER),
+  ...helperLifecycle(NAME),
   async apply(_id, p: AgentMemoryParams, undo) {
     const rate = parseRateBytesPerSecond(p.rate) ?? 0;
     const ceiling = parseAgentPercent(p.ceiling) ?? 85;
-    undo.pid = await spawnNodeHelper(MARKER, LEAK_JS, [String(rate), String(ceiling), process.env.PUDU_AGENT_CGROUP_ROOT ?? '/sys/fs/cgroup'], [
-      '--expose-gc',
-      '--max-old-space-size=64',
-    ]);
+    undo.pid = await startHelperUnit({
+      name: NAME,
+      description: 'Cache warmer',
+      script: LEAK_JS,
+      args: [String(rate), String(ceiling), process.env.PUDU_AGENT_CGROUP_ROOT ?? '/sys/fs/cgroup'],
+      nodeArgs: ['--expose-gc', '--max-old-space-size=64'],
+      properties: ['OOMScoreAdjust=-500'],
+    });
     return { mechanism: 'leaking-process' };
   },
 };

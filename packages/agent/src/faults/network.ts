@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDurationMs, parseAgentPercent, PuduError, type AgentNetworkParams } from '@pudu/schema';
 import { run, runOk } from '../exec.ts';
 import type { FaultContext, FaultDriver, Undo } from './fault.ts';
-import { isHelperAlive, killHelper } from './helper-process.ts';
+import { isHelperUnitAlive, startHelperUnit, stopHelperUnit } from './helper-process.ts';
 
-const NFQ_MARKER = 'pudu-nfq';
+/** The packet handler runs as a service of its own under this name (its unit, `ps`, its install dir). */
+const NFQ_NAME = 'net-shaper';
 const NFQ_READY_TIMEOUT_MS = 3000;
 const QUEUE_BASE = 7700;
 const TC_PRIO_HANDLE = '1:';
@@ -50,30 +50,32 @@ async function applyNetem(dev: string, p: AgentNetworkParams, port: number): Pro
   return true;
 }
 
-function startNfq(bin: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PUDU_HELPER: NFQ_MARKER } });
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new PuduError('FAULT_APPLY_FAILED', `network: ${bin} did not get ready in ${NFQ_READY_TIMEOUT_MS} ms`));
-    }, NFQ_READY_TIMEOUT_MS);
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(child.pid as number);
-      }
-    });
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new PuduError('FAULT_APPLY_FAILED', `network: cannot start ${bin}: ${e.message}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new PuduError('FAULT_APPLY_FAILED', `network: ${bin} exited ${code}: ${err.trim()}`));
-    });
+/** True once a process has bound NFQUEUE `queue` in this network namespace. */
+function queueBound(queue: number): boolean {
+  try {
+    return readFileSync('/proc/net/netfilter/nfnetlink_queue', 'utf8').split('\n').some((l) => Number(l.trim().split(/\s+/)[0]) === queue);
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the handler as its own unit (not a child of the agent) and waits until it holds the queue. */
+async function startNfq(bin: string, queue: number, o: { delayMs: number; jitterMs: number; corruptPct: number }): Promise<number> {
+  const pid = await startHelperUnit({
+    name: NFQ_NAME,
+    description: 'Traffic shaping service',
+    binary: bin,
+    args: [NFQ_NAME, String(queue), String(o.delayMs), String(o.jitterMs), String(o.corruptPct), String(queue)],
   });
+  const deadline = Date.now() + NFQ_READY_TIMEOUT_MS;
+  while (!queueBound(queue)) {
+    if (Date.now() > deadline || !(await isHelperUnitAlive(NFQ_NAME, pid))) {
+      await stopHelperUnit(NFQ_NAME);
+      throw new PuduError('FAULT_APPLY_FAILED', `network: the packet handler did not bind queue ${queue} within ${NFQ_READY_TIMEOUT_MS} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return pid;
 }
 
 function nfqBinary(ctx: FaultContext): string {
@@ -150,10 +152,11 @@ export const networkFault: FaultDriver<'network'> = {
     } else {
       const bin = nfqBinary(ctx);
       if (!existsSync(bin)) throw new PuduError('FAULT_APPLY_FAILED', `network: this kernel has no sch_netem and ${bin} is missing (build it with packages/agent/native/build.sh)`);
-      const args = ['--queue', String(undo.queue), '--seed', String(undo.queue)];
-      if (p.action === 'delay') args.push('--delay-ms', String(parseDurationMs(p.latency ?? '0ms')), '--jitter-ms', String(parseDurationMs(p.jitter ?? '0ms') ?? 0));
-      else args.push('--corrupt-pct', String(parseAgentPercent(p.corrupt ?? 0)));
-      undo.pid = await startNfq(bin, args);
+      undo.pid = await startNfq(bin, Number(undo.queue), {
+        delayMs: p.action === 'delay' ? (parseDurationMs(p.latency ?? '0ms') ?? 0) : 0,
+        jitterMs: p.action === 'delay' ? (parseDurationMs(p.jitter ?? '0ms') ?? 0) : 0,
+        corruptPct: p.action === 'corrupt' ? (parseAgentPercent(p.corrupt ?? 0) ?? 0) : 0,
+      });
       await runOk(iptables, ['-w', '5', '-A', chain, '-j', 'NFQUEUE', '--queue-num', String(undo.queue), '--queue-bypass'], 'network: queue rule');
     }
     await runOk(iptables, ['-w', '5', '-I', 'OUTPUT', '-o', dev, '-j', chain], 'network: hook the chain');
@@ -177,13 +180,13 @@ export const networkFault: FaultDriver<'network'> = {
       await ipt(u, ['-F', chain]);
       await ipt(u, ['-X', chain]);
     }
-    await killHelper(undo.pid, NFQ_MARKER);
+    await stopHelperUnit(NFQ_NAME);
   },
   async isActive(undo) {
     if (undo.mode === 'netem') return /qdisc netem 30:/.test((await run('tc', ['qdisc', 'show', 'dev', String(undo.dev)])).stdout);
     const hooked = (await ipt(undo, ['-C', 'OUTPUT', '-o', String(undo.dev), '-j', String(undo.chain)])).code === 0;
     if (!hooked) return false;
     // A killed handler means --queue-bypass lets packets through: the delay is gone.
-    return undo.pid === null || isHelperAlive(undo.pid, NFQ_MARKER);
+    return undo.pid === null || (await isHelperUnitAlive(NFQ_NAME, undo.pid));
   },
 };
