@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiPath } from '@pudu/schema';
 import { startServer } from '../packages/server/src/server.ts';
 import { httpAgentFactory } from '../packages/server/src/runner/http-agent.ts';
 import { noVmDriver, REPO_ROOT } from '../test/server/harness.ts';
@@ -44,12 +45,17 @@ const server = await startServer({
 try {
   const auth = { authorization: `Bearer ${server.adminToken}` };
   console.log(`pudu API latency, ${N} requests per route, concurrency ${CONCURRENCY}, SQLite WAL`);
-  await measure('GET /api/v1/health', () => fetch(`${server.url}/api/v1/health`, { headers: auth }));
-  await measure('GET /api/v1/scenarios', () => fetch(`${server.url}/api/v1/scenarios`, { headers: auth }));
-  await measure('GET /api/v1/audit?limit=50', () => fetch(`${server.url}/api/v1/audit?limit=50`, { headers: auth }));
-  await measure('POST /api/v1/tokens', () => fetch(`${server.url}/api/v1/tokens`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"role":"observer"}' }));
-  await measure('GET /api/v1/whoami (401)', async () => {
-    const r = await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: 'Bearer pudu_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+  const health = apiPath('health');
+  const runs = apiPath('listRuns');
+  const audit = apiPath('listAudit', {}, { limit: 50 });
+  const tokens = apiPath('createToken');
+  const whoami = apiPath('whoami');
+  await measure(`GET ${health}`, () => fetch(server.url + health, { headers: auth }));
+  await measure(`GET ${runs}`, () => fetch(server.url + runs, { headers: auth }));
+  await measure(`GET ${audit}`, () => fetch(server.url + audit, { headers: auth }));
+  await measure(`POST ${tokens}`, () => fetch(server.url + tokens, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"role":"observer"}' }));
+  await measure(`GET ${whoami} (401)`, async () => {
+    const r = await fetch(server.url + whoami, { headers: { authorization: 'Bearer pudu_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
     return new Response(await r.arrayBuffer(), { status: r.status === 401 ? 200 : 500 });
   });
 } finally {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { API_ROUTES } from '@pudu/schema';
+import { API_ROUTES, apiPath, type ApiRoute } from '@pudu/schema';
 import type { PuduApiError } from '@pudu/client';
 import { startTestServer } from './harness.ts';
 
@@ -9,7 +9,7 @@ function concrete(path: string): string {
   return path.replace('{id}', 'r00000000').replace('{name}', 'monolith%2Fdisk-full');
 }
 
-/** Opens /ws and returns the HTTP status of the refused upgrade (or 101). */
+/** Opens the terminal WebSocket and returns the HTTP status of the refused upgrade (or 101). */
 function wsStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
@@ -26,27 +26,33 @@ function wsStatus(url: string, headers: Record<string, string> = {}): Promise<{ 
   });
 }
 
-test('every API route, /metrics and /ws answer 401 problem+json without a token', async (t) => {
+test('every route of the table answers 401 problem+json without a token, except the public ones', async (t) => {
   const s = await startTestServer(t);
-  for (const r of API_ROUTES) {
+  for (const r of API_ROUTES as readonly ApiRoute[]) {
+    if (r.websocket) {
+      const ws = await wsStatus(`${s.url.replace('http', 'ws')}${concrete(r.path)}?vm=0`);
+      assert.equal(ws.status, 401, r.operationId);
+      assert.equal((JSON.parse(ws.body) as { code: string }).code, 'UNAUTHORIZED');
+      const bad = await wsStatus(`${s.url.replace('http', 'ws')}${concrete(r.path)}?vm=0`, { authorization: 'Bearer pudu_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+      assert.equal(bad.status, 401);
+      continue;
+    }
     const res = await fetch(s.url + concrete(r.path), {
       method: r.method,
       headers: r.method === 'POST' ? { 'content-type': 'application/json' } : {},
       body: r.method === 'POST' ? '{}' : undefined,
     });
+    if (r.roles === 'public') {
+      assert.equal(res.status, 200, `${r.method} ${r.path} is public`);
+      s.openapi.check(r.method, concrete(r.path), res.status, res.headers.get('content-type') ?? '', await res.json());
+      continue;
+    }
     const body = (await res.json()) as { code: string; status: number };
     assert.equal(res.status, 401, `${r.method} ${r.path}`);
     assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
     assert.equal(body.code, 'UNAUTHORIZED');
     s.openapi.check(r.method, concrete(r.path), res.status, res.headers.get('content-type') ?? '', body);
   }
-  const metrics = await fetch(`${s.url}/metrics`);
-  assert.equal(metrics.status, 401);
-  const ws = await wsStatus(`${s.url.replace('http', 'ws')}/ws?vm=0`);
-  assert.equal(ws.status, 401);
-  assert.equal((JSON.parse(ws.body) as { code: string }).code, 'UNAUTHORIZED');
-  const bad = await wsStatus(`${s.url.replace('http', 'ws')}/ws?vm=0`, { authorization: 'Bearer pudu_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
-  assert.equal(bad.status, 401);
 });
 
 test('a wrong, malformed or revoked token gets 401; the admin token works', async (t) => {
@@ -69,13 +75,13 @@ test('roles are enforced: an observer cannot create fleets or tokens, and a trai
   await assert.rejects(s.client(obs.token).createToken({ role: 'admin' }), (e: PuduApiError) => e.status === 403);
   await assert.rejects(s.client().createToken({ role: 'trainee' }), (e: PuduApiError) => e.status === 400 && /runId/.test(e.message));
   await assert.rejects(s.client().createToken({ role: 'trainee', runId: 'rdeadbeef' }), (e: PuduApiError) => e.status === 404 && e.code === 'RUN_NOT_FOUND');
-  const wsObs = await wsStatus(`${s.url.replace('http', 'ws')}/ws?vm=0`, { authorization: `Bearer ${obs.token}` });
+  const wsObs = await wsStatus(`${s.url.replace('http', 'ws')}${apiPath('terminal', {}, { vm: 0 })}`, { authorization: `Bearer ${obs.token}` });
   assert.equal(wsObs.status, 403);
 });
 
-test('a browser Origin other than the server is refused on /ws', async (t) => {
+test('a browser Origin other than the server is refused on the terminal WebSocket', async (t) => {
   const s = await startTestServer(t);
-  const r = await wsStatus(`${s.url.replace('http', 'ws')}/ws?vm=0`, { authorization: `Bearer ${s.adminToken}`, origin: 'http://evil.example' });
+  const r = await wsStatus(`${s.url.replace('http', 'ws')}${apiPath('terminal', {}, { vm: 0 })}`, { authorization: `Bearer ${s.adminToken}`, origin: 'http://evil.example' });
   assert.equal(r.status, 403);
   assert.match(r.body, /origin/);
 });
@@ -106,7 +112,7 @@ test('a malformed scenario body gets 422 problem+json listing every error with l
   assert.ok(errors.some((e) => e.line === 4 && /difficulty/.test(e.path)), JSON.stringify(errors));
   assert.ok(errors.some((e) => e.line === 8), JSON.stringify(errors));
   // Bad JSON and a wrong shape are 400 problem+json too, naming the field.
-  const raw = await fetch(`${s.url}/api/v1/scenarios`, { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: '{"yaml": 1' });
+  const raw = await fetch(s.url + apiPath('runScenario'), { method: 'POST', headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json' }, body: '{"yaml": 1' });
   assert.equal(raw.status, 400);
   assert.match(raw.headers.get('content-type') ?? '', /problem\+json/);
   await assert.rejects(s.client().runScenario({ yaml: 'x', name: 'monolith/disk-full' }), (e: PuduApiError) => e.status === 400 && /exactly one/.test(e.message));
@@ -117,13 +123,13 @@ test('every mutation lands in the append-only audit log, allowed or denied', asy
   const s = await startTestServer(t);
   const obs = await s.client().createToken({ role: 'observer', name: 'auditor' });
   await s.client(obs.token).createFleet({ count: 1 }).catch(() => undefined);
-  await fetch(`${s.url}/api/v1/fleets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count":1}' });
+  await fetch(s.url + apiPath('createFleet'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"count":1}' });
   const entries = await s.client().listAudit();
   const actions = entries.map((e) => `${e.action} ${e.result} ${e.role}`);
-  assert.ok(actions.includes('POST /api/v1/tokens ok admin'), actions.join('\n'));
-  assert.ok(actions.includes('POST /api/v1/fleets denied observer'), actions.join('\n'));
-  assert.ok(actions.includes('POST /api/v1/fleets denied none'), actions.join('\n'));
-  const tokenEntry = entries.find((e) => e.action === 'POST /api/v1/tokens');
+  assert.ok(actions.includes(`POST ${apiPath('createToken')} ok admin`), actions.join('\n'));
+  assert.ok(actions.includes(`POST ${apiPath('createFleet')} denied observer`), actions.join('\n'));
+  assert.ok(actions.includes(`POST ${apiPath('createFleet')} denied none`), actions.join('\n'));
+  const tokenEntry = entries.find((e) => e.action === `POST ${apiPath('createToken')}`);
   assert.match(tokenEntry?.target ?? '', /^token /);
   assert.doesNotMatch(JSON.stringify(entries), new RegExp(obs.token.slice(-20)), 'a token secret leaked into the audit log');
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent } from '@pudu/schema';
+import { apiPath, type RunEvent } from '@pudu/schema';
 import { REPO_ROOT, startTestServer } from './harness.ts';
 import { waitFor } from './vm-shell.ts';
 
@@ -33,12 +33,12 @@ test('a run whose fleet cannot boot ends failed with the reason, and its events 
   assert.ok(seen.every((e, i) => i === 0 || e.seq > seen[i - 1]!.seq));
 
   // Resume: only what came after the given id.
-  const res = await fetch(`${s.url}/api/v1/scenarios/${run.id}/events`, {
+  const res = await fetch(s.url + apiPath('listRunEvents', { id: run.id }), {
     headers: { authorization: `Bearer ${s.adminToken}`, accept: 'text/event-stream', 'last-event-id': String(seen[0]!.seq) },
     signal: AbortSignal.timeout(1500),
   });
   assert.equal(res.status, 200);
-  s.openapi.check('GET', `/api/v1/scenarios/${run.id}/events`, res.status, res.headers.get('content-type') ?? '', null);
+  s.openapi.check('GET', apiPath('listRunEvents', { id: run.id }), res.status, res.headers.get('content-type') ?? '', null);
   let text = '';
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   while (!text.includes('event: run.failed')) {

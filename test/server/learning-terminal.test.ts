@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { apiPath } from '@pudu/schema';
 import { REPO_ROOT } from './harness.ts';
 import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { waitFor } from './vm-shell.ts';
@@ -31,7 +32,7 @@ test('a trainee\'s disk-full session is recorded, replays in asciinema, yields i
     return r.state === 'running' && r.faults.every((f) => f.state === 'active') && r.objectives.some((o) => !o.passing) ? r : undefined;
   }, 120_000, 250);
   const vm = live.vms[0]!;
-  const wsUrl = `${s.url.replace('http', 'ws')}/ws?vm=${vm.index}`;
+  const wsUrl = `${s.url.replace('http', 'ws')}${apiPath('terminal', {}, { vm: vm.index })}`;
 
   const trainee = await openTerminal(`${wsUrl}&cols=100&rows=30`, traineeToken);
   t.after(() => trainee.close());
@@ -98,7 +99,7 @@ test('a trainee\'s disk-full session is recorded, replays in asciinema, yields i
   const rec = list.recordings[0]!;
   assert.equal(rec.role, 'trainee');
   assert.ok(list.usedBytes > 0 && list.usedBytes <= list.budgetBytes);
-  const res = await fetch(`${s.url}/api/v1/scenarios/${id}/recordings/${rec.id}`, { headers: { authorization: `Bearer ${traineeToken}` } });
+  const res = await fetch(s.url + apiPath('getRecording', { id, session: rec.id }), { headers: { authorization: `Bearer ${traineeToken}` } });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type')?.split(';')[0], 'application/x-asciicast');
   const cast = await res.text();

@@ -3,6 +3,7 @@
  * the zod schemas directly): the path, the status and the body must all be documented.
  */
 import { z } from 'zod';
+import { apiPath } from '@pudu/schema';
 
 type Json = Record<string, unknown>;
 interface Doc { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Json }> }> }>>; components: { schemas: Record<string, Json> } }
@@ -27,12 +28,12 @@ export class OpenApiChecker {
   private constructor(readonly doc: Doc) {}
 
   static async load(baseUrl: string): Promise<OpenApiChecker> {
-    const res = await fetch(`${baseUrl}/api/v1/openapi.json`);
+    const res = await fetch(baseUrl + apiPath('getOpenApi'));
     if (res.status !== 200) throw new Error(`openapi.json: HTTP ${res.status}`);
     return new OpenApiChecker((await res.json()) as Doc);
   }
 
-  /** The documented path template for a concrete path (`/api/v1/fleets/f1` → `/api/v1/fleets/{id}`). */
+  /** The documented path template for a concrete path (`…/fleets/f1` → `…/fleets/{id}`). */
   templateOf(path: string): string | null {
     const p = path.split('?')[0] ?? path;
     for (const t of Object.keys(this.doc.paths)) {

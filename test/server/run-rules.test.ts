@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { PuduApiError } from '@pudu/client';
-import type { RunStatus } from '@pudu/schema';
+import { apiPath, type RunStatus } from '@pudu/schema';
 import { REPO_ROOT } from './harness.ts';
 import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { waitFor } from './vm-shell.ts';
@@ -63,7 +63,7 @@ test('a trainee token reaches only its own run; hints are charged once; time_lim
   await assert.rejects(trainee.abortRun(a.run.id), isCode(403));
   await assert.rejects(trainee.listFleets(), isCode(403));
   assert.deepEqual((await trainee.listRuns()).map((r) => r.id), [a.run.id]);
-  const wsBase = `${s.url.replace('http', 'ws')}/ws?vm=`;
+  const wsBase = `${s.url.replace('http', 'ws')}${apiPath('terminal')}?vm=`;
   assert.equal(await wsStatus(wsBase + liveB.vms[0]!.index, a.traineeToken), 403);
   assert.equal(await wsStatus(wsBase + liveA.vms[0]!.index, a.traineeToken), 101);
   const observer = await admin.createToken({ role: 'observer' });

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { compileScenario, parseScenario, scoreRun } from '@pudu/engine';
-import type { RunStatus } from '@pudu/schema';
+import { apiRoute, fastifyPath, type RunStatus } from '@pudu/schema';
 import { REPO_ROOT } from './harness.ts';
 import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { sshExec, waitFor } from './vm-shell.ts';
@@ -100,14 +100,13 @@ test('disk-full end to end: puduc starts it, a trainee fixes it over SSH, status
   assert.deepEqual(streamed, kinds.filter((k) => !k.startsWith('fault.')), 'the live stream and the stored events differ');
   assert.deepEqual(resolved.faults, [], 'a trainee sees the fault list');
 
-  const res = await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.adminToken}` } });
-  const text = await res.text();
-  assert.equal(res.status, 200);
+  const text = await s.client().metricsText();
+  const getRunRoute = fastifyPath(apiRoute('getRun')).replaceAll('/', '\\/');
   for (const re of [/^pudu_runs\{state="resolved"\} 1$/m, /^pudu_fault_injections_total\{type="disk",result="applied"\} 1$/m, /^pudu_time_to_fix_seconds_count\{scenario="monolith-disk-full-001"\} 1$/m,
-    /^pudu_fleet_boot_seconds_count\{driver="sandbox"\} 1$/m, /^pudu_api_request_duration_seconds_count\{method="GET",route="\/api\/v1\/scenarios\/:id",status="200"\} \d+$/m, /^pudu_hints_taken_total\{scenario="monolith-disk-full-001"\} 1$/m]) {
+    /^pudu_fleet_boot_seconds_count\{driver="sandbox"\} 1$/m, new RegExp(`^pudu_api_request_duration_seconds_count\\{method="GET",route="${getRunRoute}",status="200"\\} \\d+$`, 'm'), /^pudu_hints_taken_total\{scenario="monolith-disk-full-001"\} 1$/m]) {
     assert.match(text, re);
   }
-  await assert.rejects(trainee.request('GET', '/metrics'), (e: { status: number }) => e.status === 403);
+  await assert.rejects(trainee.metricsText(), (e: { status: number }) => e.status === 403);
 });
 
 test('abort reverts every fault (checked inside the VM) and destroys the fleet', { skip }, async (t) => {
@@ -159,7 +158,7 @@ test('abort reverts every fault (checked inside the VM) and destroys the fleet',
   }, 60_000, 200);
   assert.equal((await admin.getRun(early.id)).state, 'aborted');
   const audit = await admin.listAudit();
-  assert.ok(audit.some((e) => e.action === 'POST /api/v1/scenarios/:id/abort' && e.target === `run ${gone.id}` && e.result === 'ok'));
+  assert.ok(audit.some((e) => e.action === `POST ${fastifyPath(apiRoute('abortRun'))}` && e.target === `run ${gone.id}` && e.result === 'ok'));
 });
 
 test('puduc terminal N driven through a pty runs hostname and shows the VM name', { skip }, async (t) => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { PuduError } from '@pudu/schema';
+import { apiPath, type PuduError } from '@pudu/schema';
 import { openStore } from '../../packages/server/src/store/sql-store.ts';
 import type { Store } from '../../packages/server/src/store/store.ts';
 import { authenticateToken, createToken, ensureAdminToken } from '../../packages/server/src/auth/tokens.ts';
@@ -37,8 +37,8 @@ async function exerciseStore(store: Store): Promise<void> {
   assert.ok(e2.seq > e1.seq);
   assert.deepEqual((await store.listEvents('r1', e1.seq)).map((e) => e.kind), ['alert.fired']);
 
-  const a = await store.appendAudit({ actor: 'admin (x)', role: 'admin', action: 'POST /api/v1/fleets', target: 'fleet f1', result: 'ok', detail: '' });
-  await store.appendAudit({ actor: 'anonymous', role: 'none', action: 'POST /api/v1/fleets', target: '/api/v1/fleets', result: 'denied', detail: 'HTTP 401' });
+  const a = await store.appendAudit({ actor: 'admin (x)', role: 'admin', action: `POST ${apiPath('createFleet')}`, target: 'fleet f1', result: 'ok', detail: '' });
+  await store.appendAudit({ actor: 'anonymous', role: 'none', action: `POST ${apiPath('createFleet')}`, target: apiPath('createFleet'), result: 'denied', detail: 'HTTP 401' });
   const audit = await store.listAudit(10);
   assert.equal(audit.length, 2);
   assert.equal(audit[0]!.result, 'denied', 'newest first');
@@ -89,7 +89,7 @@ test('the PostgreSQL store behaves the same, audit log included', { skip: postgr
   const obs = await s.client().createToken({ role: 'observer' });
   await assert.rejects(s.client(obs.token).createFleet({ count: 1 }), (e: { status: number }) => e.status === 403);
   const entries = await s.client(obs.token).listAudit();
-  assert.deepEqual(entries.map((e) => `${e.action} ${e.result}`), ['POST /api/v1/fleets denied', 'POST /api/v1/tokens ok']);
+  assert.deepEqual(entries.map((e) => `${e.action} ${e.result}`), [`POST ${apiPath('createFleet')} denied`, `POST ${apiPath('createToken')} ok`]);
   await s.server.close();
   await client.end();
 });

@@ -21,11 +21,11 @@ test('disk-full end to end in Chromium: sign in, start, df shows 100 %, hint, fi
   let runId = '';
   t.after(async () => {
     if (runId) {
-      const st = (await server.api('GET', `/api/v1/scenarios/${runId}`).catch(() => null)) as { state?: string; faults?: unknown; error?: unknown } | null;
+      const st = await server.admin.getRun(runId).catch(() => null);
       console.log(`# run ${runId}: ${st?.state} faults ${JSON.stringify(st?.faults)} error ${JSON.stringify(st?.error)}`);
       console.log(`# server log (tail):\n${server.log().split('\n').slice(-15).join('\n')}`);
     }
-    if (runId) await server.api('POST', `/api/v1/scenarios/${runId}/abort`, {}).catch(() => undefined);
+    if (runId) await server.admin.abortRun(runId).catch(() => undefined);
     await server.stop();
   });
 
@@ -95,7 +95,7 @@ test('disk-full end to end in Chromium: sign in, start, df shows 100 %, hint, fi
   const fixedAt = Number(/fixed-at=(\d{13})/.exec(fixedText)?.[1] ?? NaN);
   assert.ok(Number.isFinite(fixedAt), `the fix reported its time:\n${fixedText}`);
   const resolveMs = bannerAt - fixedAt;
-  const status = (await server.api('GET', `/api/v1/scenarios/${runId}`)) as { state: string; score: number | null; scoreDetail: { score: number } };
+  const status = await server.admin.getRun(runId);
   assert.equal(status.state, 'resolved');
   assert.equal(Number(await trainee.page.getByTestId('final-score').innerText()), status.scoreDetail.score);
   console.log(`# e2e: Resolved shown ${resolveMs} ms after the fix; score ${status.scoreDetail.score}`);

@@ -1,15 +1,20 @@
 // The web UI in real Chromium against the API contract (support/contract-server.ts: the
-// documented /api/v1 shapes, validated with @pudu/schema, and a real shell as the VM).
+// documented API shapes, validated with @pudu/schema, and a real shell as the VM).
 // The same flow against a real `pudu server` and sandbox fleet is e2e-disk-full.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PuduClient } from '@pudu/client';
 import { buildWebForTests } from './support/build.ts';
 import { focused, foreignRequests, openBrowser, terminalText, waitUntil, watchFor, type BrowserSession } from './support/browser.ts';
 import { startContractServer, type ContractOptions, type ContractServer } from './support/contract-server.ts';
 
 const RESOLVE_BUDGET_MS = 1000;
+
+function adminClient(server: ContractServer): PuduClient {
+  return new PuduClient({ baseUrl: server.url, token: server.adminToken });
+}
 
 async function setup(t: { after(fn: () => Promise<void> | void): void }, options: ContractOptions = {}): Promise<{ server: ContractServer; webDir: string }> {
   const webDir = await buildWebForTests();
@@ -97,7 +102,7 @@ test('a trainee signs in by link, reads the incident, takes a hint, fixes the di
   const fixedAt = Date.now();
   const resolveMs = (await shownAt) - fixedAt;
   const finalShown = await trainee.page.getByTestId('final-score').innerText();
-  const apiStatus = await (await fetch(`${server.url}/api/v1/scenarios/run-1`, { headers: { authorization: `Bearer ${server.adminToken}` } })).json() as { state: string; score: number };
+  const apiStatus = await adminClient(server).getRun('run-1');
   assert.equal(apiStatus.state, 'resolved');
   assert.equal(Number(finalShown), apiStatus.score, 'the room shows the score the API reports');
   console.log(`# resolved shown ${resolveMs} ms after the fix (budget ${RESOLVE_BUDGET_MS} ms)`);
@@ -213,17 +218,14 @@ test('an instructor runs a scenario file and sees every problem in it with its l
   await problems.first().waitFor();
   const lines = await problems.allInnerTexts();
   assert.equal(lines.length, 2, lines.join('\n'));
-  assert.ok(lines.some((l) => /^broken\.yaml:\d+:\d+ scenario\.difficulty/.test(l)), lines.join('\n'));
-  assert.ok(lines.some((l) => /^broken\.yaml:\d+:\d+ faults\[0\]\.type/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^broken\.yaml:\d+:\d+: scenario\.difficulty: /.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /^broken\.yaml:\d+:\d+: faults\[0\]\.type: /.test(l)), lines.join('\n'));
   await admin.screenshot('09-scenario-file-problems');
 });
 
 test('a trainee whose token is revoked mid-incident is sent back to sign-in with the reason', async (t) => {
   const { server } = await setup(t);
-  const created = await (await fetch(`${server.url}/api/v1/scenarios`, {
-    method: 'POST', headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'monolith/disk-full' }),
-  })).json() as { traineeToken: string; run: { id: string } };
+  const created = await adminClient(server).runScenario({ name: 'monolith/disk-full' });
   const s = await openBrowser();
   t.after(() => s.close());
   await s.page.goto(`${server.url}/#/join/${created.run.id}?token=${created.traineeToken}`);

@@ -1,38 +1,58 @@
 /**
- * Typed client for the Pudu REST API, shared by puduc and the web UI. Browser-safe: only
- * `fetch`, `URL` and streams; no Node imports. Types come from @pudu/schema (type-only).
+ * Typed client for the Pudu HTTP API, shared by puduc and the web UI. Every URL comes from
+ * the schema's route table (`apiPath`), every body type from its zod schemas, and every
+ * answer is checked against the route's response schema, so the server, the CLI and the
+ * browser cannot drift apart. Browser-safe: only `fetch`, `URL` and streams.
  */
-import type {
-  AuditEntry, Fleet, FleetCreateRequest, Problem, ReconstructedCommand, RecordingInfo, Role, RunEvent, RunMetrics, RunStatus, ScenarioRunRequest, WhoAmI,
+import {
+  apiPath, apiRoute, ProblemSchema,
+  type ApiOperationId, type ApiRoute, type JsonOperationId, type MediaOperationId, type Problem, type RouteBody, type RouteParams, type RouteQuery, type RouteResponse,
+  type RunEvent, type TerminalQuery,
 } from '@pudu/schema';
-import { PuduApiError } from './api-error.ts';
+import { PuduApiError, problemCode } from './api-error.ts';
+import { readRunEvents } from './event-stream.ts';
 
 export interface ClientOptions {
-  /** e.g. `http://localhost:8888` (PUDU_SERVER). */
+  /** e.g. `http://localhost:8888` (PUDU_SERVER); the page's origin in a browser. */
   baseUrl: string;
   /** PUDU_TOKEN. */
   token?: string;
   fetch?: typeof fetch;
   /** Per-request timeout; long operations (fleet create) pass their own. */
   timeoutMs?: number;
+  /** Called once when the server answers 401 (the token was revoked or has expired). */
+  onUnauthorized?: () => void;
 }
 
-export interface RunSummary {
-  id: string; scenarioId: string; title: string; difficulty: string; state: RunStatus['state'];
-  createdAt: string; startedAt: string | null; endedAt: string | null; elapsedMs: number; score: number | null;
-  hintsUsed: number; hintsTotal: number; objectivesPassing: number; objectivesTotal: number;
+/** What a call sends: path parameters, query and body, each only where the route has one. */
+export type CallInput<K extends ApiOperationId> =
+  (RouteParams<K> extends undefined ? { params?: undefined } : { params: RouteParams<K> }) &
+  (RouteQuery<K> extends undefined ? { query?: undefined } : { query?: RouteQuery<K> }) &
+  (RouteBody<K> extends undefined ? { body?: undefined } : { body: RouteBody<K> });
+
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
 }
-export interface LibraryEntry { name: string; id: string; title: string; difficulty: string; architecture: string; tags: string[]; vms: number }
-export interface TokenInfo { id: string; name: string; role: Role; runId: string | null; createdAt: string; revokedAt: string | null }
-export interface HintResponse { index: number; text: string; hintsUsed: number; hintsTotal: number; hintPenalty: number }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** Creating a fleet answers when every VM is ready; boots can take minutes under QEMU/TCG. */
 export const FLEET_CREATE_TIMEOUT_MS = 10 * 60_000;
 
+function describeFetchError(e: unknown, timeoutMs: number): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
+  return e.cause instanceof Error ? e.cause.message : e.message;
+}
+
+function isAbort(e: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && e instanceof Error && e.name === 'AbortError';
+}
+
 export class PuduClient {
   readonly baseUrl: string;
-  private readonly token: string | undefined;
+  readonly token: string | undefined;
+  onUnauthorized: (() => void) | undefined;
   private readonly fetchFn: typeof fetch;
   private readonly timeoutMs: number;
 
@@ -41,130 +61,157 @@ export class PuduClient {
     this.token = o.token;
     this.fetchFn = o.fetch ?? globalThis.fetch.bind(globalThis);
     this.timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.onUnauthorized = o.onUnauthorized;
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    const h: Record<string, string> = { accept: 'application/json', ...extra };
+    const h: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
     if (this.token) h.authorization = `Bearer ${this.token}`;
     return h;
   }
 
-  /** One JSON request; non-2xx answers become PuduApiError with the problem's code. */
-  async request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
-    const text = await this.requestText(method, path, { body, timeoutMs });
-    return (text ? JSON.parse(text) : undefined) as T;
+  private unreachable(e: unknown, timeoutMs: number): PuduApiError {
+    return new PuduApiError(0, 'SERVER_UNREACHABLE', `cannot reach the Pudu server at ${this.baseUrl}: ${describeFetchError(e, timeoutMs)}`);
   }
 
-  /** One request whose answer is kept as text (a recording, a report); errors as in request(). */
-  async requestText(method: string, path: string, o: { body?: unknown; timeoutMs?: number; accept?: string } = {}): Promise<string> {
-    const timeoutMs = o.timeoutMs ?? this.timeoutMs;
+  /** Turns a non-2xx answer into a PuduApiError with the problem's code. */
+  private async failure(res: Response, what: string): Promise<PuduApiError> {
+    if (res.status === 401 && this.onUnauthorized) {
+      const handler = this.onUnauthorized;
+      this.onUnauthorized = undefined;
+      handler();
+    }
+    const text = await res.text().catch(() => '');
+    let problem: Problem | null = null;
+    try {
+      problem = ProblemSchema.parse(JSON.parse(text));
+    } catch {
+      /* not problem+json: a proxy or another server answered */
+    }
+    if (!problem) return new PuduApiError(res.status, 'BAD_RESPONSE', `${what}: HTTP ${res.status} without a problem+json body`);
+    return new PuduApiError(res.status, problemCode(problem.code), problem.detail, problem);
+  }
+
+  /** One request to a JSON route; the answer is checked against the route's response schema. */
+  async call<K extends JsonOperationId>(operationId: K, input: CallInput<K>, opts: CallOptions = {}): Promise<RouteResponse<K>> {
+    const route: ApiRoute = apiRoute(operationId);
+    const path = apiPath(operationId, input.params as Record<string, string>, input.query as Record<string, string>);
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
       res = await this.fetchFn(this.baseUrl + path, {
-        method,
-        headers: { ...this.headers(o.body === undefined ? {} : { 'content-type': 'application/json' }), ...(o.accept ? { accept: o.accept } : {}) },
-        body: o.body === undefined ? undefined : JSON.stringify(o.body),
-        signal: AbortSignal.timeout(timeoutMs),
+        method: route.method,
+        headers: this.headers(input.body === undefined ? {} : { 'content-type': 'application/json' }),
+        body: input.body === undefined ? undefined : JSON.stringify(input.body),
+        signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
       });
     } catch (e) {
-      const why = e instanceof Error ? (e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : e.cause instanceof Error ? e.cause.message : e.message) : String(e);
-      throw new PuduApiError(0, 'NETWORK', `cannot reach the Pudu server at ${this.baseUrl}: ${why}`);
+      if (isAbort(e, opts.signal)) throw e;
+      throw this.unreachable(e, timeoutMs);
     }
+    if (!res.ok) throw await this.failure(res, `${route.method} ${path}`);
     const text = await res.text();
-    if (!res.ok) {
-      let problem: Problem | null = null;
-      try {
-        problem = JSON.parse(text) as Problem;
-      } catch {
-        /* not problem+json: a proxy or a wrong server */
-      }
-      throw new PuduApiError(res.status, problem?.code ?? `HTTP_${res.status}`, problem?.detail ?? `${method} ${path}: HTTP ${res.status}`, problem);
+    if (!route.response) return undefined as RouteResponse<K>;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new PuduApiError(res.status, 'BAD_RESPONSE', `${route.method} ${path}: the answer is not JSON`);
     }
-    return text;
+    const parsed = route.response.safeParse(body);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new PuduApiError(res.status, 'BAD_RESPONSE', `${route.method} ${path}: the answer does not match the API contract (${first?.path.join('.') || 'body'}: ${first?.message ?? 'invalid'})`);
+    }
+    return parsed.data as RouteResponse<K>;
   }
 
-  health() { return this.request<{ status: 'ok'; version: string; driver: string; database: string }>('GET', '/api/v1/health'); }
-  whoami() { return this.request<WhoAmI>('GET', '/api/v1/whoami'); }
+  health() { return this.call('health', {}); }
+  whoami() { return this.call('whoami', {}); }
 
-  listFleets() { return this.request<{ fleets: Fleet[] }>('GET', '/api/v1/fleets').then((r) => r.fleets); }
-  createFleet(req: FleetCreateRequest) { return this.request<Fleet>('POST', '/api/v1/fleets', req, FLEET_CREATE_TIMEOUT_MS); }
-  getFleet(id: string) { return this.request<Fleet>('GET', `/api/v1/fleets/${encodeURIComponent(id)}`); }
-  deleteFleet(id: string) { return this.request<Fleet>('DELETE', `/api/v1/fleets/${encodeURIComponent(id)}`, undefined, FLEET_CREATE_TIMEOUT_MS); }
+  listFleets() { return this.call('listFleets', {}).then((r) => r.fleets); }
+  createFleet(body: RouteBody<'createFleet'>) { return this.call('createFleet', { body }, { timeoutMs: FLEET_CREATE_TIMEOUT_MS }); }
+  getFleet(id: string) { return this.call('getFleet', { params: { id } }); }
+  deleteFleet(id: string) { return this.call('deleteFleet', { params: { id } }, { timeoutMs: FLEET_CREATE_TIMEOUT_MS }); }
 
-  listRuns() { return this.request<{ runs: RunSummary[] }>('GET', '/api/v1/scenarios').then((r) => r.runs); }
-  runScenario(req: ScenarioRunRequest) { return this.request<{ run: RunStatus; traineeToken: string }>('POST', '/api/v1/scenarios', req); }
-  getRun(id: string) { return this.request<RunStatus>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}`); }
-  takeHint(id: string) { return this.request<HintResponse>('POST', `/api/v1/scenarios/${encodeURIComponent(id)}/hint`); }
-  abortRun(id: string) { return this.request<RunStatus>('POST', `/api/v1/scenarios/${encodeURIComponent(id)}/abort`, undefined, FLEET_CREATE_TIMEOUT_MS); }
-  getRunMetrics(id: string) { return this.request<RunMetrics>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/metrics`); }
-  listRunEvents(id: string, after = 0) {
-    return this.request<{ events: RunEvent[] }>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/events?after=${after}`).then((r) => r.events);
-  }
+  listRuns() { return this.call('listRuns', {}).then((r) => r.runs); }
+  runScenario(body: RouteBody<'runScenario'>) { return this.call('runScenario', { body }); }
+  getRun(id: string, opts?: CallOptions) { return this.call('getRun', { params: { id } }, opts); }
+  takeHint(id: string) { return this.call('takeHint', { params: { id } }); }
+  abortRun(id: string) { return this.call('abortRun', { params: { id } }, { timeoutMs: FLEET_CREATE_TIMEOUT_MS }); }
+  getRunMetrics(id: string, opts?: CallOptions) { return this.call('getRunMetrics', { params: { id } }, opts); }
+  listRunEvents(id: string, after = 0) { return this.call('listRunEvents', { params: { id }, query: { after } }).then((r) => r.events); }
 
-  listRecordings(id: string) { return this.request<{ recordings: RecordingInfo[]; budgetBytes: number; usedBytes: number }>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/recordings`); }
+  listRecordings(id: string) { return this.call('listRecordings', { params: { id } }); }
   /** The asciicast v2 text of one session. */
-  getRecording(id: string, session: string) {
-    return this.requestText('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/recordings/${encodeURIComponent(session)}`, { accept: 'application/x-asciicast' });
+  getRecording(id: string, session: string) { return this.text('getRecording', { params: { id, session } }, 'application/x-asciicast'); }
+  listRunCommands(id: string) { return this.call('listRunCommands', { params: { id } }); }
+
+  listLibrary() { return this.call('listLibrary', {}).then((r) => r.scenarios); }
+  getLibraryScenario(name: string) { return this.call('getLibraryScenario', { params: { name } }); }
+
+  listTokens() { return this.call('listTokens', {}).then((r) => r.tokens); }
+  createToken(body: RouteBody<'createToken'>) { return this.call('createToken', { body }); }
+  revokeToken(id: string) { return this.call('revokeToken', { params: { id } }); }
+  listAudit(limit = 100) { return this.call('listAudit', { query: { limit } }).then((r) => r.entries); }
+
+  getOpenApi() { return this.call('getOpenApi', {}); }
+  getScenarioSchema() { return this.call('getScenarioSchema', {}); }
+
+  /** The text answer of a non-JSON route (metrics, a recording, a report) in one of its media types. */
+  async text<K extends MediaOperationId>(operationId: K, input: CallInput<K>, accept: string, opts: CallOptions = {}): Promise<string> {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const path = apiPath(operationId, input.params as Record<string, string>, input.query as Record<string, string>);
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.baseUrl + path, { headers: this.headers({ accept: `${accept}, application/problem+json` }), signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      throw this.unreachable(e, timeoutMs);
+    }
+    if (!res.ok) throw await this.failure(res, `GET ${path}`);
+    return res.text();
   }
-  listRunCommands(id: string) { return this.request<{ commands: ReconstructedCommand[]; caveats: string[] }>('GET', `/api/v1/scenarios/${encodeURIComponent(id)}/commands`); }
 
-  listLibrary() { return this.request<{ scenarios: LibraryEntry[] }>('GET', '/api/v1/library').then((r) => r.scenarios); }
-  getLibraryScenario(name: string) { return this.request<LibraryEntry & { yaml: string }>('GET', `/api/v1/library/${encodeURIComponent(name)}`); }
-
-  listTokens() { return this.request<{ tokens: TokenInfo[] }>('GET', '/api/v1/tokens').then((r) => r.tokens); }
-  createToken(req: { role: Role; name?: string; runId?: string }) { return this.request<TokenInfo & { token: string }>('POST', '/api/v1/tokens', req); }
-  revokeToken(id: string) { return this.request<TokenInfo>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`); }
-  listAudit(limit = 100) { return this.request<{ entries: AuditEntry[] }>('GET', `/api/v1/audit?limit=${limit}`).then((r) => r.entries); }
+  /** Prometheus text from the server's metrics route (staff tokens). */
+  metricsText() { return this.text('metrics', {}, 'text/plain'); }
 
   /**
-   * Follows a run's events over SSE (fetch streaming, works in browsers and Node) until
-   * `signal` aborts or the server closes the stream. Returns the last seq seen, to resume.
+   * Follows a run's events over SSE (fetch streaming: works in browsers and Node, and can
+   * send the token, which EventSource cannot) until `signal` aborts or the server closes
+   * the stream. Resumes after `after`. Returns the last seq seen, to resume from.
    */
   async streamRunEvents(id: string, onEvent: (e: RunEvent) => void, opts: { after?: number; signal?: AbortSignal } = {}): Promise<number> {
-    let last = opts.after ?? 0;
-    const res = await this.fetchFn(`${this.baseUrl}/api/v1/scenarios/${encodeURIComponent(id)}/events?after=${last}`, {
-      headers: this.headers({ accept: 'text/event-stream' }),
-      signal: opts.signal,
-    }).catch((e: unknown) => {
-      throw new PuduApiError(0, 'NETWORK', `cannot reach the Pudu server at ${this.baseUrl}: ${e instanceof Error ? e.message : String(e)}`);
-    });
-    if (!res.ok || !res.body) {
-      const problem = (await res.json().catch(() => null)) as Problem | null;
-      throw new PuduApiError(res.status, problem?.code ?? `HTTP_${res.status}`, problem?.detail ?? `event stream: HTTP ${res.status}`, problem);
-    }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = '';
+    const after = opts.after ?? 0;
+    const path = apiPath('listRunEvents', { id }, { after: after > 0 ? after : undefined });
+    const headers = this.headers({ accept: 'text/event-stream' });
+    if (after > 0) headers['last-event-id'] = String(after);
+    let res: Response;
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return last;
-        buf += value;
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-          if (!data) continue;
-          const ev = JSON.parse(data) as RunEvent;
-          last = ev.seq;
-          onEvent(ev);
-        }
-      }
+      res = await this.fetchFn(this.baseUrl + path, { headers, signal: opts.signal });
     } catch (e) {
-      if (opts.signal?.aborted) return last;
-      throw e;
+      if (opts.signal?.aborted) return after;
+      throw this.unreachable(e, this.timeoutMs);
     }
+    if (!res.ok) throw await this.failure(res, `event stream of run ${id}`);
+    if (!res.body) throw new PuduApiError(res.status, 'BAD_RESPONSE', `event stream of run ${id}: no body`);
+    let last = after;
+    try {
+      await readRunEvents(res.body, after, (e) => {
+        last = e.seq;
+        onEvent(e);
+      });
+    } catch (e) {
+      if (!opts.signal?.aborted) throw e;
+    }
+    return last;
   }
 
-  /** The terminal WebSocket URL for VM N (token goes in the subprotocol, not the URL). */
-  terminalUrl(vmIndex: number, size?: { cols: number; rows: number }): string {
-    const u = new URL(`${this.baseUrl}/ws`);
+  /** The terminal WebSocket URL for VM N (the token goes in the subprotocol, never the URL). */
+  terminalUrl(vmIndex: number, opts: { cols?: number; rows?: number; readOnly?: boolean; session?: string } = {}): string {
+    const query: TerminalQuery = { vm: vmIndex, cols: opts.cols, rows: opts.rows, mode: opts.readOnly ? 'readonly' : undefined, session: opts.session };
+    const u = new URL(this.baseUrl + apiPath('terminal', {}, query as Record<string, string | number | undefined>));
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-    u.searchParams.set('vm', String(vmIndex));
-    if (size) {
-      u.searchParams.set('cols', String(size.cols));
-      u.searchParams.set('rows', String(size.rows));
-    }
     return u.toString();
   }
 

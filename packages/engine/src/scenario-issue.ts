@@ -22,8 +22,4 @@ export function formatPath(path: readonly PathSegment[]): string {
   return out;
 }
 
-/** `FILE:LINE:COL: path: message`, the format editors and CI logs understand. */
-export function formatIssue(issue: ScenarioIssue): string {
-  const where = `${issue.file}:${issue.line}:${issue.col}`;
-  return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
-}
+export { formatIssue } from '@pudu/schema';

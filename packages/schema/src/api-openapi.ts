@@ -1,6 +1,6 @@
 /**
  * Generates the OpenAPI 3.1 document from the route table and its zod schemas. The server
- * serves it at /api/v1/openapi.json; a committed copy (api-openapi.generated.json) is
+ * serves it (route getOpenApi); a committed copy (api-openapi.generated.json) is
  * checked by a test so a schema change without regeneration fails CI.
  */
 import { z } from 'zod';
@@ -42,25 +42,39 @@ function parametersOf(route: ApiRoute): JsonSchema[] {
   return out;
 }
 
+const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
+
+function successOf(route: ApiRoute): JsonSchema {
+  if (route.websocket) {
+    return {
+      description: 'Switching protocols. Token as `Authorization: Bearer`, `?token=`, or subprotocol `pudu.token.<token>`; ' +
+        'a browser Origin must match the server. Keystrokes and output travel as binary frames; text frames carry JSON ' +
+        'control messages: `{"type":"resize","cols":N,"rows":N}`. Trainees may open only their run\'s VMs; observers only with mode=readonly.',
+    };
+  }
+  const content: Record<string, JsonSchema> = {};
+  if (route.response) content[route.contentType ?? 'application/json'] = { schema: toJsonSchema(route.response, 'output') };
+  if (route.sse) content['text/event-stream'] = { schema: { type: 'string', description: 'SSE: `id: <seq>`, `event: <kind>`, `data: <RunEvent JSON>`; resumes after Last-Event-ID' } };
+  for (const [type, description] of Object.entries(route.media ?? {})) content[type] = { schema: { type: 'string', description } };
+  return { description: route.summary, content };
+}
+
 function operationOf(route: ApiRoute): JsonSchema {
-  const problem = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
-  const responses: Record<string, JsonSchema> = {};
-  const ok: Record<string, JsonSchema> = {};
-  if (route.response) ok['application/json'] = { schema: toJsonSchema(route.response, 'output') };
-  if (route.sse) ok['text/event-stream'] = { schema: { type: 'string', description: 'SSE: `id: <seq>`, `event: <kind>`, `data: <RunEvent JSON>`; resumes after Last-Event-ID' } };
-  for (const [type, description] of Object.entries(route.media ?? {})) ok[type] = { schema: { type: 'string', description } };
-  responses[String(route.status)] = { description: route.summary, content: ok };
-  for (const s of [...(route.errors ?? []), ...COMMON_ERROR_STATUSES].sort()) {
-    responses[String(s)] = { description: STATUS_TEXT[s] ?? 'Error', content: problem };
+  const responses: Record<string, JsonSchema> = { [String(route.status)]: successOf(route) };
+  for (const s of route.alsoStatuses ?? []) responses[String(s)] = successOf(route);
+  const common = route.roles === 'public' ? [] : COMMON_ERROR_STATUSES;
+  for (const s of [...new Set([...(route.errors ?? []), ...common])].sort()) {
+    responses[String(s)] = route.websocket ? { description: STATUS_TEXT[s] ?? 'Error' } : { description: STATUS_TEXT[s] ?? 'Error', content: PROBLEM };
   }
   const op: JsonSchema = {
     operationId: route.operationId,
     summary: route.summary,
     tags: [route.tag],
-    description: `Roles: ${route.roles.join(', ')}.`,
+    description: route.roles === 'public' ? 'Public: no token needed.' : `Roles: ${route.roles.join(', ')}.`,
     parameters: parametersOf(route),
     responses,
   };
+  if (route.roles === 'public') op.security = [];
   if (route.body) {
     op.requestBody = { required: true, content: { 'application/json': { schema: toJsonSchema(route.body, 'input') } } };
   }
@@ -74,35 +88,6 @@ export function buildOpenApiDocument(version: string = API_VERSION): JsonSchema 
     const item = (paths[route.path] ??= {});
     item[route.method.toLowerCase()] = operationOf(route);
   }
-  paths['/ws'] = {
-    get: {
-      operationId: 'terminal',
-      summary: 'Terminal WebSocket bridged to SSH into VM N as root',
-      tags: ['terminal'],
-      description:
-        'Upgrade to WebSocket. Token as `Authorization: Bearer`, `?token=`, or subprotocol `pudu.token.<token>`. ' +
-        'A browser Origin must match the server. Keystrokes and output travel as binary frames; ' +
-        'text frames carry JSON control messages: `{"type":"resize","cols":N,"rows":N}`. Trainees may open only their run\'s VMs.',
-      parameters: [{ name: 'vm', in: 'query', required: true, schema: { type: 'integer', minimum: 0 } }],
-      responses: {
-        '101': { description: 'Switching protocols' },
-        '401': { description: STATUS_TEXT[401] }, '403': { description: STATUS_TEXT[403] }, '404': { description: 'No such VM' },
-      },
-    },
-  };
-  paths['/metrics'] = {
-    get: {
-      operationId: 'metrics',
-      summary: 'Prometheus metrics (text exposition format)',
-      tags: ['system'],
-      description: 'Roles: admin, instructor, observer.',
-      responses: {
-        '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
-        '401': { description: STATUS_TEXT[401], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
-        '403': { description: 'Trainee tokens may not read metrics', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
-      },
-    },
-  };
   return {
     openapi: '3.1.0',
     info: { title: 'Pudu API', version, description: 'Chaos-engineering platform for SRE on-call training. Errors are application/problem+json with a stable `code`.' },

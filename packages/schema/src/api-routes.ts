@@ -1,7 +1,9 @@
 /**
- * The REST API's route table: path, method, who may call it, and the zod schemas of its
- * parameters and bodies. The server registers its handlers from this table and the
- * OpenAPI document is generated from it, so the two cannot drift apart.
+ * The HTTP API's route table: path, method, who may call it, and the zod schemas of its
+ * parameters and bodies. It is the one place a route is declared: the server registers
+ * its handlers from it, the OpenAPI document is generated from it, and @pudu/client (so
+ * puduc and the web UI) builds every URL with {@link apiPath}. No other file spells a path.
+ * How to add a route: /work/team/notes/contracts-howto.md and docs/ARCHITECTURE.md.
  */
 import type { z } from 'zod';
 import * as api from './api.ts';
@@ -10,23 +12,30 @@ import type { Role } from './api.ts';
 
 export interface ApiRoute {
   operationId: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** OpenAPI-style path: `/api/v1/fleets/{id}`. */
   path: string;
   summary: string;
   tag: string;
-  /** Roles allowed; trainees are further limited to their own run by the handler. */
-  roles: readonly Role[];
+  /** Roles allowed (trainees are further limited to their own run by the handler), or `public`: no token needed. */
+  roles: readonly Role[] | 'public';
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
-  /** Success status and body; `text/event-stream` routes have `sse: true` and no JSON body. */
+  /** Success status and body. */
   status: number;
   response?: z.ZodType;
+  /** Media type of the JSON `response` when it is not `application/json`. */
+  contentType?: 'application/schema+json';
+  /** Also answers `text/event-stream` (a live SSE stream) when the client asks for it. */
   sse?: boolean;
-  /** Other media types the success answer may have (type → description), e.g. a recording or a report. */
+  /** Other media types the success answer may have (type → description), e.g. a recording, a report, metrics text. */
   media?: Readonly<Record<string, string>>;
-  /** Errors this route can answer besides 401/403 (all are problem+json). */
+  /** A WebSocket upgrade (status 101), served by the HTTP server's upgrade handler. */
+  websocket?: boolean;
+  /** Other statuses answered with the success body (readyz: 503 when not ready). */
+  alsoStatuses?: number[];
+  /** Errors this route can answer besides 401/403/500 (all are problem+json). */
   errors?: number[];
 }
 
@@ -38,11 +47,17 @@ const ADMIN: readonly Role[] = ['admin'];
 export const API_ROUTES = [
   { operationId: 'health', method: 'GET', path: '/api/v1/health', summary: 'Server health and version', tag: 'system', roles: ALL, status: 200, response: api.HealthSchema },
   { operationId: 'whoami', method: 'GET', path: '/api/v1/whoami', summary: 'The caller\'s token identity', tag: 'system', roles: ALL, status: 200, response: api.WhoAmISchema },
+  { operationId: 'healthz', method: 'GET', path: '/healthz', summary: 'Liveness for load balancers and service managers: the process answers', tag: 'system', roles: 'public', status: 200, response: api.LivenessSchema },
+  { operationId: 'readyz', method: 'GET', path: '/readyz', summary: 'Readiness: the store and the driver answer and a VM can still be started (503 with the failing check otherwise)', tag: 'system', roles: 'public', status: 200, response: api.ReadinessSchema, alsoStatuses: [503] },
+  { operationId: 'getOpenApi', method: 'GET', path: '/api/v1/openapi.json', summary: 'This API as an OpenAPI 3.1 document', tag: 'system', roles: 'public', status: 200, response: api.JsonDocumentSchema },
+  { operationId: 'getScenarioSchema', method: 'GET', path: '/api/v1/schemas/scenario.json', summary: 'The scenario file format as a JSON Schema (draft 2020-12) for editors and CI', tag: 'system', roles: 'public', status: 200, response: api.JsonDocumentSchema, contentType: 'application/schema+json' },
+  { operationId: 'metrics', method: 'GET', path: '/metrics', summary: 'Prometheus metrics (text exposition format)', tag: 'system', roles: STAFF, status: 200, media: { 'text/plain': 'Prometheus text exposition format' } },
+  { operationId: 'terminal', method: 'GET', path: '/ws', summary: 'Terminal WebSocket bridged to SSH into VM N as root', tag: 'terminal', roles: ALL, query: api.TerminalQuerySchema, status: 101, websocket: true, errors: [400, 404] },
   { operationId: 'listTokens', method: 'GET', path: '/api/v1/tokens', summary: 'List tokens (never their secrets)', tag: 'tokens', roles: ADMIN, status: 200, response: api.TokenListSchema },
   { operationId: 'createToken', method: 'POST', path: '/api/v1/tokens', summary: 'Create a token; the secret is shown only in this response', tag: 'tokens', roles: ADMIN, body: api.TokenCreateRequestSchema, status: 201, response: api.TokenCreatedSchema, errors: [400, 404] },
   { operationId: 'revokeToken', method: 'DELETE', path: '/api/v1/tokens/{id}', summary: 'Revoke a token', tag: 'tokens', roles: ADMIN, params: api.IdParamsSchema, status: 200, response: api.TokenInfoSchema, errors: [404] },
   { operationId: 'listFleets', method: 'GET', path: '/api/v1/fleets', summary: 'List fleets', tag: 'fleets', roles: STAFF, status: 200, response: api.FleetListSchema },
-  { operationId: 'createFleet', method: 'POST', path: '/api/v1/fleets', summary: 'Create a fleet and boot its VMs (answers when they are ready)', tag: 'fleets', roles: OPERATORS, body: api.FleetCreateRequestSchema, status: 201, response: api.FleetSchema, errors: [400, 409, 500, 503, 504] },
+  { operationId: 'createFleet', method: 'POST', path: '/api/v1/fleets', summary: 'Create a fleet and boot its VMs (answers when they are ready)', tag: 'fleets', roles: OPERATORS, body: api.FleetCreateRequestSchema, status: 201, response: api.FleetSchema, errors: [400, 409, 503, 504] },
   { operationId: 'getFleet', method: 'GET', path: '/api/v1/fleets/{id}', summary: 'One fleet', tag: 'fleets', roles: STAFF, params: api.IdParamsSchema, status: 200, response: api.FleetSchema, errors: [404] },
   { operationId: 'deleteFleet', method: 'DELETE', path: '/api/v1/fleets/{id}', summary: 'Destroy a fleet\'s VMs', tag: 'fleets', roles: OPERATORS, params: api.IdParamsSchema, status: 200, response: api.FleetSchema, errors: [404, 409] },
   { operationId: 'listRuns', method: 'GET', path: '/api/v1/scenarios', summary: 'List scenario runs (a trainee sees only its own)', tag: 'scenarios', roles: ALL, status: 200, response: api.RunListSchema },
@@ -60,7 +75,69 @@ export const API_ROUTES = [
   { operationId: 'listRunCommands', method: 'GET', path: '/api/v1/scenarios/{id}/commands', summary: 'Commands the responder ran, reconstructed from the recordings (prompt-aware), with times', tag: 'recordings', roles: ALL, params: api.IdParamsSchema, status: 200, response: learning.CommandListSchema, errors: [404] },
 ] as const satisfies readonly ApiRoute[];
 
-export type ApiOperationId = (typeof API_ROUTES)[number]['operationId'];
+export type ApiRouteEntry = (typeof API_ROUTES)[number];
+export type ApiOperationId = ApiRouteEntry['operationId'];
+export type RouteOf<K extends ApiOperationId> = Extract<ApiRouteEntry, { operationId: K }>;
+/** Routes whose success answer is JSON with a schema (the client's `call` reaches only these). */
+export type JsonOperationId = Extract<ApiRouteEntry, { response: z.ZodType }>['operationId'];
+/** Routes answered with text in a media type of their own (`media`): metrics, a recording, a report. */
+export type MediaOperationId = Extract<ApiRouteEntry, { media: Readonly<Record<string, string>> }>['operationId'];
+
+type Part<R, F extends string, IO extends 'input' | 'output'> = R extends { [P in F]: infer S extends z.ZodType }
+  ? (IO extends 'input' ? z.input<S> : z.output<S>) : undefined;
+/** Path parameters, query, body as a caller writes them (before defaults). */
+export type RouteParams<K extends ApiOperationId> = Part<RouteOf<K>, 'params', 'input'>;
+export type RouteQuery<K extends ApiOperationId> = Part<RouteOf<K>, 'query', 'input'>;
+export type RouteBody<K extends ApiOperationId> = Part<RouteOf<K>, 'body', 'input'>;
+/** The success body as the client receives it. */
+export type RouteResponse<K extends ApiOperationId> = Part<RouteOf<K>, 'response', 'output'>;
 
 /** Statuses every authenticated route may answer. */
 export const COMMON_ERROR_STATUSES = [401, 403, 500] as const;
+
+/** The route with this operationId. */
+export function apiRoute<K extends ApiOperationId>(operationId: K): RouteOf<K> {
+  const route = API_ROUTES.find((r) => r.operationId === operationId);
+  if (!route) throw new Error(`no API route ${operationId}`);
+  return route as RouteOf<K>;
+}
+
+/**
+ * The concrete path of a route: `{name}` segments filled (URI-encoded), then the query's
+ * defined values. `apiPath('getRun', { id: 'r1' })` → `/api/v1/scenarios/r1`.
+ */
+export function apiPath(
+  operationId: ApiOperationId,
+  params: Record<string, string | number> = {},
+  query: Record<string, string | number | boolean | undefined> = {},
+): string {
+  const path = apiRoute(operationId).path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const v = params[name];
+    if (v === undefined) throw new Error(`${operationId}: missing path parameter ${name}`);
+    return encodeURIComponent(String(v));
+  });
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
+  const qs = q.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+/** The route a request names, with its decoded path parameters; null when none matches. */
+export function matchApiRoute(method: string, pathname: string): { route: ApiRouteEntry; params: Record<string, string> } | null {
+  for (const route of API_ROUTES) {
+    if (route.method !== method.toUpperCase()) continue;
+    const names: string[] = [];
+    const pattern = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    const m = new RegExp(`^${pattern}$`).exec(pathname);
+    if (m) return { route, params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? '')])) };
+  }
+  return null;
+}
+
+/** The route's path in fastify's syntax (`/api/v1/fleets/:id`). */
+export function fastifyPath(route: ApiRoute): string {
+  return route.path.replace(/\{(\w+)\}/g, ':$1');
+}

@@ -17,6 +17,13 @@ export const ProblemIssueSchema = z.object({
   path: z.string(),
   message: z.string(),
 });
+export type ProblemIssue = z.infer<typeof ProblemIssueSchema>;
+
+/** `FILE:LINE:COL: path: message`, the one way every tool prints a located issue (editors and CI logs parse it). */
+export function formatIssue(issue: ProblemIssue): string {
+  const where = issue.line === undefined ? issue.file ?? '' : `${issue.file ?? ''}:${issue.line}:${issue.col ?? 1}`;
+  return [where, issue.path, issue.message].filter((part) => part !== '').join(': ');
+}
 
 /** RFC 9457 problem details, with Pudu's stable `code`. Every error response has this shape. */
 export const ProblemSchema = z.object({
@@ -30,7 +37,17 @@ export const ProblemSchema = z.object({
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 
+/** Liveness (`/healthz`, no token): the process answers. */
+export const LivenessSchema = z.object({ status: z.literal('ok'), version: z.string() });
+export type Liveness = z.infer<typeof LivenessSchema>;
+export const ReadyCheckSchema = z.object({ ok: z.boolean(), detail: z.string(), ms: z.number() });
+export type ReadyCheck = z.infer<typeof ReadyCheckSchema>;
+/** Readiness (`/readyz`, no token): 200 when every check passes, 503 with the same body when one fails. */
+export const ReadinessSchema = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), ReadyCheckSchema) });
+export type Readiness = z.infer<typeof ReadinessSchema>;
+
 export const HealthSchema = z.object({ status: z.literal('ok'), version: z.string(), driver: z.string(), database: z.string() });
+export type Health = z.infer<typeof HealthSchema>;
 
 export const WhoAmISchema = z.object({
   id: z.string(),
@@ -46,6 +63,7 @@ export const TokenCreateRequestSchema = z.strictObject({
   /** Required for (and only for) trainee tokens: the one run the token may see. */
   runId: z.string().optional(),
 });
+export type TokenCreateRequest = z.input<typeof TokenCreateRequestSchema>;
 export const TokenInfoSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -54,10 +72,14 @@ export const TokenInfoSchema = z.object({
   createdAt: z.string(),
   revokedAt: z.string().nullable(),
 });
+export type TokenInfo = z.infer<typeof TokenInfoSchema>;
 export const TokenCreatedSchema = TokenInfoSchema.extend({ token: z.string() });
+export type TokenCreated = z.infer<typeof TokenCreatedSchema>;
 export const TokenListSchema = z.object({ tokens: z.array(TokenInfoSchema) });
+export type TokenList = z.infer<typeof TokenListSchema>;
 
 export const VmStateSchema = z.enum(['creating', 'booting', 'ready', 'stopping', 'stopped', 'failed']);
+export type VmState = z.infer<typeof VmStateSchema>;
 export const VmSchema = z.object({
   name: z.string(),
   tier: z.string(),
@@ -72,6 +94,7 @@ export const VmSchema = z.object({
 export type Vm = z.infer<typeof VmSchema>;
 
 export const FleetStateSchema = z.enum(['creating', 'ready', 'failed', 'deleting', 'deleted']);
+export type FleetState = z.infer<typeof FleetStateSchema>;
 export const FleetSchema = z.object({
   id: z.string(),
   state: FleetStateSchema,
@@ -85,6 +108,7 @@ export const FleetSchema = z.object({
 });
 export type Fleet = z.infer<typeof FleetSchema>;
 export const FleetListSchema = z.object({ fleets: z.array(FleetSchema) });
+export type FleetList = z.infer<typeof FleetListSchema>;
 
 export const TierRequestSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'tier names are lowercase letters, digits and dashes'),
@@ -94,6 +118,7 @@ export const TierRequestSchema = z.strictObject({
   diskMb: z.number().int().min(64).max(65536).default(1024),
   services: z.array(z.string()).default([]),
 });
+export type TierRequest = z.input<typeof TierRequestSchema>;
 /** `{count}` makes `count` plain VMs named vm-0…; `{tiers}` sizes them like a scenario does. */
 export const FleetCreateRequestSchema = z.union([
   z.strictObject({ count: z.number().int().min(1).max(64) }),
@@ -103,7 +128,12 @@ export type FleetCreateRequest = z.input<typeof FleetCreateRequestSchema>;
 
 export const RunStateSchema = z.enum(['provisioning', 'running', 'resolved', 'aborted', 'expired', 'failed']);
 export type RunState = z.infer<typeof RunStateSchema>;
+/** States a run never leaves; the one list every consumer uses. */
 export const TERMINAL_RUN_STATES: readonly RunState[] = ['resolved', 'aborted', 'expired', 'failed'];
+/** True when a run in `state` has ended for good (also for `run.<state>` event kinds' state part). */
+export function isTerminalRunState(state: string): boolean {
+  return (TERMINAL_RUN_STATES as readonly string[]).includes(state);
+}
 
 export const ScenarioRunRequestSchema = z
   .strictObject({
@@ -126,6 +156,7 @@ export const ScoreSchema = z.object({
   timePenalty: z.number(),
   hintPenalty: z.number(),
 });
+export type Score = z.infer<typeof ScoreSchema>;
 
 export const RunAlertSchema = z.object({
   name: z.string(),
@@ -134,6 +165,7 @@ export const RunAlertSchema = z.object({
   firedAtMs: z.number(),
   fired: z.boolean(),
 });
+export type RunAlert = z.infer<typeof RunAlertSchema>;
 export const RunObjectiveSchema = z.object({
   id: z.string(),
   description: z.string(),
@@ -142,7 +174,9 @@ export const RunObjectiveSchema = z.object({
   detail: z.string(),
   checkedAt: z.string().nullable(),
 });
+export type RunObjective = z.infer<typeof RunObjectiveSchema>;
 export const FaultStateSchema = z.enum(['pending', 'active', 'reverted', 'failed']);
+export type FaultState = z.infer<typeof FaultStateSchema>;
 export const RunFaultSchema = z.object({
   id: z.string(),
   type: z.string(),
@@ -152,7 +186,9 @@ export const RunFaultSchema = z.object({
   state: FaultStateSchema,
   error: z.string().nullable(),
 });
+export type RunFault = z.infer<typeof RunFaultSchema>;
 export const RunVmSchema = z.object({ name: z.string(), index: z.number().int(), guestIp: z.string(), hostLink: z.string() });
+export type RunVm = z.infer<typeof RunVmSchema>;
 
 export const RunSummarySchema = z.object({
   id: z.string(),
@@ -171,7 +207,9 @@ export const RunSummarySchema = z.object({
   objectivesPassing: z.number().int(),
   objectivesTotal: z.number().int(),
 });
+export type RunSummary = z.infer<typeof RunSummarySchema>;
 export const RunListSchema = z.object({ runs: z.array(RunSummarySchema) });
+export type RunList = z.infer<typeof RunListSchema>;
 
 export const RunStatusSchema = RunSummarySchema.extend({
   description: z.string(),
@@ -198,6 +236,7 @@ export const RunCreatedSchema = z.object({
   /** A trainee token scoped to this run, shown once. */
   traineeToken: z.string(),
 });
+export type RunCreated = z.infer<typeof RunCreatedSchema>;
 
 export const HintResponseSchema = z.object({
   index: z.number().int(),
@@ -206,6 +245,7 @@ export const HintResponseSchema = z.object({
   hintsTotal: z.number().int(),
   hintPenalty: z.number(),
 });
+export type HintResponse = z.infer<typeof HintResponseSchema>;
 
 export const VmMetricsSchema = z.object({
   cpuPct: z.number(),
@@ -214,6 +254,7 @@ export const VmMetricsSchema = z.object({
   diskFreeMb: z.number(),
   loadAvg1: z.number(),
 });
+export type VmMetrics = z.infer<typeof VmMetricsSchema>;
 export const RunMetricsSchema = z.object({
   vms: z.array(z.object({
     vm: z.string(),
@@ -232,10 +273,15 @@ export const LibraryEntrySchema = z.object({
   difficulty: z.string(),
   architecture: z.string(),
   tags: z.array(z.string()),
+  /** The scenario's narrative (what the trainee reads first). */
+  description: z.string(),
   vms: z.number().int(),
 });
+export type LibraryEntry = z.infer<typeof LibraryEntrySchema>;
 export const LibraryListSchema = z.object({ scenarios: z.array(LibraryEntrySchema) });
+export type LibraryList = z.infer<typeof LibraryListSchema>;
 export const LibraryItemSchema = LibraryEntrySchema.extend({ yaml: z.string() });
+export type LibraryItem = z.infer<typeof LibraryItemSchema>;
 
 export const RunEventSchema = z.object({
   seq: z.number().int(),
@@ -247,6 +293,7 @@ export const RunEventSchema = z.object({
 });
 export type RunEvent = z.infer<typeof RunEventSchema>;
 export const RunEventListSchema = z.object({ events: z.array(RunEventSchema) });
+export type RunEventList = z.infer<typeof RunEventListSchema>;
 
 export const AuditEntrySchema = z.object({
   id: z.number().int(),
@@ -260,14 +307,36 @@ export const AuditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 export const AuditListSchema = z.object({ entries: z.array(AuditEntrySchema) });
+export type AuditList = z.infer<typeof AuditListSchema>;
 
 export const IdParamsSchema = z.object({ id: z.string().min(1).max(64) });
+export type IdParams = z.input<typeof IdParamsSchema>;
 export const NameParamsSchema = z.object({ name: z.string().min(1).max(200) });
+export type NameParams = z.input<typeof NameParamsSchema>;
 export const EventsQuerySchema = z.object({ after: z.coerce.number().int().min(0).optional() });
+export type EventsQuery = z.input<typeof EventsQuerySchema>;
 export const AuditQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.coerce.number().int().optional(),
 });
+export type AuditQuery = z.input<typeof AuditQuerySchema>;
+
+/** The terminal WebSocket's query: which VM, the first size, and watching (read-only) a live session. */
+export const TerminalQuerySchema = z.object({
+  vm: z.coerce.number().int().min(0),
+  cols: z.coerce.number().int().min(1).max(1000).optional(),
+  rows: z.coerce.number().int().min(1).max(1000).optional(),
+  /** Attach read-only to the session already open on that VM instead of opening a shell. */
+  mode: z.enum(['readonly', 'watch']).optional(),
+  /** Which live session to watch when the VM has several. */
+  session: z.string().max(64).optional(),
+});
+export type TerminalQuery = z.input<typeof TerminalQuerySchema>;
+
+/** A JSON document served as is (the OpenAPI document, the scenario JSON Schema). */
+export const JsonDocumentSchema = z.record(z.string(), z.unknown());
+export type JsonDocument = z.infer<typeof JsonDocumentSchema>;
 
 /** Frames the terminal WebSocket accepts as text; keystrokes travel as binary frames. */
 export const TerminalControlSchema = z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) });
+export type TerminalControl = z.infer<typeof TerminalControlSchema>;

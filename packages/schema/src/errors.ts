@@ -50,6 +50,10 @@ export const ERROR_CODES = {
   TOKEN_EXPIRED: 401,
   SSO_NOT_CONFIGURED: 404,
   SSO_FAILED: 401,
+  /** A client got no answer from the Pudu server (connection refused, timeout); status 0 on the client. */
+  SERVER_UNREACHABLE: 502,
+  /** A client got an answer that is not the documented one (not problem+json, or a body off the contract). */
+  BAD_RESPONSE: 502,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

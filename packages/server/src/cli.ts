@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { readHostRoutes } from '@pudu/drivers';
+import { isTerminalRunState } from '@pudu/schema';
 import { findInstallRoot } from './paths.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PUDU_VERSION, startServer, type RunningServer } from './server.ts';
@@ -141,7 +142,7 @@ export function buildCli(): Command {
         const d = ev.data as Record<string, unknown>;
         if (ev.kind === 'run.started') console.log(`run ${run.id} started: the incident is live`);
         if (ev.kind === 'fleet.ready') console.log(`fleet ready: ${((d.vms as { name: string; index: number; guestIp: string }[]) ?? []).map((v) => `${v.name} → puduc terminal ${v.index} / ssh root@${v.guestIp}`).join(', ')}`);
-        if (/^run\.(resolved|aborted|expired|failed)$/.test(ev.kind)) console.log(`run ${run.id} ${ev.kind.slice(4)}${d.score !== undefined ? `: score ${String(d.score)}` : ''}`);
+        if (ev.kind.startsWith('run.') && isTerminalRunState(ev.kind.slice(4))) console.log(`run ${run.id} ${ev.kind.slice(4)}${d.score !== undefined ? `: score ${String(d.score)}` : ''}`);
       });
       await untilSignal(async () => {
         unsubscribe();

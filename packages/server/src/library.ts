@@ -5,18 +5,8 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { PuduError } from '@pudu/schema';
+import { PuduError, type LibraryEntry } from '@pudu/schema';
 import { compileScenario, parseScenario } from '@pudu/engine';
-
-export interface LibraryEntry {
-  name: string;
-  id: string;
-  title: string;
-  difficulty: string;
-  architecture: string;
-  tags: string[];
-  vms: number;
-}
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*$/i;
 
@@ -42,7 +32,7 @@ export class Library {
       const parsed = parseScenario(await readFile(file, 'utf8'), file);
       if (!parsed.ok) continue;
       const c = compileScenario(parsed.spec, {});
-      out.push({ name, id: c.id, title: c.title, difficulty: c.difficulty, architecture: c.architecture, tags: c.tags, vms: c.vms.length });
+      out.push({ name, id: c.id, title: c.title, difficulty: c.difficulty, architecture: c.architecture, tags: c.tags, description: c.description, vms: c.vms.length });
     }
     return out;
   }

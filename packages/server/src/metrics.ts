@@ -2,6 +2,7 @@
  * Prometheus metrics on a private registry (no global state, so tests can build many apps).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RunStateSchema } from '@pudu/schema';
 
 export interface Metrics {
   registry: Registry;
@@ -26,7 +27,7 @@ export function createMetrics(countRuns?: () => Promise<Record<string, number>>)
       async collect() {
         if (!countRuns) return;
         const counts = await countRuns();
-        for (const state of ['provisioning', 'running', 'resolved', 'aborted', 'expired', 'failed']) this.set({ state }, counts[state] ?? 0);
+        for (const state of RunStateSchema.options) this.set({ state }, counts[state] ?? 0);
       },
     }),
     faultInjections: new Counter({ name: 'pudu_fault_injections_total', help: 'Fault injections (apply and revert) by type and result', labelNames: ['type', 'result'], registers: [registry] }),

@@ -1,7 +1,7 @@
 // Follows a run's event stream, reconnecting with backoff and resuming after the last
-// event seen (Last-Event-ID), until stopped.
-import type { Api } from './api.ts';
-import type { RunEvent } from './model.ts';
+// event seen, until stopped.
+import type { PuduClient } from '@pudu/client';
+import type { RunEvent } from './view-model.ts';
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15000;
@@ -10,18 +10,18 @@ export interface EventFollower {
   stop(): void;
 }
 
-export function followEvents(api: Api, runId: string, onEvent: (e: RunEvent) => void): EventFollower {
+export function followEvents(client: PuduClient, runId: string, onEvent: (e: RunEvent) => void): EventFollower {
   const controller = new AbortController();
   let lastSeq = 0;
   let attempt = 0;
   const loop = async (): Promise<void> => {
     while (!controller.signal.aborted) {
       try {
-        await api.streamEvents(runId, (e) => {
+        await client.streamRunEvents(runId, (e) => {
           attempt = 0;
-          lastSeq = Math.max(lastSeq, e.seq);
+          lastSeq = e.seq;
           onEvent(e);
-        }, controller.signal, lastSeq);
+        }, { after: lastSeq, signal: controller.signal });
       } catch {
         // Status polling keeps the room current while the stream is down.
       }

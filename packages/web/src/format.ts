@@ -1,29 +1,25 @@
-// Formatting helpers shared by the views: durations, clock times, scores.
+// Formatting helpers shared by the views: clock times, durations, scores. Times are
+// milliseconds, as the API sends them.
+import { formatDurationMs } from '@pudu/schema';
 
-/** Formats seconds as `m:ss` or `h:mm:ss` (a stopwatch, not prose). */
-export function formatClock(totalSeconds: number): string {
-  const s = Math.max(0, Math.floor(totalSeconds));
+/** Formats milliseconds as `m:ss` or `h:mm:ss` (a stopwatch, not prose). */
+export function formatClock(totalMs: number): string {
+  const s = Math.max(0, Math.floor(totalMs / 1000));
   const hours = Math.floor(s / 3600);
   const minutes = Math.floor((s % 3600) / 60);
-  const seconds = s % 60;
-  const ss = String(seconds).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
   if (hours > 0) return `${hours}:${String(minutes).padStart(2, '0')}:${ss}`;
   return `${minutes}:${ss}`;
 }
 
-/** Formats seconds as a short human duration: `45s`, `5m`, `1h30m`, `2m30s`. */
-export function formatDuration(totalSeconds: number): string {
-  const s = Math.max(0, Math.round(totalSeconds));
-  if (s < 60) return `${s}s`;
-  const hours = Math.floor(s / 3600);
-  const minutes = Math.floor((s % 3600) / 60);
-  const seconds = s % 60;
-  return `${hours ? `${hours}h` : ''}${minutes ? `${minutes}m` : ''}${seconds ? `${seconds}s` : ''}`;
+/** Formats milliseconds to the second the way a scenario writes durations: `45s`, `5m`, `1h30m`. */
+export function formatDuration(totalMs: number): string {
+  return formatDurationMs(Math.max(0, Math.round(totalMs / 1000)) * 1000);
 }
 
-/** Formats a score with at most two decimals, as the engine rounds it. */
+/** Formats a score with at most two decimals (the engine rounds to hundredths). */
 export function formatScore(score: number): string {
-  return (Math.round(score * 100) / 100).toFixed(2).replace(/\.?0+$/, '');
+  return score.toFixed(2).replace(/\.?0+$/, '');
 }
 
 /** Formats an ISO time as local `HH:MM:SS`. */

@@ -2,15 +2,15 @@
 // skip link, notification region).
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
-import { Api, ApiError } from './api.ts';
+import { PuduApiError, type PuduClient } from '@pudu/client';
 import { h, replaceChildren } from './dom.ts';
-import type { Identity } from './model.ts';
 import { parseRoute, routeHash } from './router.ts';
 import type { Route } from './router.ts';
-import { clearToken, loadToken, saveToken } from './session.ts';
+import { clearToken, clientFor, loadToken, saveToken } from './session.ts';
 import type { TokenScope } from './session.ts';
 import { canInstruct } from './view.ts';
 import type { AppContext, View } from './view.ts';
+import type { WhoAmI } from './view-model.ts';
 import { renderDashboard } from './views/dashboard.ts';
 import { renderIncidentRoom } from './views/incident-room.ts';
 import { renderInstructor } from './views/instructor.ts';
@@ -33,8 +33,8 @@ const shell = [
 ];
 replaceChildren(root, shell);
 
-let api: Api | null = null;
-let identity: Identity | null = null;
+let client: PuduClient | null = null;
+let identity: WhoAmI | null = null;
 let current: View | null = null;
 
 function notify(message: string, kind: 'info' | 'error' | 'success' = 'info'): void {
@@ -64,14 +64,14 @@ function renderNav(): void {
 
 function showSignIn(error: string | null): void {
   identity = null;
-  api = null;
+  client = null;
   renderNav();
   show(renderSignIn({
     error,
-    onSignedIn(token, id) {
-      saveToken(token);
-      api = new Api(token);
-      api.onUnauthorized = expireSession;
+    onSignedIn(signedIn, id) {
+      if (signedIn.token) saveToken(signedIn.token);
+      signedIn.onUnauthorized = expireSession;
+      client = signedIn;
       identity = id;
       const next = parseRoute(location.hash);
       if (next.name === 'signin') location.hash = next.next ?? (id.runId ? routeHash({ name: 'room', runId: id.runId, readOnly: false }) : '#/');
@@ -91,15 +91,15 @@ function expireSession(): void {
 /** Signs in with `token`; `scope` says where to keep it (null: it is already stored). */
 async function signInWith(token: string, scope: TokenScope | null): Promise<boolean> {
   try {
-    const candidate = new Api(token);
+    const candidate = clientFor(token);
     identity = await candidate.whoami();
     candidate.onUnauthorized = expireSession;
-    api = candidate;
+    client = candidate;
     if (scope) saveToken(token, scope);
     return true;
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) clearToken();
-    showSignIn(e instanceof ApiError && e.status === 401 ? 'Your session has expired or the token was revoked.' : e instanceof Error ? e.message : String(e));
+    if (e instanceof PuduApiError && (e.status === 401 || e.status === 403)) clearToken();
+    showSignIn(e instanceof PuduApiError && e.status === 401 ? 'Your session has expired or the token was revoked.' : e instanceof Error ? e.message : String(e));
     return false;
   }
 }
@@ -123,7 +123,7 @@ async function route(): Promise<void> {
     void route();
     return;
   }
-  if (!api || !identity) {
+  if (!client || !identity) {
     const saved = loadToken();
     if (!saved) return showSignIn(null);
     if (!(await signInWith(saved, null))) return;
@@ -133,8 +133,8 @@ async function route(): Promise<void> {
     return;
   }
   renderNav();
-  if (!api || !identity) return;
-  show(viewFor(r, { api, identity, notify }));
+  if (!client || !identity) return;
+  show(viewFor(r, { client, identity, notify }));
 }
 
 signOut.addEventListener('click', () => {

@@ -3,8 +3,14 @@
 // (this tab), so an instructor who opens a trainee link to check it stays signed in
 // elsewhere. The link carries its token in the URL fragment, which browsers never send
 // to the server, and the app removes it from the address bar as soon as it is read.
+import { PuduClient } from '@pudu/client';
 
 const TOKEN_KEY = 'pudu.token';
+
+/** The API client for a token, talking to the server that served this page. */
+export function clientFor(token: string): PuduClient {
+  return new PuduClient({ baseUrl: location.origin, token });
+}
 
 export type TokenScope = 'profile' | 'tab';
 

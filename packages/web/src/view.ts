@@ -1,10 +1,10 @@
 // What every view gets and gives: the app context in, an element and a dispose() out.
-import type { Api } from './api.ts';
-import type { Identity } from './model.ts';
+import type { PuduClient } from '@pudu/client';
+import type { WhoAmI } from './view-model.ts';
 
 export interface AppContext {
-  api: Api;
-  identity: Identity;
+  client: PuduClient;
+  identity: WhoAmI;
   /** Shows a short message in the status region (read by screen readers). */
   notify(message: string, kind?: 'info' | 'error' | 'success'): void;
 }
@@ -16,6 +16,6 @@ export interface View {
 }
 
 /** True for roles that may start runs, issue tokens and watch trainees. */
-export function canInstruct(identity: Identity): boolean {
+export function canInstruct(identity: WhoAmI): boolean {
   return identity.role === 'admin' || identity.role === 'instructor';
 }

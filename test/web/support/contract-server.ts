@@ -1,10 +1,10 @@
 /**
  * A stand-in for `pudu server` used by the UI tests until the real server can boot a fleet
- * on this machine: it serves the real dist/web bundle and answers the documented /api/v1
+ * on this machine: it serves the real dist/web bundle and answers the documented API
  * routes, **validating every response body against @pudu/schema's zod schemas** (so the UI
  * is tested against the contract, not against whatever this file happens to send).
  * The "VM" is a real shell in a pty (`script`) inside a temporary directory, bridged over
- * /ws?vm=N like the server's SSH bridge: binary data frames, JSON resize frames. The one
+ * the terminal WebSocket like the server's SSH bridge: binary data frames, JSON resize frames. The one
  * objective is a real check of that directory (a filler file removed), so the trainee's
  * fix in the terminal is what resolves the run.
  */
@@ -15,11 +15,8 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { z } from 'zod';
-import { parseScenario } from '@pudu/engine';
-import {
-  HintResponseSchema, LibraryListSchema, RunCreatedSchema, RunListSchema, RunSummarySchema, RunStatusSchema, WhoAmISchema,
-  FleetListSchema, ProblemSchema, RunEventSchema, RunMetricsSchema, TokenCreatedSchema, type RunStatus,
-} from '@pudu/schema';
+import { parseScenario, scoreRun } from '@pudu/engine';
+import { ProblemSchema, RunEventSchema, RunSummarySchema, apiRoute, formatIssue, matchApiRoute, type RunStatus, type Score } from '@pudu/schema';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 const SCORING = { base: 100, timePenaltyPerSecond: 0.05, hintPenalty: 10, perfectWindowMs: 300_000 };
@@ -66,10 +63,10 @@ interface Run {
   events: { seq: number; runId: string; at: string; kind: string; data: Record<string, unknown> }[];
 }
 
-function send<T>(res: ServerResponse, status: number, schema: z.ZodType<T> | null, body: unknown): void {
+function send(res: ServerResponse, status: number, schema: z.ZodType | null, body: unknown, type = 'application/json'): void {
   // The stand-in must honour the contract exactly; a drift fails the test loudly.
   const checked = schema ? schema.parse(body) : body;
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(checked));
+  res.writeHead(status, { 'content-type': type }).end(JSON.stringify(checked));
 }
 
 function problem(res: ServerResponse, status: number, code: string, detail: string): void {
@@ -104,10 +101,9 @@ export async function startContractServer(webDir: string, options: ContractOptio
     r.events.push(ev);
     for (const s of streams) if (s.runId === r.id) s.res.write(`id: ${ev.seq}\nevent: ${kind}\ndata: ${JSON.stringify(ev)}\n\n`);
   };
-  const score = (r: Run): { score: number; base: number; timePenalty: number; hintPenalty: number } => {
-    const timePenalty = Math.round(SCORING.timePenaltyPerSecond * Math.max(0, elapsedMs(r) - SCORING.perfectWindowMs) / 10) / 100;
-    const hintPenalty = SCORING.hintPenalty * r.hintsUsed;
-    return { score: Math.max(0, Math.round((SCORING.base - timePenalty - hintPenalty) * 100) / 100), base: SCORING.base, timePenalty, hintPenalty };
+  const score = (r: Run): Score => {
+    const { score: total, base, timePenalty, hintPenalty } = scoreRun({ scoring: SCORING, resolvedAtMs: elapsedMs(r), hintsTaken: r.hintsUsed });
+    return { score: total, base, timePenalty, hintPenalty };
   };
   const passing = (r: Run): boolean => !existsSync(fillerPath(r));
   const status = (r: Run): RunStatus => ({
@@ -167,7 +163,7 @@ export async function startContractServer(webDir: string, options: ContractOptio
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
-    if (!path.startsWith('/api/')) {
+    if (!matchApiRoute(req.method ?? 'GET', path)) {
       const rel = normalize(path).replace(/^\/+/, '') || 'index.html';
       const file = join(webDir, rel);
       const target = file.startsWith(webDir) && existsSync(file) && statSync(file).isFile() ? file : join(webDir, 'index.html');
@@ -188,83 +184,87 @@ export async function startContractServer(webDir: string, options: ContractOptio
       }
     });
     const route = (): void => {
-      const m = /^\/api\/v1\/scenarios\/([^/]+)(?:\/(hint|abort|events|metrics))?$/.exec(path);
-      const run = m ? runs.get(decodeURIComponent(m[1] ?? '')) : undefined;
-      if (m && !run) return problem(res, 404, 'RUN_NOT_FOUND', `no run ${m[1]}`);
+      const matched = matchApiRoute(req.method ?? 'GET', path);
+      if (!matched) return problem(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
+      const op = matched.route.operationId;
+      const ok = (status: number, out: unknown): void => send(res, status, 'response' in matched.route ? matched.route.response : null, out);
+      const run = matched.params.id === undefined ? undefined : runs.get(matched.params.id);
+      if (matched.params.id !== undefined && !run) return problem(res, 404, 'RUN_NOT_FOUND', `no run ${matched.params.id}`);
       if (run && who.role === 'trainee' && who.runId !== run.id) return problem(res, 403, 'FORBIDDEN', 'not your run');
-      if (path === '/api/v1/whoami') return send(res, 200, WhoAmISchema, { id: 'tok', name: who.name, role: who.role, runId: who.runId });
-      if (path === '/api/v1/library') {
-        if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'staff only');
-        return send(res, 200, LibraryListSchema, { scenarios: [
-          { name: 'monolith/disk-full', id: 'disk-full', title: 'The Disk That Ate Everything', difficulty: 'easy', architecture: 'monolith', tags: ['disk', 'storage'], vms: 1 },
-          { name: 'microservices/db-connection-exhaustion', id: 'db-connection-exhaustion', title: 'Connection Pool Meltdown', difficulty: 'medium', architecture: 'microservices', tags: ['database', 'network', 'memory'], vms: 3 },
-        ] });
-      }
-      if (path === '/api/v1/fleets') return send(res, 200, FleetListSchema, { fleets: [...runs.values()].filter((r) => r.state === 'running').map((r) => ({
-        id: `fleet-${r.id}`, state: 'ready', driver: 'sandbox', runId: r.id, createdAt: r.createdAt, readyAt: r.createdAt, bootMs: 640, error: null,
-        vms: [{ name: 'app-0', tier: 'app', index: 40, guestIp: '172.16.40.2', hostIp: '172.16.40.1', hostLink: 'pudu-vh40', state: 'ready', driver: 'sandbox' }] })) });
-      if (path === '/api/v1/tokens' && req.method === 'POST') {
-        const b = JSON.parse(body || '{}') as { role: 'trainee'; runId?: string; name?: string };
-        const token = `pudu_tr_${Math.random().toString(36).slice(2)}`;
-        tokens.set(token, { role: 'trainee', runId: b.runId ?? null, name: b.name ?? 'trainee' });
-        return send(res, 201, TokenCreatedSchema, { id: 'x', name: b.name ?? 'trainee', role: 'trainee', runId: b.runId ?? null, createdAt: new Date().toISOString(), revokedAt: null, token });
-      }
-      if (path === '/api/v1/scenarios' && req.method === 'GET') {
-        const visible = [...runs.values()].filter((r) => who.role !== 'trainee' || r.id === who.runId);
-        // The summary is the status without the detail (zod drops the keys the list does not have).
-        return send(res, 200, RunListSchema, { runs: visible.map((r) => RunSummarySchema.parse(status(r))) });
-      }
-      if (path === '/api/v1/scenarios' && req.method === 'POST') {
-        if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'operators only');
-        const request = JSON.parse(body || '{}') as { name?: string; yaml?: string; file?: string };
-        if (request.yaml !== undefined) {
-          // Validation is the real engine's, errors shaped as the server sends them.
-          const parsed = parseScenario(request.yaml, request.file ?? '<request>');
-          if (!parsed.ok) {
-            return send(res, 422, ProblemSchema, { type: 'about:blank', title: 'SCENARIO_INVALID', status: 422, code: 'SCENARIO_INVALID',
-              detail: `${request.file}: ${parsed.errors.length} problem(s):\n${parsed.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.path}: ${e.message}`).join('\n')}`,
-              errors: parsed.errors.map((e) => ({ file: e.file, line: e.line, col: e.col, path: e.path, message: e.message })) });
-          }
+      switch (op) {
+        case 'whoami': return ok(200, { id: 'tok', name: who.name, role: who.role, runId: who.runId });
+        case 'listLibrary':
+          if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'staff only');
+          return ok(200, { scenarios: [
+            { name: 'monolith/disk-full', id: 'disk-full', title: 'The Disk That Ate Everything', difficulty: 'easy', architecture: 'monolith', tags: ['disk', 'storage'], description: 'A deploy pipeline started failing at 03:12.', vms: 1 },
+            { name: 'microservices/db-connection-exhaustion', id: 'db-connection-exhaustion', title: 'Connection Pool Meltdown', difficulty: 'medium', architecture: 'microservices', tags: ['database', 'network', 'memory'], description: 'Checkout slows down, then fails.', vms: 3 },
+          ] });
+        case 'listFleets': return ok(200, { fleets: [...runs.values()].filter((r) => r.state === 'running').map((r) => ({
+          id: `fleet-${r.id}`, state: 'ready', driver: 'sandbox', runId: r.id, createdAt: r.createdAt, readyAt: r.createdAt, bootMs: 640, error: null,
+          vms: [{ name: 'app-0', tier: 'app', index: 40, guestIp: '172.16.40.2', hostIp: '172.16.40.1', hostLink: 'pudu-vh40', state: 'ready', driver: 'sandbox' }] })) });
+        case 'createToken': {
+          const b = JSON.parse(body || '{}') as { role: 'trainee'; runId?: string; name?: string };
+          const token = `pudu_tr_${Math.random().toString(36).slice(2)}`;
+          tokens.set(token, { role: 'trainee', runId: b.runId ?? null, name: b.name ?? 'trainee' });
+          return ok(201, { id: 'x', name: b.name ?? 'trainee', role: 'trainee', runId: b.runId ?? null, createdAt: new Date().toISOString(), revokedAt: null, token });
         }
-        const id = `run-${nextRun++}`;
-        const dir = mkdtempSync(join(tmpdir(), 'pudu-web-vm-'));
-        writeFileSync(join(dir, 'var-log-filler.bin'), Buffer.alloc(1024 * 1024));
-        const traineeToken = `pudu_tr_${Math.random().toString(36).slice(2)}`;
-        const r: Run = { id, createdAt: new Date().toISOString(), startedAtMs: Date.now() - (options.startedAgoMs ?? 0), endedAtMs: null, state: 'running', hintsUsed: 0, dir, traineeToken, events: [] };
-        runs.set(id, r);
-        tokens.set(traineeToken, { role: 'trainee', runId: id, name: 'trainee' });
-        publish(r, 'run.started', { title: 'The Disk That Ate Everything' });
-        publish(r, 'fault.applied', { id: 'disk-fill-app', vm: 'app-0' });
-        publish(r, 'alert.fired', { name: 'DiskSpaceCritical', severity: 'critical' });
-        return send(res, 201, RunCreatedSchema, { run: status(r), traineeToken });
+        case 'listRuns': {
+          const visible = [...runs.values()].filter((r) => who.role !== 'trainee' || r.id === who.runId);
+          // The summary is the status without the detail (zod drops the keys the list does not have).
+          return ok(200, { runs: visible.map((r) => RunSummarySchema.parse(status(r))) });
+        }
+        case 'runScenario': {
+          if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'operators only');
+          const request = JSON.parse(body || '{}') as { name?: string; yaml?: string; file?: string };
+          if (request.yaml !== undefined) {
+            // Validation is the real engine's, errors shaped as the server sends them.
+            const parsed = parseScenario(request.yaml, request.file ?? '<request>');
+            if (!parsed.ok) {
+              return send(res, 422, ProblemSchema, { type: 'about:blank', title: 'SCENARIO_INVALID', status: 422, code: 'SCENARIO_INVALID',
+                detail: `${request.file}: ${parsed.errors.length} problem(s):\n${parsed.errors.map(formatIssue).join('\n')}`,
+                errors: parsed.errors.map((e) => ({ file: e.file, line: e.line, col: e.col, path: e.path, message: e.message })) }, 'application/problem+json');
+            }
+          }
+          const id = `run-${nextRun++}`;
+          const dir = mkdtempSync(join(tmpdir(), 'pudu-web-vm-'));
+          writeFileSync(join(dir, 'var-log-filler.bin'), Buffer.alloc(1024 * 1024));
+          const traineeToken = `pudu_tr_${Math.random().toString(36).slice(2)}`;
+          const r: Run = { id, createdAt: new Date().toISOString(), startedAtMs: Date.now() - (options.startedAgoMs ?? 0), endedAtMs: null, state: 'running', hintsUsed: 0, dir, traineeToken, events: [] };
+          runs.set(id, r);
+          tokens.set(traineeToken, { role: 'trainee', runId: id, name: 'trainee' });
+          publish(r, 'run.started', { title: 'The Disk That Ate Everything' });
+          publish(r, 'fault.applied', { id: 'disk-fill-app', vm: 'app-0' });
+          publish(r, 'alert.fired', { name: 'DiskSpaceCritical', severity: 'critical' });
+          return ok(201, { run: status(r), traineeToken });
+        }
+        case 'getRun': return ok(200, status(run!));
+        case 'abortRun': {
+          if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'operators only');
+          if (run!.state !== 'running') return problem(res, 409, 'RUN_NOT_ACTIVE', `run ${run!.id} is ${run!.state}`);
+          run!.state = 'aborted';
+          run!.endedAtMs = Date.now();
+          publish(run!, 'run.aborted', { state: 'aborted' });
+          return ok(200, status(run!));
+        }
+        case 'getRunMetrics': return ok(200, { vms: [{ vm: 'app-0', index: 40, metrics: metricsOf(run!), error: null }] });
+        case 'takeHint': {
+          if (run!.hintsUsed >= HINTS.length) return problem(res, 409, 'HINTS_EXHAUSTED', 'no hints left');
+          run!.hintsUsed += 1;
+          publish(run!, 'hint.taken', { index: run!.hintsUsed, text: HINTS[run!.hintsUsed - 1] });
+          return ok(200, { index: run!.hintsUsed, text: HINTS[run!.hintsUsed - 1], hintsUsed: run!.hintsUsed, hintsTotal: HINTS.length, hintPenalty: SCORING.hintPenalty });
+        }
+        case 'listRunEvents': {
+          const after = Number(url.searchParams.get('after') ?? 0);
+          if (!(req.headers.accept ?? '').includes('text/event-stream')) return ok(200, { events: run!.events.filter((e) => e.seq > after) });
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+          for (const ev of run!.events.filter((e) => e.seq > after)) res.write(`id: ${ev.seq}\nevent: ${ev.kind}\ndata: ${JSON.stringify(ev)}\n\n`);
+          const entry = { runId: run!.id, res };
+          streams.add(entry);
+          res.on('close', () => streams.delete(entry));
+          return;
+        }
+        default: return problem(res, 404, 'NOT_FOUND', `the stand-in does not answer ${op}`);
       }
-      if (run && !m?.[2]) return send(res, 200, RunStatusSchema, status(run));
-      if (run && m?.[2] === 'abort' && req.method === 'POST') {
-        if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'operators only');
-        if (run.state !== 'running') return problem(res, 409, 'RUN_NOT_ACTIVE', `run ${run.id} is ${run.state}`);
-        run.state = 'aborted';
-        run.endedAtMs = Date.now();
-        publish(run, 'run.aborted', { state: 'aborted' });
-        return send(res, 200, RunStatusSchema, status(run));
-      }
-      if (run && m?.[2] === 'metrics') return send(res, 200, RunMetricsSchema, { vms: [{ vm: 'app-0', index: 40, metrics: metricsOf(run), error: null }] });
-      if (run && m?.[2] === 'hint') {
-        if (run.hintsUsed >= HINTS.length) return problem(res, 409, 'HINTS_EXHAUSTED', 'no hints left');
-        run.hintsUsed += 1;
-        publish(run, 'hint.taken', { index: run.hintsUsed, text: HINTS[run.hintsUsed - 1] });
-        return send(res, 200, HintResponseSchema, { index: run.hintsUsed, text: HINTS[run.hintsUsed - 1], hintsUsed: run.hintsUsed, hintsTotal: HINTS.length, hintPenalty: SCORING.hintPenalty });
-      }
-      if (run && m?.[2] === 'events') {
-        if (!(req.headers.accept ?? '').includes('text/event-stream')) return send(res, 200, null, { events: run.events });
-        const after = Number(url.searchParams.get('after') ?? 0);
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-        for (const ev of run.events.filter((e) => e.seq > after)) res.write(`id: ${ev.seq}\nevent: ${ev.kind}\ndata: ${JSON.stringify(ev)}\n\n`);
-        const entry = { runId: run.id, res };
-        streams.add(entry);
-        res.on('close', () => streams.delete(entry));
-        return;
-      }
-      return problem(res, 404, 'NOT_FOUND', `no route ${req.method} ${path}`);
     };
   });
 
@@ -272,7 +272,7 @@ export async function startContractServer(webDir: string, options: ContractOptio
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const who = auth(req);
-    if (url.pathname !== '/ws' || !who) {
+    if (url.pathname !== apiRoute('terminal').path || !who) {
       socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
       return;
     }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PuduClient } from '@pudu/client';
 
 /** A fresh machine builds the guest image on first start (debootstrap): minutes. */
 const START_TIMEOUT_MS = 600_000;
@@ -15,8 +16,8 @@ export interface RealServer {
   url: string;
   adminToken: string;
   log(): string;
-  /** GET/POST against the API with the admin token. */
-  api(method: string, path: string, body?: unknown): Promise<unknown>;
+  /** The API with the admin token. */
+  admin: PuduClient;
   stop(): Promise<void>;
 }
 
@@ -62,16 +63,7 @@ export async function startRealServer(webDir: string): Promise<RealServer> {
     url,
     adminToken,
     log: () => out,
-    async api(method, path, body) {
-      const res = await fetch(url + path, {
-        method,
-        headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? null : JSON.stringify(body),
-      });
-      const json = await res.json().catch(() => null);
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    },
+    admin: new PuduClient({ baseUrl: url, token: adminToken }),
     stop,
   };
 }

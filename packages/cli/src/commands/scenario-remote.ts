@@ -5,11 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { PuduClient } from '@pudu/client';
-import type { RunEvent, RunStatus } from '@pudu/schema';
+import { isTerminalRunState, type RunEvent, type RunStatus } from '@pudu/schema';
 import { EXIT, formatTable, printJson } from '../output.ts';
 import { clientFromEnv, formatClock, withClient } from './remote.ts';
 
-const TERMINAL_STATES = new Set(['resolved', 'aborted', 'expired', 'failed']);
 const POLL_MS = 1000;
 
 /** Exit code for a finished run: 0 only when resolved. */
@@ -51,17 +50,17 @@ async function waitForEnd(client: PuduClient, id: string, json: boolean): Promis
   let after = 0;
   for (;;) {
     const r = await client.getRun(id).catch(() => null);
-    if (r && TERMINAL_STATES.has(r.state)) return r;
+    if (r && isTerminalRunState(r.state)) return r;
     if (r) {
       const ac = new AbortController();
       // Stop streaming as soon as the run ends; also when the stream silently stalls.
       const watch = setInterval(() => {
-        void client.getRun(id).then((s) => TERMINAL_STATES.has(s.state) && ac.abort(), () => undefined);
+        void client.getRun(id).then((s) => isTerminalRunState(s.state) && ac.abort(), () => undefined);
       }, 5 * POLL_MS);
       try {
         after = await client.streamRunEvents(id, (e) => {
           if (!json) console.log(formatEvent(e));
-          if (/^run\.(resolved|aborted|expired|failed)$/.test(e.kind)) setTimeout(() => ac.abort(), 200);
+          if (e.kind.startsWith('run.') && isTerminalRunState(e.kind.slice(4))) setTimeout(() => ac.abort(), 200);
         }, { after, signal: ac.signal });
       } catch {
         /* the server went away: poll until it is back */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PuduError } from '@pudu/schema';
+import { apiPath, type PuduError } from '@pudu/schema';
 import { openStore } from '../store/sql-store.ts';
 import { assertRunAccess, authenticateToken, createToken, ensureAdminToken, tokenFromRequest } from './tokens.ts';
 
@@ -39,6 +39,6 @@ test('trainee tokens need a run and reach only it', async () => {
 
 test('the token is read from a Bearer header first, then ?token=', () => {
   assert.equal(tokenFromRequest({ authorization: 'Bearer abc' }, '/x?token=def'), 'abc');
-  assert.equal(tokenFromRequest({}, '/ws?vm=1&token=def'), 'def');
+  assert.equal(tokenFromRequest({}, apiPath('terminal', {}, { vm: 1, token: 'def' })), 'def');
   assert.equal(tokenFromRequest({ authorization: 'Basic xyz' }, '/x'), undefined);
 });

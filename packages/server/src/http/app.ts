@@ -5,22 +5,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { API_ROUTES, PuduError, buildOpenApiDocument, type ApiOperationId } from '@pudu/schema';
+import { API_ROUTES, PuduError, fastifyPath, type ApiRouteEntry } from '@pudu/schema';
 import type { z } from 'zod';
 import { authenticateToken, tokenFromRequest, type Principal } from '../auth/tokens.ts';
 import type { ServerContext } from '../context.ts';
 import { parseInput, toProblem } from './problem.ts';
 import { serveStatic } from './static.ts';
 import { accessEntry } from './access-log.ts';
-import { registerHealthRoutes } from './health.ts';
 
-type Route = (typeof API_ROUTES)[number];
-type RouteOf<K extends ApiOperationId> = Extract<Route, { operationId: K }>;
+/** Routes the app answers itself (the WebSocket upgrade is the HTTP server's, see terminal-ws.ts). */
+type Route = Exclude<ApiRouteEntry, { websocket: true }>;
+type HandledOperationId = Route['operationId'];
+type RouteOf<K extends HandledOperationId> = Extract<Route, { operationId: K }>;
 type In<R, F extends string> = R extends { [P in F]: infer S extends z.ZodType } ? z.output<S> : undefined;
 type Out<R> = R extends { response: infer S extends z.ZodType } ? z.input<S> : undefined;
 
-export interface HandlerContext<K extends ApiOperationId> {
-  principal: Principal;
+export interface HandlerContext<K extends HandledOperationId> {
+  /** The caller; public routes have none. */
+  principal: RouteOf<K>['roles'] extends 'public' ? null : Principal;
   params: In<RouteOf<K>, 'params'>;
   query: In<RouteOf<K>, 'query'>;
   body: In<RouteOf<K>, 'body'>;
@@ -31,7 +33,7 @@ export interface HandlerContext<K extends ApiOperationId> {
 }
 
 export type Handlers = {
-  [K in ApiOperationId]: (c: HandlerContext<K>) => Promise<Out<RouteOf<K>> | FastifyReply>;
+  [K in HandledOperationId]: (c: HandlerContext<K>) => Promise<Out<RouteOf<K>> | FastifyReply>;
 };
 
 const BODY_LIMIT_BYTES = 512 * 1024;
@@ -84,7 +86,6 @@ export function createApp(ctx: ServerContext, handlers: Handlers, opts: AppOptio
       void sendProblem(ctx, new PuduError('BAD_REQUEST', err.message.replace(/^.*?: /, '')), req, reply);
     },
   }) as unknown as FastifyInstance;
-  const openapi = buildOpenApiDocument();
 
   app.setErrorHandler((err, req, reply) => {
     void sendProblem(ctx, err, req, reply);
@@ -115,24 +116,19 @@ export function createApp(ctx: ServerContext, handlers: Handlers, opts: AppOptio
     }).catch((e: unknown) => ctx.log(`audit write failed: ${String(e)}`));
   });
 
-  registerHealthRoutes(app, ctx);
-  app.get('/api/v1/openapi.json', async () => openapi);
-  app.get('/metrics', async (req, reply) => {
-    const p = await authenticate(ctx, req);
-    if (p.role === 'trainee') throw new PuduError('FORBIDDEN', 'metrics are for staff tokens');
-    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
-  });
-
   for (const route of API_ROUTES) {
-    const url = route.path.replace(/\{(\w+)\}/g, ':$1');
-    const handler = handlers[route.operationId] as (c: HandlerContext<ApiOperationId>) => Promise<unknown>;
+    if ('websocket' in route) continue;
+    const handler = handlers[route.operationId] as (c: HandlerContext<HandledOperationId>) => Promise<unknown>;
     app.route({
       method: route.method,
-      url,
+      url: fastifyPath(route),
       handler: async (req, reply) => {
-        const principal = await authenticate(ctx, req);
-        if (!(route.roles as readonly string[]).includes(principal.role)) {
-          throw new PuduError('FORBIDDEN', `${route.operationId} is not allowed for role ${principal.role}`);
+        let principal: Principal | null = null;
+        if (route.roles !== 'public') {
+          principal = await authenticate(ctx, req);
+          if (!(route.roles as readonly string[]).includes(principal.role)) {
+            throw new PuduError('FORBIDDEN', `${route.operationId} is not allowed for role ${principal.role}`);
+          }
         }
         const c = {
           principal,
@@ -142,10 +138,11 @@ export function createApp(ctx: ServerContext, handlers: Handlers, opts: AppOptio
           req,
           reply,
           audit: {},
-        } as HandlerContext<ApiOperationId>;
+        } as HandlerContext<HandledOperationId>;
         req.auditInfo = c.audit;
         const out = await handler(c);
         if (out === reply) return reply;
+        if ('contentType' in route) void reply.type(route.contentType);
         return reply.code(route.status).send(out);
       },
     });

@@ -2,10 +2,11 @@
  * Route handlers: each parses nothing itself (the app validated the input with the schema)
  * and turns a request into one call on the fleets, runs, library, store or tokens.
  */
-import { ASCIICAST_CONTENT_TYPE, PuduError, type RunEvent, type RunStatus } from '@pudu/schema';
+import { ASCIICAST_CONTENT_TYPE, PuduError, buildOpenApiDocument, scenarioJsonSchema, type RunEvent, type RunStatus } from '@pudu/schema';
 import type { FastifyReply } from 'fastify';
 import type { ServerContext } from '../context.ts';
 import type { Handlers } from './app.ts';
+import { healthHandlers } from './health.ts';
 import { assertRunAccess, createToken } from '../auth/tokens.ts';
 import { vmSpecsOf } from '../fleets/fleet-manager.ts';
 import type { TokenRecord } from '../store/store.ts';
@@ -55,7 +56,13 @@ async function streamEvents(ctx: ServerContext, runId: string, after: number, re
 
 /** Builds the handler table for the app. */
 export function createHandlers(ctx: ServerContext): Handlers {
+  const openapi = buildOpenApiDocument();
+  const scenarioSchema = scenarioJsonSchema();
   return {
+    ...healthHandlers(ctx),
+    getOpenApi: async () => openapi,
+    getScenarioSchema: async () => scenarioSchema,
+    metrics: async ({ reply }) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
     health: async () => ({ status: 'ok' as const, version: ctx.version, driver: ctx.driver.name, database: ctx.store.kind }),
     whoami: async ({ principal: p }) => ({ id: p.id, name: p.name, role: p.role, runId: p.runId }),
 

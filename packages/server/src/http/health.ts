@@ -3,16 +3,11 @@
  * and reveal no run): `/healthz` says the process answers (liveness), `/readyz` says it
  * can take work — the store answers, the driver answers, and a VM can still be started.
  */
-import type { FastifyInstance } from 'fastify';
+import type { ReadyCheck } from '@pudu/schema';
 import type { ServerContext } from '../context.ts';
+import type { Handlers } from './app.ts';
 
 const CHECK_TIMEOUT_MS = 2000;
-
-export interface ReadyCheck {
-  ok: boolean;
-  detail: string;
-  ms: number;
-}
 
 async function timed(fn: () => Promise<string>): Promise<ReadyCheck> {
   const started = performance.now();
@@ -49,11 +44,13 @@ export async function readiness(ctx: ServerContext): Promise<{ ok: boolean; chec
   return { ok: Object.values(checks).every((c) => c.ok), checks };
 }
 
-/** Registers GET /healthz and GET /readyz. */
-export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok', version: ctx.version }));
-  app.get('/readyz', async (_req, reply) => {
-    const r = await readiness(ctx);
-    return reply.code(r.ok ? 200 : 503).header('cache-control', 'no-store').send({ status: r.ok ? 'ready' : 'not ready', checks: r.checks });
-  });
+/** The handlers of the healthz and readyz routes (public: no token). */
+export function healthHandlers(ctx: ServerContext): Pick<Handlers, 'healthz' | 'readyz'> {
+  return {
+    healthz: async ({ reply }) => reply.header('cache-control', 'no-store').send({ status: 'ok', version: ctx.version }),
+    readyz: async ({ reply }) => {
+      const r = await readiness(ctx);
+      return reply.code(r.ok ? 200 : 503).header('cache-control', 'no-store').send({ status: r.ok ? 'ready' : 'not ready', checks: r.checks });
+    },
+  };
 }

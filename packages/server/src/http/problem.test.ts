@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { PuduError } from '@pudu/schema';
+import { PuduError, apiPath } from '@pudu/schema';
 import { parseInput, toProblem } from './problem.ts';
 
 test('a PuduError becomes problem+json with its code, status and located issues', () => {
-  const p = toProblem(new PuduError('SCENARIO_INVALID', 'x.yaml: 1 problem', { errors: [{ file: 'x.yaml', line: 3, col: 7, path: 'faults[0].type', message: 'unknown type' }] }), '/api/v1/scenarios');
+  const p = toProblem(new PuduError('SCENARIO_INVALID', 'x.yaml: 1 problem', { errors: [{ file: 'x.yaml', line: 3, col: 7, path: 'faults[0].type', message: 'unknown type' }] }), apiPath('runScenario'));
   assert.deepEqual(p, {
     type: 'urn:pudu:problem:scenario-invalid', title: 'Unprocessable Content', status: 422, code: 'SCENARIO_INVALID',
-    detail: 'x.yaml: 1 problem', instance: '/api/v1/scenarios',
+    detail: 'x.yaml: 1 problem', instance: apiPath('runScenario'),
     errors: [{ file: 'x.yaml', line: 3, col: 7, path: 'faults[0].type', message: 'unknown type' }],
   });
 });

@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PuduError } from '@pudu/schema';
+import { PuduError, apiPath } from '@pudu/schema';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -27,7 +27,7 @@ export async function serveStatic(root: string, req: FastifyRequest, reply: Fast
     if (extname(rel)) throw new PuduError('NOT_FOUND', `no file ${path}`);
     file = join(root, 'index.html');
     if (!(await isFile(file))) {
-      return reply.code(200).type('text/plain; charset=utf-8').send('Pudu server is running. The web UI is not built here (run `make build`); the API is under /api/v1.\n');
+      return reply.code(200).type('text/plain; charset=utf-8').send(`Pudu server is running. The web UI is not built here (run \`make build\`); the API is described at ${apiPath('getOpenApi')}.\n`);
     }
   }
   const type = TYPES[extname(file)] ?? 'application/octet-stream';

@@ -1,5 +1,5 @@
 /**
- * `/ws?vm=N`: a WebSocket bridged to an SSH shell as root in VM N. Keystrokes and output
+ * The terminal route (`?vm=N`): a WebSocket bridged to an SSH shell as root in VM N. Keystrokes and output
  * are binary frames; text frames carry JSON control messages (resize, keyboard). The token
  * is checked (header, `?token=`, or subprotocol `pudu.token.<token>`), a browser Origin
  * must be the server's own, trainees reach only their run's VMs, and the route to the VM
@@ -10,13 +10,14 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Client, type ClientChannel } from 'ssh2';
-import { PuduError } from '@pudu/schema';
+import { PuduError, apiRoute } from '@pudu/schema';
 import type { ServerContext } from '../context.ts';
 import { authenticateToken, tokenFromRequest, type Principal } from '../auth/tokens.ts';
 import { assertRouteThrough } from '../net/route-guard.ts';
 import { toProblem } from './problem.ts';
 import type { ShellStream } from '../terminals/terminal-session.ts';
 
+const TERMINAL_PATH = apiRoute('terminal').path;
 const SSH_READY_TIMEOUT_MS = 10_000;
 const PROTOCOL_PREFIX = 'pudu.token.';
 
@@ -40,7 +41,7 @@ function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
 }
 
 function refuse(socket: Duplex, e: unknown): void {
-  const p = toProblem(e, '/ws');
+  const p = toProblem(e, TERMINAL_PATH);
   const body = JSON.stringify(p);
   socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
@@ -93,7 +94,7 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== '/ws') {
+    if (url.pathname !== TERMINAL_PATH) {
       refuse(socket, new PuduError('NOT_FOUND', `no WebSocket endpoint ${url.pathname}`));
       return;
     }
@@ -110,7 +111,7 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
       const watching = mode === 'readonly' || mode === 'watch';
       if (principal.role === 'observer' && !watching) throw new PuduError('FORBIDDEN', 'observers may only watch terminals (mode=readonly)');
       const index = Number(url.searchParams.get('vm'));
-      if (!url.searchParams.has('vm') || !Number.isInteger(index) || index < 0) throw new PuduError('BAD_REQUEST', 'vm must be a VM index: /ws?vm=N');
+      if (!url.searchParams.has('vm') || !Number.isInteger(index) || index < 0) throw new PuduError('BAD_REQUEST', `vm must be a VM index: ${TERMINAL_PATH}?vm=N`);
       const found = await ctx.fleets.findVm(index);
       if (!found) throw new PuduError('VM_NOT_FOUND', `no running VM with index ${index}`);
       if (principal.role === 'trainee' && found.fleet.runId !== principal.runId) {

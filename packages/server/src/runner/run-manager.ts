@@ -4,7 +4,7 @@
  * after a restart (even after SIGKILL) continues each run with its clock intact.
  */
 import { randomBytes } from 'node:crypto';
-import { PuduError, type RunMetrics, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
+import { PuduError, formatIssue, type RunMetrics, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
 import { compileScenario, parseScenario } from '@pudu/engine';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
@@ -47,7 +47,7 @@ export class RunManager {
     }
     const parsed = parseScenario(yaml, file);
     if (!parsed.ok) {
-      const list = parsed.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.path ? `${e.path}: ` : ''}${e.message}`);
+      const list = parsed.errors.map(formatIssue);
       throw new PuduError('SCENARIO_INVALID', `${file}: ${parsed.errors.length} problem(s):\n${list.join('\n')}`, { errors: parsed.errors });
     }
     const compiled = compileScenario(parsed.spec, req.seed === undefined ? {} : { seed: req.seed });

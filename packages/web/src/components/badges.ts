@@ -1,7 +1,7 @@
 // Small labelled badges: run state, difficulty, severity. Colour is never the only cue;
 // each badge carries its word.
 import { h } from '../dom.ts';
-import type { RunState } from '../model.ts';
+import type { RunState } from '../view-model.ts';
 
 export function stateBadge(state: RunState): HTMLElement {
   return h('span', { class: `badge state-${state}`, 'data-state': state }, state);

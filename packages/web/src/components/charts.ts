@@ -2,7 +2,7 @@
 // SVG (four polylines do not need a chart library). Each chart states its current value
 // in text, so the numbers are readable without seeing the line.
 import { h, replaceChildren, svg } from '../dom.ts';
-import type { VmMetrics } from '../model.ts';
+import type { VmMetrics } from '../view-model.ts';
 
 const MAX_SAMPLES = 120;
 const WIDTH = 160;

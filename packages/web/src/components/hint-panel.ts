@@ -1,16 +1,15 @@
 // The hint button: it states the penalty, asks to confirm in a modal dialog (Escape
 // cancels), then shows the hint. When no hints are left it says so and charges nothing.
-import type { Api } from '../api.ts';
+import type { PuduClient } from '@pudu/client';
 import { h, replaceChildren } from '../dom.ts';
 import { formatScore } from '../format.ts';
-import type { Hint } from '../model.ts';
 
 export interface HintPanel {
   el: HTMLElement;
-  update(hints: Hint[], total: number, penalty: number | null, scoreNow: number | null, live: boolean): void;
+  update(hints: string[], total: number, penalty: number, scoreNow: number | null, live: boolean): void;
 }
 
-export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTaken: (text: string, penalty: number | null) => void): HintPanel {
+export function createHintPanel(client: PuduClient, runId: string, readOnly: boolean, onTaken: (text: string, penalty: number) => void): HintPanel {
   const list = h('ol', { class: 'hints' });
   const button = h('button', { type: 'button', class: 'hint-button' }, 'Take a hint');
   const confirmText = h('p', { id: 'hint-confirm-text' });
@@ -22,7 +21,7 @@ export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTa
   const none = h('p', { class: 'muted empty' }, readOnly ? 'No hints taken.' : 'No hints taken yet.');
   const el = h('section', { class: 'panel hint-panel', 'aria-labelledby': 'hints-title' },
     h('h2', { id: 'hints-title' }, 'Hints'), list, none, readOnly ? null : button, error, dialog);
-  let penaltyNow: number | null = null;
+  let penaltyNow = 0;
   let taken = 0;
   let available = 0;
   let score: number | null = null;
@@ -30,8 +29,8 @@ export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTa
 
   cancelButton.addEventListener('click', () => dialog.close('cancel'));
   button.addEventListener('click', () => {
-    const cost = penaltyNow === null ? 'Hints cost points (the scenario sets how many)' : `It costs ${formatScore(penaltyNow)} points`;
-    const after = penaltyNow !== null && score !== null ? `: your score would drop from ${formatScore(score)} to ${formatScore(Math.max(0, score - penaltyNow))}.` : '.';
+    const cost = `It costs ${formatScore(penaltyNow)} points`;
+    const after = score !== null ? `: your score would drop from ${formatScore(score)} to ${formatScore(Math.max(0, score - penaltyNow))}.` : '.';
     confirmText.textContent = `Hint ${taken + 1} of ${available}. ${cost}${after}`;
     dialog.showModal();
     cancelButton.focus();
@@ -39,11 +38,11 @@ export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTa
   takeButton.addEventListener('click', () => {
     takeButton.disabled = true;
     error.textContent = '';
-    api.hint(runId).then(
+    client.takeHint(runId).then(
       (res) => {
         takeButton.disabled = false;
         dialog.close('take');
-        onTaken(res.text, res.penalty);
+        onTaken(res.text, res.hintPenalty);
         button.focus();
       },
       (e: unknown) => {
@@ -65,11 +64,11 @@ export function createHintPanel(api: Api, runId: string, readOnly: boolean, onTa
       button.disabled = !live || left === 0;
       button.textContent = left === 0
         ? 'No hints left'
-        : penalty === null ? `Take a hint (${left} left)` : `Take a hint (−${formatScore(penalty)} points, ${left} left)`;
+        : `Take a hint (−${formatScore(penalty)} points, ${left} left)`;
       const key = JSON.stringify(hints);
       if (key === lastKey) return;
       lastKey = key;
-      replaceChildren(list, hints.map((x, i) => h('li', { class: 'hint', 'data-hint': String(i + 1) }, x.text)));
+      replaceChildren(list, hints.map((x, i) => h('li', { class: 'hint', 'data-hint': String(i + 1) }, x)));
       list.hidden = hints.length === 0;
       none.hidden = hints.length > 0;
     },

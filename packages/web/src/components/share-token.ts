@@ -1,6 +1,6 @@
 // Hands a trainee their way in: a run-scoped token and a link that signs them in. Starting
 // a run returns one trainee token; an admin can mint more (one per trainee).
-import type { Api } from '../api.ts';
+import type { PuduClient } from '@pudu/client';
 import { h, replaceChildren } from '../dom.ts';
 import { traineeLink } from '../session.ts';
 
@@ -26,7 +26,7 @@ function renderLink(runId: string, token: string): HTMLElement[] {
 }
 
 /** The trainee link for a run, and (for admins) a button to mint another one. */
-export function renderShareToken(api: Api, runId: string, options: ShareOptions): HTMLElement {
+export function renderShareToken(client: PuduClient, runId: string, options: ShareOptions): HTMLElement {
   const out = h('div', { class: 'share-out', 'aria-live': 'polite' }, options.token ? renderLink(runId, options.token) : []);
   if (!options.canIssue) {
     return h('div', { class: 'share' }, out,
@@ -36,7 +36,7 @@ export function renderShareToken(api: Api, runId: string, options: ShareOptions)
   const button = h('button', { type: 'button', class: 'share-issue' }, options.token ? 'Another trainee link' : 'Create trainee link');
   button.addEventListener('click', () => {
     button.disabled = true;
-    api.issueToken('trainee', runId, name.value.trim() || undefined).then(
+    client.createToken({ role: 'trainee', runId, name: name.value.trim() || undefined }).then(
       (issued) => {
         button.disabled = false;
         replaceChildren(out, renderLink(runId, issued.token));

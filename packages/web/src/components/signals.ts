@@ -2,12 +2,12 @@
 // symptoms, and objectives with their live pass/fail mark.
 import { h, replaceChildren } from '../dom.ts';
 import { formatClock } from '../format.ts';
-import type { Alert, Objective } from '../model.ts';
+import type { RunAlert, RunObjective } from '../view-model.ts';
 import { passMark, severityBadge } from './badges.ts';
 
 export interface AlertsPanel {
   el: HTMLElement;
-  update(alerts: Alert[], elapsedS: number): void;
+  update(alerts: RunAlert[], elapsedMs: number): void;
 }
 
 /** Alerts appear at their fired_at; a newly fired alert is announced and highlighted. */
@@ -19,15 +19,15 @@ export function createAlertsPanel(): AlertsPanel {
   let firstRender = true;
   return {
     el,
-    update(alerts, elapsedS) {
-      const fired = alerts.filter((a) => a.fired && a.firedAtS <= elapsedS + 0.5).sort((a, b) => b.firedAtS - a.firedAtS);
+    update(alerts, elapsedMs) {
+      const fired = alerts.filter((a) => a.fired && a.firedAtMs <= elapsedMs + 500).sort((a, b) => b.firedAtMs - a.firedAtMs);
       for (const a of [...fired].reverse()) {
-        const key = `${a.name}@${a.firedAtS}`;
+        const key = `${a.name}@${a.firedAtMs}`;
         if (shown.has(key)) continue;
         shown.add(key);
         const item = h('li', { class: `alert severity-${a.severity}${firstRender ? '' : ' new'}`, 'data-alert': a.name },
           h('div', { class: 'alert-head' }, severityBadge(a.severity), h('strong', {}, a.name),
-            h('span', { class: 'muted small alert-at' }, `fired at ${formatClock(a.firedAtS)}`)),
+            h('span', { class: 'muted small alert-at' }, `fired at ${formatClock(a.firedAtMs)}`)),
           a.message ? h('p', {}, a.message) : null);
         list.prepend(item);
       }
@@ -45,7 +45,7 @@ export function renderSymptoms(symptoms: string[]): HTMLElement {
 
 export interface ObjectivesPanel {
   el: HTMLElement;
-  update(objectives: Objective[]): void;
+  update(objectives: RunObjective[]): void;
 }
 
 /** `showDetail`: staff see what each check measured; trainees find out for themselves. */
@@ -61,9 +61,9 @@ export function createObjectivesPanel(showDetail: boolean): ObjectivesPanel {
       const key = JSON.stringify(objectives);
       if (key === last) return;
       last = key;
-      count.textContent = `${objectives.filter((o) => o.passed).length}/${objectives.length}`;
-      replaceChildren(list, objectives.map((o) => h('li', { class: o.passed ? 'objective pass' : 'objective fail', 'data-objective': o.id, 'data-passed': String(o.passed) },
-        passMark(o.passed), h('span', {}, o.description, showDetail && o.detail ? h('span', { class: 'muted small objective-detail' }, o.detail) : null))));
+      count.textContent = `${objectives.filter((o) => o.passing).length}/${objectives.length}`;
+      replaceChildren(list, objectives.map((o) => h('li', { class: o.passing ? 'objective pass' : 'objective fail', 'data-objective': o.id, 'data-passed': String(o.passing) },
+        passMark(o.passing), h('span', {}, o.description, showDetail && o.detail ? h('span', { class: 'muted small objective-detail' }, o.detail) : null))));
     },
   };
 }

@@ -1,5 +1,6 @@
 // Terminal tabs, one per VM (WAI-ARIA tabs: arrow keys move between tabs). Each terminal
 // is created on first view and kept open while other tabs are shown.
+import type { PuduClient } from '@pudu/client';
 import { h } from '../dom.ts';
 import { createTerminal } from './terminal.ts';
 import type { VmTerminal } from './terminal.ts';
@@ -20,7 +21,7 @@ export interface TerminalTabs {
 }
 
 /** `unavailable` explains why this user has no terminals (observers may not open them). */
-export function createTerminalTabs(token: string, readOnly: boolean, unavailable: string | null = null): TerminalTabs {
+export function createTerminalTabs(client: PuduClient, readOnly: boolean, unavailable: string | null = null): TerminalTabs {
   const tablist = h('div', { role: 'tablist', 'aria-label': 'VM terminals', class: 'tabs' });
   const panels = h('div', { class: 'tab-panels' });
   const empty = h('p', { class: 'muted empty' }, unavailable ?? 'Terminals appear when the fleet is up.');
@@ -42,7 +43,7 @@ export function createTerminalTabs(token: string, readOnly: boolean, unavailable
     }
     if (!entry.term) {
       if (ended) return;
-      entry.term = createTerminal({ vmIndex: entry.vm.index, vmName: entry.vm.name, token, readOnly });
+      entry.term = createTerminal({ vmIndex: entry.vm.index, vmName: entry.vm.name, client, readOnly });
       entry.panel.append(entry.term.el);
     }
     const term = entry.term;

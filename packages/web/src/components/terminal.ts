@@ -1,8 +1,9 @@
-// One VM's terminal: xterm.js over `/ws?vm=N` (binary data frames, JSON resize frames),
+// One VM's terminal: xterm.js over the terminal WebSocket (binary data frames, JSON resize frames),
 // reconnecting with backoff and showing its connection state. Read-only terminals (an
 // instructor dropping in) ask the server for a read-only stream and ignore keystrokes.
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
+import type { PuduClient } from '@pudu/client';
 import { h } from '../dom.ts';
 
 const RECONNECT_MIN_MS = 500;
@@ -17,7 +18,8 @@ export type TerminalStatus = 'connecting' | 'connected' | 'reconnecting' | 'clos
 export interface TerminalOptions {
   vmIndex: number;
   vmName: string;
-  token: string;
+  /** Builds the socket's URL and carries the token as its subprotocol (never in the URL). */
+  client: PuduClient;
   readOnly: boolean;
 }
 
@@ -30,22 +32,6 @@ export interface VmTerminal {
   /** The run ended: no more reconnects; an open session stays until the server closes it. */
   end(reason: string): void;
   dispose(): void;
-}
-
-/**
- * The WebSocket URL for a VM's terminal on this server. The token does not go in the URL
- * (URLs end up in logs): it travels as the subprotocol `pudu.token.<token>`.
- */
-export function terminalUrl(vmIndex: number, readOnly: boolean, cols: number, rows: number): string {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const q = new URLSearchParams({ vm: String(vmIndex), cols: String(cols), rows: String(rows) });
-  if (readOnly) q.set('mode', 'readonly');
-  return `${scheme}//${location.host}/ws?${q.toString()}`;
-}
-
-/** The subprotocol that carries the bearer token on the WebSocket handshake. */
-export function tokenProtocol(token: string): string {
-  return `pudu.token.${token}`;
 }
 
 export function createTerminal(options: TerminalOptions): VmTerminal {
@@ -111,7 +97,8 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = null;
     setStatus(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'connecting…' : 'reconnecting…');
-    const socket = new WebSocket(terminalUrl(options.vmIndex, options.readOnly, term.cols, term.rows), [tokenProtocol(options.token)]);
+    const url = options.client.terminalUrl(options.vmIndex, { cols: term.cols, rows: term.rows, readOnly: options.readOnly });
+    const socket = new WebSocket(url, options.client.terminalProtocols());
     socket.binaryType = 'arraybuffer';
     ws = socket;
     socket.onopen = () => {

@@ -2,14 +2,12 @@
 // events: the seed of the post-mortem.
 import { h, replaceChildren } from '../dom.ts';
 import { formatClock, formatTimeOfDay } from '../format.ts';
-import type { RunEvent, RunStatus } from '../model.ts';
+import { eventOffsetMs, type RunEvent } from '../view-model.ts';
 
-/** A coarse kind for styling and filtering: fault, alert, hint, objective, run, other. */
-export function eventKind(type: string): string {
-  const t = type.toLowerCase();
-  for (const k of ['fault', 'alert', 'hint', 'objective', 'metric']) if (t.includes(k)) return k;
-  if (/run|state|resolved|aborted|expired|started|fleet|provision/.test(t)) return 'run';
-  return 'other';
+/** A coarse kind for styling: the event kind's first word (fault, alert, hint, objective, run, fleet…). */
+export function eventKind(kind: string): string {
+  const family = kind.split('.')[0] ?? '';
+  return ['fault', 'alert', 'hint', 'objective'].includes(family) ? family : family === 'run' || family === 'fleet' ? 'run' : 'other';
 }
 
 /** A one-line description of an event, from its type and data. */
@@ -17,7 +15,7 @@ export function describeEvent(e: RunEvent): string {
   const d = e.data;
   const parts: string[] = [];
   const pick = (k: string): string | null => (typeof d[k] === 'string' || typeof d[k] === 'number' ? String(d[k]) : null);
-  const kind = eventKind(e.type);
+  const kind = eventKind(e.kind);
   if (kind === 'hint') {
     const index = pick('index');
     if (index) parts.push(`hint ${index}`);
@@ -34,29 +32,7 @@ export function describeEvent(e: RunEvent): string {
   if (text) parts.push(parts.length ? `— ${text}` : text);
   const state = pick('state');
   if (state && kind === 'run') parts.push(`→ ${state}`);
-  return parts.join(' ') || e.summary;
-}
-
-function offsetOf(e: RunEvent, startedAt: string | null): number | null {
-  if (e.offsetS !== null) return e.offsetS;
-  if (!startedAt) return null;
-  const t = Date.parse(e.at) - Date.parse(startedAt);
-  return Number.isFinite(t) ? t / 1000 : null;
-}
-
-/** When the server has no events for a run, a timeline from what status knows. */
-export function eventsFromStatus(s: RunStatus): RunEvent[] {
-  const out: RunEvent[] = [];
-  const at = s.startedAt ?? new Date().toISOString();
-  let seq = 0;
-  const add = (offsetS: number, type: string, data: Record<string, unknown>): void => {
-    out.push({ seq: ++seq, at, offsetS, type, summary: '', data });
-  };
-  add(0, 'run.started', { name: s.title });
-  for (const a of s.alerts.filter((x) => x.fired)) add(a.firedAtS, 'alert.fired', { name: a.name, message: a.message });
-  s.hints.forEach((x, i) => add(NaN, 'hint.taken', { name: `hint ${i + 1}`, text: x.text }));
-  add(s.elapsedS, `run.${s.state}`, { state: s.state });
-  return out.map((e) => (Number.isNaN(e.offsetS) ? { ...e, offsetS: null } : e));
+  return parts.join(' ');
 }
 
 export interface TimelineView {
@@ -71,12 +47,11 @@ export function createTimeline(): TimelineView {
     el,
     set(events, startedAt) {
       const rows = events
-        .filter((e) => eventKind(e.type) !== 'metric')
-        .map((e) => ({ e, offset: offsetOf(e, startedAt) }))
+        .map((e) => ({ e, offset: eventOffsetMs(e, startedAt) }))
         .sort((a, b) => (a.offset ?? Infinity) - (b.offset ?? Infinity) || a.e.seq - b.e.seq);
-      replaceChildren(list, rows.length ? rows.map(({ e, offset }) => h('li', { class: `event kind-${eventKind(e.type)}`, 'data-type': e.type },
+      replaceChildren(list, rows.length ? rows.map(({ e, offset }) => h('li', { class: `event kind-${eventKind(e.kind)}`, 'data-type': e.kind },
         h('span', { class: 'event-at', title: formatTimeOfDay(e.at) }, offset === null ? formatTimeOfDay(e.at) : `+${formatClock(offset)}`),
-        h('span', { class: 'event-type' }, e.type),
+        h('span', { class: 'event-type' }, e.kind),
         h('span', { class: 'event-text' }, describeEvent(e)),
       )) : [h('li', { class: 'muted empty' }, 'No events recorded.')]);
     },

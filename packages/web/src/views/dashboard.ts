@@ -1,12 +1,12 @@
 // The dashboard: the scenario library, live and finished runs, and fleets. Instructors
 // and admins start scenarios here and hand trainees their link.
-import { ApiError } from '../api.ts';
+import { PuduApiError } from '@pudu/client';
+import { formatIssue } from '@pudu/schema';
 import { difficultyBadge, stateBadge } from '../components/badges.ts';
 import { renderShareToken } from '../components/share-token.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { formatClock, formatScore } from '../format.ts';
-import { FINISHED_STATES } from '../model.ts';
-import type { Fleet, LibraryEntry, RunSummary } from '../model.ts';
+import { isFinished, type Fleet, type LibraryEntry, type RunSummary } from '../view-model.ts';
 import { startPolling } from '../poller.ts';
 import { navigate, routeHash } from '../router.ts';
 import { canInstruct } from '../view.ts';
@@ -15,7 +15,7 @@ import type { AppContext, View } from '../view.ts';
 const REFRESH_MS = 3000;
 
 function runLink(run: RunSummary): string {
-  return FINISHED_STATES.includes(run.state)
+  return isFinished(run)
     ? routeHash({ name: 'result', runId: run.id })
     : routeHash({ name: 'room', runId: run.id, readOnly: false });
 }
@@ -29,7 +29,7 @@ function renderRunsTable(runs: RunSummary[], empty: string): HTMLElement {
     h('tbody', {}, runs.map((r) => h('tr', { 'data-run': r.id },
       h('td', {}, h('a', { href: runLink(r) }, r.title), h('div', { class: 'muted small' }, r.id)),
       h('td', {}, stateBadge(r.state)),
-      h('td', { class: 'num' }, formatClock(r.elapsedS)),
+      h('td', { class: 'num' }, formatClock(r.elapsedMs)),
       h('td', {}, r.difficulty ? difficultyBadge(r.difficulty) : '—'),
       h('td', { class: 'num' }, r.score === null ? '—' : formatScore(r.score)),
     ))),
@@ -40,17 +40,16 @@ function renderFleets(fleets: Fleet[]): HTMLElement {
   if (fleets.length === 0) return h('p', { class: 'muted empty' }, 'No fleets. Starting a scenario creates one.');
   return h('ul', { class: 'fleets' }, fleets.map((f) => h('li', {},
     h('strong', {}, f.id), ' ', h('span', { class: 'muted' }, f.state),
-    h('div', { class: 'fleet-vms' }, f.vms.map((vm) => h('span', { class: 'chip', title: vm.ip }, `${vm.name} · ${vm.ip || `#${vm.index}`}`))),
+    h('div', { class: 'fleet-vms' }, f.vms.map((vm) => h('span', { class: 'chip', title: vm.guestIp }, `${vm.name} · ${vm.guestIp}`))),
   )));
 }
 
 /** A scenario the server refused, as `file:line:col path: message` lines (all of them). */
 function renderProblems(e: unknown): HTMLElement {
-  const issues = e instanceof ApiError && Array.isArray(e.details) ? e.details as Record<string, unknown>[] : [];
+  const issues = e instanceof PuduApiError ? e.problem?.errors ?? [] : [];
   return h('div', { class: 'problems', role: 'alert' },
     h('p', { class: 'form-error' }, e instanceof Error ? (issues.length ? e.message.split('\n')[0] : e.message) : String(e)),
-    issues.length ? h('ul', { class: 'problem-list' }, issues.map((i) => h('li', {}, h('code', {},
-      [i.file, i.line, i.col].filter((x) => x !== undefined && x !== null).join(':')), ' ', String(i.path ?? ''), ': ', String(i.message ?? '')))) : null);
+    issues.length ? h('ul', { class: 'problem-list' }, issues.map((i) => h('li', {}, h('code', {}, formatIssue(i))))) : null);
 }
 
 export function renderDashboard(ctx: AppContext): View {
@@ -61,12 +60,12 @@ export function renderDashboard(ctx: AppContext): View {
   const fleets = h('div', {});
   const started = h('div', { class: 'started', 'aria-live': 'polite' });
 
-  const startScenario = (entry: Pick<LibraryEntry, 'id' | 'title'>, button: HTMLButtonElement, source?: { yaml: string; file: string }): void => {
+  const startScenario = (entry: Pick<LibraryEntry, 'name' | 'title'>, button: HTMLButtonElement, source?: { yaml: string; file: string }): void => {
     button.disabled = true;
     const label = button.textContent;
     button.textContent = 'Starting…';
     replaceChildren(fileErrors);
-    ctx.api.startRun(source ?? { name: entry.id }).then(
+    ctx.client.runScenario(source ?? { name: entry.name }).then(
       ({ run, traineeToken }) => {
         button.disabled = false;
         button.textContent = label;
@@ -76,7 +75,7 @@ export function renderDashboard(ctx: AppContext): View {
           h('p', {}, 'Run ', h('code', {}, run.id), ' is provisioning. ',
             h('a', { href: routeHash({ name: 'room', runId: run.id, readOnly: false }), class: 'open-room' }, 'Open the incident room'), ' · ',
             h('a', { href: routeHash({ name: 'room', runId: run.id, readOnly: true }) }, 'Watch read-only')),
-          renderShareToken(ctx.api, run.id, { token: traineeToken, canIssue: ctx.identity.role === 'admin' }),
+          renderShareToken(ctx.client, run.id, { token: traineeToken, canIssue: ctx.identity.role === 'admin' }),
         ));
         poller.kick();
       },
@@ -98,7 +97,7 @@ export function renderDashboard(ctx: AppContext): View {
       fileInput.click();
       return;
     }
-    file.text().then((yaml) => startScenario({ id: file.name, title: file.name }, fileButton, { yaml, file: file.name }));
+    file.text().then((yaml) => startScenario({ name: file.name, title: file.name }, fileButton, { yaml, file: file.name }));
   });
   const runFile = instruct ? h('div', { class: 'run-file-row' }, h('span', { class: 'muted' }, 'Or run your own scenario file:'), fileInput, fileButton, fileErrors) : null;
 
@@ -109,33 +108,33 @@ export function renderDashboard(ctx: AppContext): View {
       return;
     }
     replaceChildren(library, entries.map((entry) => {
-      const start = h('button', { type: 'button', class: 'primary start', 'data-scenario': entry.id, 'aria-label': `Start ${entry.title}` }, 'Start');
+      const start = h('button', { type: 'button', class: 'primary start', 'data-scenario': entry.name, 'aria-label': `Start ${entry.title}` }, 'Start');
       start.addEventListener('click', () => startScenario(entry, start));
-      return h('article', { class: 'scenario-card', 'data-scenario': entry.id },
+      return h('article', { class: 'scenario-card', 'data-scenario': entry.name },
         h('h3', {}, entry.title),
         h('div', { class: 'card-meta' }, difficultyBadge(entry.difficulty),
           h('span', { class: 'badge arch' }, entry.architecture || '—'),
-          entry.vmCount === null ? null : h('span', { class: 'muted small' }, `${entry.vmCount} VM${entry.vmCount === 1 ? '' : 's'}`)),
+          h('span', { class: 'muted small' }, `${entry.vms} VM${entry.vms === 1 ? '' : 's'}`)),
         h('p', { class: 'card-desc' }, entry.description.split('\n')[0] ?? ''),
         h('div', { class: 'tags' }, entry.tags.map((t) => h('span', { class: 'tag' }, t))),
-        h('div', { class: 'card-foot' }, h('code', { class: 'muted small' }, entry.id), instruct ? start : null),
+        h('div', { class: 'card-foot' }, h('code', { class: 'muted small' }, entry.name), instruct ? start : null),
       );
     }));
   };
 
-  ctx.api.library().then(renderLibrary, (e: unknown) => {
+  ctx.client.listLibrary().then(renderLibrary, (e: unknown) => {
     replaceChildren(library, h('p', { class: 'form-error' }, `Library unavailable: ${e instanceof Error ? e.message : String(e)}`));
   });
 
   const poller = startPolling(async () => {
-    const runs = await ctx.api.runs();
-    const liveRuns = runs.filter((r) => !FINISHED_STATES.includes(r.state));
-    const doneRuns = runs.filter((r) => FINISHED_STATES.includes(r.state));
+    const runs = await ctx.client.listRuns();
+    const liveRuns = runs.filter((r) => !isFinished(r));
+    const doneRuns = runs.filter((r) => isFinished(r));
     replaceChildren(live, renderRunsTable(liveRuns, 'No live runs.'));
     replaceChildren(finished, renderRunsTable(doneRuns, 'No finished runs yet.'));
     if (instruct) {
-      const list = await ctx.api.fleets().catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 403) return [];
+      const list = await ctx.client.listFleets().catch((e: unknown) => {
+        if (e instanceof PuduApiError && e.status === 403) return [];
         throw e;
       });
       replaceChildren(fleets, renderFleets(list));

@@ -2,7 +2,6 @@
 // live objectives, hints with their penalty, the score as it would be now, a terminal per
 // VM and per-VM metrics. Status is polled every second and re-read at once on every
 // streamed event, so a fix shows within a second.
-import { ApiError } from '../api.ts';
 import { stateBadge } from '../components/badges.ts';
 import { createVmCharts } from '../components/charts.ts';
 import { createHintPanel } from '../components/hint-panel.ts';
@@ -12,12 +11,9 @@ import { createTerminalTabs } from '../components/terminal-tabs.ts';
 import { createTimeline } from '../components/timeline.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { formatClock, formatDuration, formatScore } from '../format.ts';
-import { FINISHED_STATES } from '../model.ts';
-import type { RunEvent, RunStatus, ScoreParts } from '../model.ts';
-import { normaliseMetrics } from '../normalise.ts';
+import { isFinished, scoreIfResolvedAt, type RunEvent, type RunStatus, type Score } from '../view-model.ts';
 import { startPolling } from '../poller.ts';
 import { routeHash } from '../router.ts';
-import { scoreNow } from '../score.ts';
 import { followEvents } from '../events.ts';
 import { canInstruct } from '../view.ts';
 import type { AppContext, View } from '../view.ts';
@@ -26,7 +22,9 @@ const STATUS_POLL_MS = 1000;
 const CLOCK_TICK_MS = 250;
 const METRICS_POLL_MS = 2000;
 /** Remaining times at which the room warns once that the limit is near. */
-const TIME_WARNINGS_S = [300, 60];
+const TIME_WARNINGS_MS = [300_000, 60_000];
+/** A warning is said only when its mark is crossed live, within this window. */
+const TIME_WARNING_WINDOW_MS = 5000;
 
 export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boolean): View {
   const instruct = canInstruct(ctx.identity);
@@ -43,29 +41,26 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   const alerts = createAlertsPanel();
   const objectives = createObjectivesPanel(instruct || ctx.identity.role === 'observer');
   // Observers may only watch: their terminals are read-only even in the trainee's room.
-  const terminals = createTerminalTabs(ctx.api.token, readOnly || ctx.identity.role === 'observer');
+  const terminals = createTerminalTabs(ctx.client, readOnly || ctx.identity.role === 'observer');
   const charts = createVmCharts();
-  let knownHintPenalty: number | null = null;
-  const hints = createHintPanel(ctx.api, runId, readOnly || !(['trainee', 'instructor', 'admin'] as string[]).includes(ctx.identity.role), (text, penalty) => {
-    if (penalty !== null) knownHintPenalty = penalty;
-    ctx.notify(`${penalty === null ? '' : `−${formatScore(penalty)} points. `}Hint: ${text}`, 'info');
+  const hints = createHintPanel(ctx.client, runId, readOnly || !(['trainee', 'instructor', 'admin'] as string[]).includes(ctx.identity.role), (text, penalty) => {
+    ctx.notify(`−${formatScore(penalty)} points. Hint: ${text}`, 'info');
     poller.kick();
   });
   const abort = h('button', { type: 'button', class: 'danger abort', hidden: !instruct }, 'Abort run');
   abort.addEventListener('click', () => {
     if (!confirm('Abort this run? Every fault is reverted and the fleet is destroyed.')) return;
     abort.disabled = true;
-    ctx.api.abort(runId).then(() => poller.kick(), (e: unknown) => {
+    ctx.client.abortRun(runId).then(() => poller.kick(), (e: unknown) => {
       abort.disabled = false;
       ctx.notify(e instanceof Error ? e.message : String(e), 'error');
     });
   });
   const sharePanel = h('details', { class: 'panel share-panel', hidden: ctx.identity.role !== 'admin' || readOnly },
-    h('summary', {}, 'Hand a trainee this run'), renderShareToken(ctx.api, runId, { canIssue: true }));
+    h('summary', {}, 'Hand a trainee this run'), renderShareToken(ctx.client, runId, { canIssue: true }));
 
   let status: RunStatus | null = null;
   let statusAt = performance.now();
-  let metricsFromEvents = false;
   let narrativeKey = '';
   const lastPassed = new Map<string, boolean>();
   const warned = new Set<number>();
@@ -74,34 +69,34 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
 
   const elapsedNow = (): number => {
     if (!status) return 0;
-    if (status.state !== 'running') return status.elapsedS;
-    return status.elapsedS + (performance.now() - statusAt) / 1000;
+    if (status.state !== 'running') return status.elapsedMs;
+    return status.elapsedMs + (performance.now() - statusAt);
   };
 
-  const currentScore = (): ScoreParts | null => {
+  /** Between polls the score moves with the clock (the engine's formula); otherwise the server's. */
+  const currentScore = (): Score | null => {
     if (!status) return null;
-    if (status.state === 'running' && status.scoring) return scoreNow(status.scoring, elapsedNow(), status.hintsUsed);
-    return status.scoreParts;
+    return status.state === 'running' ? scoreIfResolvedAt(status, elapsedNow()) : status.scoreDetail;
   };
 
   const tick = (): void => {
     if (!status) return;
     const elapsed = elapsedNow();
     clock.textContent = formatClock(elapsed);
-    if (status.timeLimitS) {
-      progress.value = Math.min(1, elapsed / status.timeLimitS);
-      progress.classList.toggle('late', elapsed / status.timeLimitS > 0.8);
-      const left = status.timeLimitS - elapsed;
-      for (const mark of TIME_WARNINGS_S) {
+    if (status.timeLimitMs) {
+      progress.value = Math.min(1, elapsed / status.timeLimitMs);
+      progress.classList.toggle('late', elapsed / status.timeLimitMs > 0.8);
+      const left = status.timeLimitMs - elapsed;
+      for (const mark of TIME_WARNINGS_MS) {
         // Only a crossing seen live warns: opening the room late does not replay old warnings.
-        if (status.state === 'running' && left <= mark && left > mark - 5 && !warned.has(mark) && status.timeLimitS > mark * 2) {
+        if (status.state === 'running' && left <= mark && left > mark - TIME_WARNING_WINDOW_MS && !warned.has(mark) && status.timeLimitMs > mark * 2) {
           warned.add(mark);
           ctx.notify(`${formatDuration(mark)} left before the time limit`, 'error');
         }
       }
     }
     const s = currentScore();
-    score.textContent = s ? formatScore(s.total) : '—';
+    score.textContent = s ? formatScore(s.score) : '—';
     scoreParts.textContent = s ? `base ${formatScore(s.base)} − time ${formatScore(s.timePenalty)} − hints ${formatScore(s.hintPenalty)}` : '';
     alerts.update(status.alerts, elapsed);
   };
@@ -111,8 +106,8 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     statusAt = performance.now();
     title.textContent = next.title;
     replaceChildren(badge, stateBadge(next.state));
-    limit.textContent = next.timeLimitS ? `/ ${formatClock(next.timeLimitS)} limit` : '';
-    progress.hidden = !next.timeLimitS;
+    limit.textContent = next.timeLimitMs ? `/ ${formatClock(next.timeLimitMs)} limit` : '';
+    progress.hidden = !next.timeLimitMs;
     const key = next.description + JSON.stringify(next.symptoms);
     if (key !== narrativeKey) {
       narrativeKey = key;
@@ -124,26 +119,21 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     // Say it when an objective flips, not only with a mark: the trainee's eyes are on the terminal.
     for (const o of next.objectives) {
       const before = lastPassed.get(o.id);
-      if (before !== undefined && before !== o.passed) ctx.notify(`${o.passed ? '✓' : '✗'} ${o.description}`, o.passed ? 'success' : 'error');
-      lastPassed.set(o.id, o.passed);
+      if (before !== undefined && before !== o.passing) ctx.notify(`${o.passing ? '✓' : '✗'} ${o.description}`, o.passing ? 'success' : 'error');
+      lastPassed.set(o.id, o.passing);
     }
     const live = next.state === 'running' || next.state === 'provisioning';
-    // A server that sends no scoring block still reveals the per-hint penalty through the
-    // hint answers and the score's hint part.
-    const derived = next.hintsUsed > 0 && next.scoreParts ? next.scoreParts.hintPenalty / next.hintsUsed : null;
-    const penalty = next.scoring?.hintPenalty ?? derived ?? knownHintPenalty;
-    hints.update(next.hints, next.hintsTotal, penalty, currentScore()?.total ?? null, live);
+    hints.update(next.hints, next.hintsTotal, next.scoring.hintPenalty, currentScore()?.score ?? null, live);
     abort.hidden = !instruct || !live;
     terminals.setVms(next.vms.map((v) => ({ name: v.name, index: v.index })));
-    if (!metricsFromEvents) for (const vm of next.vms) if (vm.metrics) charts.push(vm.name, vm.metrics);
-    if (FINISHED_STATES.includes(next.state)) {
+    if (isFinished(next)) {
       if (!next.keepFleet) terminals.end(`session ended: the run is ${next.state} and its fleet is gone`);
-      const parts = next.scoreParts;
+      const parts = next.state === 'resolved' ? next.scoreDetail : null;
       const word = next.state === 'resolved' ? 'Resolved' : next.state === 'aborted' ? 'Aborted' : next.state === 'expired' ? 'Time is up' : 'Failed';
       replaceChildren(banner,
         h('strong', { class: 'banner-word' }, word),
-        next.state === 'resolved' ? ` in ${formatDuration(next.elapsedS)}` : '',
-        parts ? h('span', {}, ' — score ', h('strong', { class: 'final-score', 'data-testid': 'final-score' }, formatScore(parts.total))) : null,
+        next.state === 'resolved' ? ` in ${formatDuration(next.elapsedMs)}` : '',
+        parts ? h('span', {}, ' — score ', h('strong', { class: 'final-score', 'data-testid': 'final-score' }, formatScore(parts.score))) : null,
         ' ', h('a', { href: routeHash({ name: 'result', runId }), class: 'button' }, 'See the result and timeline'));
       banner.className = `banner banner-${next.state}`;
       banner.hidden = false;
@@ -158,43 +148,25 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
     tick();
   };
 
-  const poller = startPolling(async () => render(await ctx.api.run(runId)), STATUS_POLL_MS,
+  const poller = startPolling(async () => render(await ctx.client.getRun(runId)), STATUS_POLL_MS,
     (e) => ctx.notify(e instanceof Error ? e.message : String(e), 'error'));
   const clockTimer = setInterval(tick, CLOCK_TICK_MS);
   const metricsPoller = startPolling(async () => {
-    if (metricsFromEvents || !status || FINISHED_STATES.includes(status.state)) return;
-    try {
-      for (const { vm, metrics } of await ctx.api.vmMetrics(runId)) charts.push(vm, metrics);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404 && e.code !== 'RUN_NOT_FOUND') {
-        metricsPoller.stop();
-        charts.unavailable('This server does not report VM metrics (no /metrics route for runs).');
-        return;
-      }
-      throw e;
-    }
+    if (!status || isFinished(status)) return;
+    for (const { vm, metrics } of (await ctx.client.getRunMetrics(runId)).vms) if (metrics) charts.push(vm, metrics);
   }, METRICS_POLL_MS, () => undefined);
   // Watching instructors also get the run's live timeline (faults, hints, objective changes).
   const timeline = readOnly ? createTimeline() : null;
   const seen: RunEvent[] = [];
   let timelineTimer: ReturnType<typeof setTimeout> | null = null;
-  const events = followEvents(ctx.api, runId, (ev) => {
-    if (ev.type.startsWith('fleet.') && typeof ev.data.message === 'string') provisioningNote = ev.data.message;
+  const events = followEvents(ctx.client, runId, (ev) => {
+    if (ev.kind.startsWith('fleet.') && typeof ev.data.message === 'string') provisioningNote = ev.data.message;
     if (timeline && !seen.some((x) => x.seq === ev.seq)) {
       seen.push(ev);
       timelineTimer ??= setTimeout(() => {
         timelineTimer = null;
         timeline.set(seen, status?.startedAt ?? null);
       }, 150);
-    }
-    if (ev.type === 'metrics' || ev.type === 'vm.metrics') {
-      const vm = typeof ev.data.vm === 'string' ? ev.data.vm : null;
-      const m = normaliseMetrics(ev.data.metrics ?? ev.data);
-      if (vm && m) {
-        metricsFromEvents = true;
-        charts.push(vm, m);
-      }
-      return;
     }
     poller.kick();
   });

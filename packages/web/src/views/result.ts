@@ -1,25 +1,24 @@
 // The result page: how the run ended, the score with its parts, and the timeline.
 import { stateBadge } from '../components/badges.ts';
-import { createTimeline, eventsFromStatus } from '../components/timeline.ts';
+import { createTimeline } from '../components/timeline.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { formatClock, formatDuration, formatScore } from '../format.ts';
-import { FINISHED_STATES } from '../model.ts';
-import type { RunEvent, RunStatus } from '../model.ts';
+import { isFinished, type RunEvent, type RunStatus } from '../view-model.ts';
 import { followEvents } from '../events.ts';
 import { routeHash } from '../router.ts';
 import type { AppContext, View } from '../view.ts';
 
 function renderScore(s: RunStatus): HTMLElement {
-  const p = s.scoreParts;
-  if (!p) return h('p', { class: 'muted' }, 'No score: the run did not resolve.');
-  const perfect = s.scoring ? formatDuration(s.scoring.perfectWindowS) : null;
+  if (isFinished(s) && s.state !== 'resolved') return h('p', { class: 'muted' }, 'No score: the run did not resolve.');
+  const p = s.scoreDetail;
+  const perfect = s.scoring.perfectWindowMs > 0 ? formatDuration(s.scoring.perfectWindowMs) : null;
   return h('div', { class: 'score-card' },
-    h('div', { class: 'score-big', 'data-testid': 'result-score' }, formatScore(p.total)),
+    h('div', { class: 'score-big', 'data-testid': 'result-score' }, formatScore(p.score)),
     h('table', { class: 'score-parts' }, h('tbody', {},
       h('tr', {}, h('th', { scope: 'row' }, 'Base'), h('td', { class: 'num' }, formatScore(p.base))),
       h('tr', {}, h('th', { scope: 'row' }, `Time penalty${perfect ? ` (after the ${perfect} perfect window)` : ''}`), h('td', { class: 'num' }, `−${formatScore(p.timePenalty)}`)),
       h('tr', {}, h('th', { scope: 'row' }, `Hints (${s.hintsUsed})`), h('td', { class: 'num' }, `−${formatScore(p.hintPenalty)}`)),
-      h('tr', { class: 'total' }, h('th', { scope: 'row' }, FINISHED_STATES.includes(s.state) ? 'Score' : 'Score if resolved now'), h('td', { class: 'num' }, formatScore(p.total))),
+      h('tr', { class: 'total' }, h('th', { scope: 'row' }, isFinished(s) ? 'Score' : 'Score if resolved now'), h('td', { class: 'num' }, formatScore(p.score))),
     )));
 }
 
@@ -34,28 +33,28 @@ export function renderResult(ctx: AppContext, runId: string): View {
   const drawTimeline = (): void => {
     timer = null;
     if (!status) return;
-    timeline.set(events.length ? events : eventsFromStatus(status), status.startedAt);
+    timeline.set(events, status.startedAt);
   };
   const schedule = (): void => {
     if (!timer) timer = setTimeout(drawTimeline, 100);
   };
 
-  ctx.api.run(runId).then((s) => {
+  ctx.client.getRun(runId).then((s) => {
     status = s;
-    const done = FINISHED_STATES.includes(s.state);
+    const done = isFinished(s);
     replaceChildren(summary,
       h('h1', { id: 'result-title' }, s.title, ' ', stateBadge(s.state)),
       h('p', {}, done
-        ? `${s.state === 'resolved' ? 'Resolved' : 'Ended'} after ${formatClock(s.elapsedS)}${s.timeLimitS ? ` (limit ${formatClock(s.timeLimitS)})` : ''}, ${s.hintsUsed} hint${s.hintsUsed === 1 ? '' : 's'} taken.`
+        ? `${s.state === 'resolved' ? 'Resolved' : 'Ended'} after ${formatClock(s.elapsedMs)}${s.timeLimitMs ? ` (limit ${formatClock(s.timeLimitMs)})` : ''}, ${s.hintsUsed} hint${s.hintsUsed === 1 ? '' : 's'} taken.`
         : 'This run is still live. ', done ? null : h('a', { href: routeHash({ name: 'room', runId, readOnly: false }) }, 'Back to the incident room')),
       renderScore(s));
     replaceChildren(objectives, h('h2', { id: 'result-objectives' }, 'Objectives'),
-      h('ul', { class: 'objectives' }, s.objectives.map((o) => h('li', { class: o.passed ? 'objective pass' : 'objective fail' },
-        h('span', { class: o.passed ? 'mark pass' : 'mark fail', 'aria-label': o.passed ? 'passed' : 'not passed', role: 'img' }, o.passed ? '✓' : '✗'), ' ', o.description))));
+      h('ul', { class: 'objectives' }, s.objectives.map((o) => h('li', { class: o.passing ? 'objective pass' : 'objective fail' },
+        h('span', { class: o.passing ? 'mark pass' : 'mark fail', 'aria-label': o.passing ? 'passed' : 'not passed', role: 'img' }, o.passing ? '✓' : '✗'), ' ', o.description))));
     schedule();
   }, (e: unknown) => replaceChildren(summary, h('h1', { id: 'result-title' }, 'Result unavailable'), h('p', { class: 'form-error' }, e instanceof Error ? e.message : String(e))));
 
-  const follower = followEvents(ctx.api, runId, (e) => {
+  const follower = followEvents(ctx.client, runId, (e) => {
     if (!events.some((x) => x.seq === e.seq)) events.push(e);
     schedule();
   });

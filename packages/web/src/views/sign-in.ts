@@ -1,13 +1,14 @@
 // Sign-in with a token: the first `pudu server` start prints an admin token; instructors
 // hand trainees a link that signs them in directly.
-import { Api, ApiError } from '../api.ts';
+import { PuduApiError, type PuduClient } from '@pudu/client';
 import { h } from '../dom.ts';
-import type { Identity } from '../model.ts';
+import { clientFor } from '../session.ts';
+import type { WhoAmI } from '../view-model.ts';
 import type { View } from '../view.ts';
 
 export interface SignInOptions {
   error?: string | null;
-  onSignedIn(token: string, identity: Identity): void;
+  onSignedIn(client: PuduClient, identity: WhoAmI): void;
 }
 
 export function renderSignIn(options: SignInOptions): View {
@@ -33,11 +34,12 @@ export function renderSignIn(options: SignInOptions): View {
     if (!token) return;
     button.disabled = true;
     message.textContent = '';
-    new Api(token).whoami().then(
-      (identity) => options.onSignedIn(token, identity),
+    const client = clientFor(token);
+    client.whoami().then(
+      (identity) => options.onSignedIn(client, identity),
       (e: unknown) => {
         button.disabled = false;
-        message.textContent = e instanceof ApiError && e.status === 401
+        message.textContent = e instanceof PuduApiError && e.status === 401
           ? 'That token is not valid (401). Check it and try again.'
           : e instanceof Error ? e.message : String(e);
         input.select();
