@@ -6,7 +6,7 @@ import type { PuduApiError } from '@pudu/client';
 import { startTestServer } from './harness.ts';
 
 function concrete(path: string): string {
-  return path.replace('{id}', 'r00000000').replace('{name}', 'monolith%2Fdisk-full');
+  return path.replace('{id}', 'r00000000').replace('{name}', 'monolith%2Fdisk-full').replace(/\{\w+\}/g, 'x1');
 }
 
 /** Opens the terminal WebSocket and returns the HTTP status of the refused upgrade (or 101). */
