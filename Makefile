@@ -4,8 +4,11 @@ N ?= 3
 SCENARIO ?= scenarios/monolith/disk-full.yaml
 PORT ?= 8888
 PUDU_FLAGS ?=
+# make install: PREFIX for the server, DESTDIR to stage (packaging, tests) without touching the host.
+PREFIX ?= /opt/pudu
+DESTDIR ?=
 
-.PHONY: deps build build-puduc assets server serve scenario clean cleanup test test-unit demo typecheck lint
+.PHONY: deps build build-puduc assets server serve scenario clean cleanup test test-unit demo typecheck lint install uninstall
 
 deps:
 	@scripts/deps.sh
@@ -51,3 +54,10 @@ clean:
 
 cleanup:
 	@if [ -x ./pudu ]; then ./pudu cleanup; else echo "cleanup: ./pudu not built; run make build" >&2; exit 1; fi
+
+# A systemd service (docs/operating.md); uninstall removes it and what the server left on the host.
+install: build
+	./pudu install --prefix $(PREFIX) $(if $(DESTDIR),--destdir $(DESTDIR)) $(PUDU_FLAGS)
+
+uninstall:
+	@if [ -x ./pudu ]; then ./pudu uninstall --prefix $(PREFIX) $(if $(DESTDIR),--destdir $(DESTDIR)) $(PUDU_FLAGS); else echo "uninstall: ./pudu not built; run make build" >&2; exit 1; fi

@@ -20,6 +20,7 @@ import { configError, formatIssues, loadConfig } from './config-load.ts';
 import { checkSettings } from './config-check.ts';
 import { createLogger } from './http/access-log.ts';
 import { addConfigCommand } from './config-command.ts';
+import { addInstallCommands } from './install-command.ts';
 
 type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string };
 
@@ -152,6 +153,7 @@ export function buildCli(): Command {
     });
 
   addConfigCommand(program);
+  addInstallCommands(program);
 
   program
     .command('assets')

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPuduError } from '@pudu/schema';
@@ -124,4 +124,13 @@ test('plain HTTP on a public address is a warning, not an error', async (t) => {
   const r = await checkConfig({ file, env: {} });
   assert.deepEqual(r.errors, []);
   assert.match(formatIssues(r.warnings)[0]!, /:1:7: bind: serving plain HTTP on 0.0.0.0/);
+});
+
+test('docs/operating.md lists every setting with its flag and environment variable', () => {
+  const doc = readFileSync(new URL('../../../docs/operating.md', import.meta.url), 'utf8');
+  for (const k of CONFIG_KEYS) {
+    const row = doc.split('\n').find((l) => l.startsWith(`| \`${k.key}\` |`));
+    assert.ok(row, `no row for ${k.key}`);
+    assert.ok(row.includes(`\`${k.flag}`) && row.includes(`\`${k.env}\``), `${k.key}: ${row}`);
+  }
 });

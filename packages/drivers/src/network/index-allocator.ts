@@ -75,7 +75,7 @@ function safeReaddir(dir: string): string[] {
 }
 
 /** Names that other Pudu code (or a test setting up by hand) may give objects of index N. */
-function candidateNames(index: number): { netns: string[]; links: string[] } {
+export function candidateNames(index: number): { netns: string[]; links: string[] } {
   const n = hostNamesForIndex(index);
   return {
     netns: [n.netns, `pudu-${index}`, `pudu-vm-${index}`],
