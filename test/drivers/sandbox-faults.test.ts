@@ -45,6 +45,11 @@ test('a disk-fill through the real agent fills exactly the VM disk and the app-s
   }
   assert.equal(await status(`${app}/api/status`), 500, 'and keeps failing while the disk is full');
 
+  // The host sees the same full disk by itself (statfs of the VM's root), whatever the agent says.
+  const full = await driver.hostView!('drv-fault', 'mono-0');
+  assert.ok(full && full.diskUsedPct! >= 98, `host view of the disk: ${full?.diskUsedPct}`);
+  assert.ok(full.processes!.some((p) => p.comm === 'nginx'), 'host view lists the VM\'s processes');
   assert.equal((await agent.stopFault('fill')).state, 'reverted');
+  assert.ok((await driver.hostView!('drv-fault', 'mono-0'))!.diskUsedPct! < 90, 'and sees it freed');
   assert.equal(await status(`${app}/api/status`), 200, 'back to normal after the revert');
 });

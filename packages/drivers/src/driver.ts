@@ -46,6 +46,22 @@ export interface VmInfo {
   pid?: number;
 }
 
+/**
+ * What the host sees of a VM by itself, without the agent (root in the VM controls the agent,
+ * not the host's view). Fields a driver cannot observe are absent.
+ */
+export interface HostVmView {
+  at: string;
+  /** Used share of the VM's root filesystem, 0–100, as the host's statfs of it says. */
+  diskUsedPct?: number;
+  /** Memory the VM's cgroup uses, 0–100 of its limit (page cache included). */
+  memUsedPct?: number;
+  /** CPU time the VM's cgroup has used so far (ns). */
+  cpuUsageNs?: number;
+  /** Processes in the VM (host PIDs), from the host's /proc. */
+  processes?: { pid: number; comm: string }[];
+}
+
 export interface VmDriver {
   readonly name: DriverName;
   /** Creates and boots every VM of the fleet; resolves when each is ready (agent healthy, sshd accepting). */
@@ -53,6 +69,11 @@ export interface VmDriver {
   /** Stops and removes everything the fleet created on the host. Idempotent. */
   destroyFleet(fleetId: string): Promise<void>;
   listVms(): Promise<VmInfo[]>;
+  /**
+   * The host's own view of a VM (sandbox: statfs of its disk, its cgroups, its processes),
+   * for checking what its agent claims. Drivers that cannot see inside leave it out.
+   */
+  hostView?(fleetId: string, vmName: string): Promise<HostVmView | undefined>;
   /** Last lines of the VM's console log (for boot errors and the UI). */
   consoleLog(fleetId: string, vmName: string, lines?: number): Promise<string>;
 }

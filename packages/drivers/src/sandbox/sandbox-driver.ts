@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PuduError } from '@pudu/schema';
-import type { FleetSpec, VmDriver, VmInfo, VmSpec } from '../driver.ts';
+import type { FleetSpec, HostVmView, VmDriver, VmInfo, VmSpec } from '../driver.ts';
+import { sandboxHostView } from './host-view.ts';
 import { addressForIndex, hostNamesForIndex, parseNetworkBase, type NetworkBase } from '../network/addressing.ts';
 import { allocateIndexes, type IndexLease } from '../network/index-allocator.ts';
 import { createVethNetwork } from '../network/veth.ts';
@@ -182,6 +183,12 @@ class SandboxDriver implements VmDriver {
 
   listVms(): Promise<VmInfo[]> {
     return Promise.resolve([...this.fleets.values()].flat().map((v) => ({ ...v.info })));
+  }
+
+  hostView(fleetId: string, vmName: string): Promise<HostVmView | undefined> {
+    const vm = this.fleets.get(fleetId)?.find((v) => v.info.name === vmName);
+    if (!vm?.info.pid || vm.info.state !== 'ready') return Promise.resolve(undefined);
+    return Promise.resolve(sandboxHostView(vm.info.pid, hostNamesForIndex(vm.info.index).netns));
   }
 
   consoleLog(fleetId: string, vmName: string, lines = CONSOLE_TAIL_LINES): Promise<string> {
