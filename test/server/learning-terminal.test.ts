@@ -17,6 +17,7 @@ import { REPO_ROOT } from './harness.ts';
 import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { waitFor } from './vm-shell.ts';
 import { openTerminal } from './terminal-ws-client.ts';
+import { assertBlameless, inkOnFirstPage } from './report-checks.ts';
 
 const run = promisify(execFile);
 const PROMPT = 'root@app-0:';
@@ -27,11 +28,11 @@ test('a trainee\'s disk-full session is recorded, replays in asciinema, yields i
   const { run: started, traineeToken } = await admin.runScenario({ name: 'monolith/disk-full' });
   const id = started.id;
   s.defer(() => admin.abortRun(id));
-  const live = await waitFor('the incident', async () => {
+  const incident = await waitFor('the incident', async () => {
     const r = await admin.getRun(id);
     return r.state === 'running' && r.faults.every((f) => f.state === 'active') && r.objectives.some((o) => !o.passing) ? r : undefined;
   }, 120_000, 250);
-  const vm = live.vms[0]!;
+  const vm = incident.vms[0]!;
   const wsUrl = `${s.url.replace('http', 'ws')}${apiPath('terminal', {}, { vm: vm.index })}`;
 
   const trainee = await openTerminal(`${wsUrl}&cols=100&rows=30`, traineeToken);
@@ -132,6 +133,45 @@ test('a trainee\'s disk-full session is recorded, replays in asciinema, yields i
   assert.ok(shell.find((c) => c.command === 'df -h /')!.output.some((l) => l.includes('100%')), 'df\'s output is kept');
   assert.ok(!commands.some((c) => c.command.includes('watcher-2-typed')), 'what the read-only watcher typed is not a command');
   assert.ok(caveats.length >= 3);
+
+  // Metric history: sampled at least once a second while live, with fault and fix markers.
+  const hist = await admin.getRunHistory(id);
+  const app0 = hist.vms.find((v) => v.vm === 'app-0')!;
+  const live = app0.samples.filter((x) => x.tMs >= 0 && x.tMs <= resolved.resolvedAtMs!);
+  console.log(`# history: ${app0.samples.length} samples of app-0, ${live.length} during ${resolved.resolvedAtMs} ms of incident`);
+  assert.ok(live.length >= Math.floor(resolved.resolvedAtMs! / 1000) - 1, `≥ 1 sample/s while live (${live.length} in ${resolved.resolvedAtMs} ms)`);
+  assert.ok(app0.samples.some((x) => x.diskUsedPct > 90), 'the full disk is in the history');
+  for (const k of ['fault', 'alert', 'resolved'] as const) assert.ok(hist.markers.some((m) => m.kind === k), `a ${k} marker`);
+
+  // The post-mortem of the resolved run, with notes from both sides; PDF through Chromium.
+  await s.client(traineeToken).updateRunNotes(id, { trainee: 'Saw / at 100 %. Found a 900 MB debug log with du, removed it.' });
+  await admin.updateRunNotes(id, { instructor: { feedback: 'Quick, methodical triage.', actionItems: ['Add log rotation to app-server'], runbookLinks: ['https://runbooks.example/disk-full'] } });
+  await assert.rejects(s.client(traineeToken).updateRunNotes(id, { instructor: { feedback: 'x', actionItems: [], runbookLinks: [] } }), (e: { status: number }) => e.status === 403);
+  const report = await s.client(traineeToken).getRunReport(id);
+  assert.equal(report.run.state, 'resolved');
+  assert.equal(report.score?.score, resolved.scoreDetail.score);
+  assert.ok(report.faults.length === 1 && report.faults[0]!.appliedMs !== null, 'the trainee sees what was broken once the run is over');
+  assert.ok(report.timings.detectMs !== null && report.timings.resolveMs === resolved.resolvedAtMs);
+  assert.ok(report.timeline.some((x) => x.kind === 'command' && x.text.includes('df -h')));
+  const md = await admin.getRunReportText(id, 'markdown');
+  const html = await admin.getRunReportText(id, 'html');
+  for (const text of [md, html]) {
+    for (const needle of ['df -h /', 'rm -f /var/log', 'DiskSpaceCritical', 'Add log rotation', 'Found a 900 MB debug log']) assert.ok(text.includes(needle), `the report has ${needle}`);
+  }
+  assertBlameless(md);
+  assert.match(html, /<svg class="chart" data-metric="diskUsedPct" data-vm="app-0"/);
+  const pdf = join(dir, 'report.pdf');
+  const pdfCli = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), 'scenario', 'report', id, '--format', 'pdf', '-o', pdf], {
+    env: { ...process.env, PUDU_SERVER: s.url, PUDU_TOKEN: s.adminToken }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let pdfErr = '';
+  pdfCli.stderr.on('data', (d: Buffer) => { pdfErr += d.toString(); });
+  assert.equal(await new Promise<number | null>((r) => pdfCli.on('exit', r)), 0, pdfErr);
+  const ink = await inkOnFirstPage(pdf);
+  console.log(`# report PDF: ${readFileSync(pdf).length} bytes, page 1 ${(ink * 100).toFixed(1)} % ink`);
+  assert.ok(ink > 0.01, `page 1 of the PDF is not blank (${ink})`);
+  const { stdout: pdfText } = await run('pdftotext', ['-f', '1', '-l', '2', pdf, '-'], { timeout: 30_000 });
+  assert.match(pdfText, /Post-mortem: The Disk That Ate Everything/);
 
   const kinds = (await admin.listRunEvents(id)).map((e) => e.kind);
   for (const k of ['terminal.opened', 'terminal.watched', 'terminal.keyboard-taken', 'terminal.keyboard-released', 'terminal.closed']) assert.ok(kinds.includes(k), `event ${k}`);

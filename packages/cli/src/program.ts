@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerScenarioLocal } from './commands/scenario-local.ts';
 import { registerScenarioRemote } from './commands/scenario-remote.ts';
 import { registerScenarioLearning } from './commands/scenario-learning.ts';
+import { registerScenarioReport } from './commands/scenario-report.ts';
 import { registerFleet } from './commands/fleet.ts';
 import { registerTerminal } from './commands/terminal.ts';
 import { EXIT } from './output.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): { program: Command; scenario: Command } {
   registerScenarioLocal(scenario);
   registerScenarioRemote(scenario);
   registerScenarioLearning(scenario);
+  registerScenarioReport(scenario);
   registerFleet(program);
   registerTerminal(program);
   return { program, scenario };

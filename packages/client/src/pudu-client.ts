@@ -147,6 +147,13 @@ export class PuduClient {
   /** The asciicast v2 text of one session. */
   getRecording(id: string, session: string) { return this.text('getRecording', { params: { id, session } }, 'application/x-asciicast'); }
   listRunCommands(id: string) { return this.call('listRunCommands', { params: { id } }); }
+  getRunHistory(id: string) { return this.call('getRunHistory', { params: { id } }); }
+  getRunReport(id: string) { return this.call('getRunReport', { params: { id }, query: { format: 'json' } }); }
+  /** The post-mortem as Markdown or one printable HTML page. */
+  getRunReportText(id: string, format: 'markdown' | 'html') { return this.text('getRunReport', { params: { id }, query: { format } }, format === 'html' ? 'text/html' : 'text/markdown'); }
+  getRunNotes(id: string) { return this.call('getRunNotes', { params: { id } }); }
+  updateRunNotes(id: string, body: RouteBody<'updateRunNotes'>) { return this.call('updateRunNotes', { params: { id }, body }); }
+  deleteRun(id: string) { return this.call('deleteRun', { params: { id } }); }
 
   listLibrary() { return this.call('listLibrary', {}).then((r) => r.scenarios); }
   getLibraryScenario(name: string) { return this.call('getLibraryScenario', { params: { name } }); }

@@ -56,3 +56,86 @@ export const CommandListSchema = z.object({
   /** What the reconstruction cannot know, stated plainly for the report. */
   caveats: z.array(z.string()),
 });
+
+export const MetricSampleSchema = z.object({
+  /** Milliseconds on the run's clock. */
+  tMs: z.number(),
+  cpuPct: z.number(),
+  memUsedPct: z.number(),
+  diskUsedPct: z.number(),
+  diskFreeMb: z.number(),
+  loadAvg1: z.number(),
+});
+export type MetricSample = z.infer<typeof MetricSampleSchema>;
+
+/** Something that happened, drawn on charts and timelines (faults only for staff, or after the run). */
+export const TimelineMarkerSchema = z.object({
+  tMs: z.number(),
+  kind: z.enum(['fault', 'fault-end', 'alert', 'hint', 'objective-passed', 'objective-failing', 'keyboard', 'resolved', 'ended']),
+  label: z.string(),
+  vm: z.string().nullable(),
+});
+export type TimelineMarker = z.infer<typeof TimelineMarkerSchema>;
+
+export const MetricHistorySchema = z.object({
+  /** Sampling period while the run was live. */
+  sampleMs: z.number().int(),
+  /** True once the run ended: each VM then keeps at most 600 points (averages of equal spans). */
+  downsampled: z.boolean(),
+  vms: z.array(z.object({ vm: z.string(), samples: z.array(MetricSampleSchema) })),
+  markers: z.array(TimelineMarkerSchema),
+});
+export type MetricHistory = z.infer<typeof MetricHistorySchema>;
+
+const NOTE_MAX = 20_000;
+export const InstructorNotesSchema = z.strictObject({
+  feedback: z.string().max(NOTE_MAX).default(''),
+  actionItems: z.array(z.string().min(1).max(500)).max(50).default([]),
+  runbookLinks: z.array(z.url({ protocol: /^https?$/ }).max(500)).max(50).default([]),
+});
+export const RunNotesSchema = z.object({
+  /** The responder's own account: what they saw, what they tried. */
+  trainee: z.string(),
+  instructor: InstructorNotesSchema,
+  updatedAt: z.string().nullable(),
+  updatedBy: z.string().nullable(),
+});
+export type RunNotes = z.infer<typeof RunNotesSchema>;
+/** A trainee may write only `trainee`; staff only `instructor`. Either part replaces what was there. */
+export const RunNotesUpdateSchema = z.strictObject({
+  trainee: z.string().max(NOTE_MAX).optional(),
+  instructor: InstructorNotesSchema.optional(),
+}).refine((b) => b.trainee !== undefined || b.instructor !== undefined, { message: 'send trainee or instructor notes' });
+
+export type RunNotesUpdate = z.input<typeof RunNotesUpdateSchema>;
+
+export const ReportFormatSchema = z.enum(['json', 'markdown', 'html']);
+export const ReportQuerySchema = z.object({ format: ReportFormatSchema.default('json') });
+
+export const ReportSchema = z.object({
+  generatedAt: z.string(),
+  run: z.object({
+    id: z.string(), scenarioId: z.string(), title: z.string(), difficulty: z.string(), description: z.string(), symptoms: z.array(z.string()),
+    state: z.string(), seed: z.number().int(), startedAt: z.string().nullable(), endedAt: z.string().nullable(),
+    elapsedMs: z.number(), timeLimitMs: z.number(), error: z.string().nullable(),
+  }),
+  /** One sentence on how the exercise ended, in blameless words. */
+  verdict: z.string(),
+  score: z.object({ score: z.number(), base: z.number(), timePenalty: z.number(), hintPenalty: z.number() }).nullable(),
+  /** Run-clock milliseconds; null when it did not happen. */
+  timings: z.object({ detectMs: z.number().nullable(), mitigateMs: z.number().nullable(), resolveMs: z.number().nullable() }),
+  faults: z.array(z.object({ id: z.string(), type: z.string(), vm: z.string(), appliedMs: z.number().nullable(), revertedMs: z.number().nullable(), state: z.string() })),
+  alerts: z.array(z.object({ name: z.string(), severity: z.string(), message: z.string(), firedMs: z.number().nullable() })),
+  objectives: z.array(z.object({ id: z.string(), description: z.string(), passing: z.boolean(), detail: z.string() })),
+  /** What happened, in order: system events and the responder's commands, hints and notes. */
+  timeline: z.array(z.object({ tMs: z.number(), who: z.enum(['system', 'responder', 'instructor']), kind: z.string(), text: z.string() })),
+  commands: z.array(CommandSchema),
+  caveats: z.array(z.string()),
+  integrity: z.array(z.object({ tMs: z.number(), kind: z.string(), text: z.string() })),
+  history: MetricHistorySchema,
+  recordings: z.array(RecordingInfoSchema),
+  notes: RunNotesSchema,
+});
+export type Report = z.infer<typeof ReportSchema>;
+
+export const RunDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true), recordings: z.number().int() });

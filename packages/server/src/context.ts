@@ -10,6 +10,8 @@ import type { Recordings } from './recordings/recorder.ts';
 import type { TerminalHub } from './terminals/terminal-hub.ts';
 import type { Logger } from './http/access-log.ts';
 import type { CapacityReport } from './capacity.ts';
+import type { HistorySampler } from './history/sampler.ts';
+import type { NotesStore } from './reports/notes-store.ts';
 
 export interface ServerContext {
   version: string;
@@ -24,6 +26,10 @@ export interface ServerContext {
   recordings: Recordings;
   /** Live, shared terminal sessions (drop-in, take the keyboard). */
   terminals: TerminalHub;
+  /** Per-VM metric history of runs. */
+  history: HistorySampler;
+  /** Post-mortem notes of runs. */
+  notes: NotesStore;
   /** Directory of the built web UI (dist/web). */
   webDir: string;
   /** Origins (besides the server's own) allowed to open the terminal WebSocket. */

@@ -26,6 +26,9 @@ import { TerminalHub } from './terminals/terminal-hub.ts';
 import { createLogger, type Logger } from './http/access-log.ts';
 import { capacityProbe } from './capacity.ts';
 import { checkTlsPair } from './config-check.ts';
+import { HistorySampler } from './history/sampler.ts';
+import { HistoryStore } from './history/history-store.ts';
+import { NotesStore } from './reports/notes-store.ts';
 
 export const PUDU_VERSION = '0.1.0';
 
@@ -86,14 +89,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const recordings = new Recordings(new RecordingStore(store.db), log);
   await recordings.store.endAllOpen(new Date().toISOString());
   const terminals = new TerminalHub({ store, bus, recordings, log });
+  const history = new HistorySampler(new HistoryStore(store.db), { bus, runs, log });
   const ctx: ServerContext = {
-    version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus, recordings, terminals,
+    version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus, recordings, terminals, history, notes: new NotesStore(store.db),
     webDir: o.webDir, allowedOrigins: o.allowedOrigins ?? [], log, logger,
     capacity: capacityProbe(o.driver, o.networkBase),
   };
   const adminToken = await ensureAdminToken(store);
   await fleets.reconcile();
   await runs.resumeAll();
+  await history.start();
   const app = createApp(ctx, createHandlers(ctx), { https: tls, trustProxy: o.trustProxy });
   const detachTerminal = attachTerminal(ctx, app.server);
   await app.listen({ host: o.host, port: o.port });
@@ -110,6 +115,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       log(`TLS: reloaded ${o.tls.certFile}`);
     },
     async close() {
+      history.stop();
       await runs.stopAll();
       detachTerminal();
       await app.close();

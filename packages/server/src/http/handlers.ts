@@ -11,6 +11,10 @@ import { assertRunAccess, createToken } from '../auth/tokens.ts';
 import { vmSpecsOf } from '../fleets/fleet-manager.ts';
 import type { TokenRecord } from '../store/store.ts';
 import { commandsOfRun } from '../recordings/run-commands.ts';
+import { runHistory } from '../history/run-history.ts';
+import { buildReport } from '../reports/build-report.ts';
+import { renderHtml, renderMarkdown } from '../reports/render-report.ts';
+import { deleteRunData } from '../reports/delete-run.ts';
 
 const SSE_KEEPALIVE_MS = 15_000;
 
@@ -166,6 +170,41 @@ export function createHandlers(ctx: ServerContext): Handlers {
       return reply.code(200).type(ASCIICAST_CONTENT_TYPE)
         .header('content-disposition', `attachment; filename="${params.id}-${info.id}.cast"`)
         .send(await ctx.recordings.store.read(info.id));
+    },
+    getRunReport: async ({ params, query, principal, reply }) => {
+      assertRunAccess(principal, params.id);
+      const report = await buildReport(ctx, params.id, principal.role !== 'trainee');
+      if (query.format === 'markdown') return reply.code(200).type('text/markdown; charset=utf-8').send(renderMarkdown(report));
+      if (query.format === 'html') return reply.code(200).type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:").send(renderHtml(report));
+      return report;
+    },
+    getRunNotes: async ({ params, principal }) => {
+      assertRunAccess(principal, params.id);
+      await ctx.runs.status(params.id);
+      return ctx.notes.get(params.id);
+    },
+    updateRunNotes: async ({ params, body, principal, audit }) => {
+      assertRunAccess(principal, params.id);
+      await ctx.runs.status(params.id);
+      audit.target = `run ${params.id}`;
+      if (principal.role === 'trainee' && body.instructor !== undefined) throw new PuduError('FORBIDDEN', 'a trainee writes only the trainee notes');
+      if (principal.role !== 'trainee' && body.trainee !== undefined) throw new PuduError('FORBIDDEN', 'the trainee notes are the trainee\'s own account; staff write instructor notes');
+      const notes = await ctx.notes.get(params.id);
+      if (body.trainee !== undefined) notes.trainee = body.trainee;
+      if (body.instructor !== undefined) notes.instructor = body.instructor;
+      notes.updatedAt = new Date().toISOString();
+      notes.updatedBy = `${principal.name} (${principal.role})`;
+      await ctx.notes.put(params.id, notes);
+      audit.detail = body.trainee !== undefined ? 'trainee notes' : 'instructor notes';
+      return notes;
+    },
+    deleteRun: async ({ params, audit }) => {
+      audit.target = `run ${params.id}`;
+      return deleteRunData(ctx, params.id);
+    },
+    getRunHistory: async ({ params, principal }) => {
+      assertRunAccess(principal, params.id);
+      return runHistory(ctx, params.id, principal.role !== 'trainee');
     },
     listRunCommands: async ({ params, principal }) => {
       assertRunAccess(principal, params.id);

@@ -36,6 +36,11 @@ CREATE INDEX IF NOT EXISTS metric_samples_run ON metric_samples (run_id, vm, t_m
 `;
 }
 
+const RUN_NOTES_TABLE = `
+CREATE TABLE IF NOT EXISTS run_notes (
+  run_id TEXT PRIMARY KEY, trainee TEXT NOT NULL, instructor TEXT NOT NULL, updated_at TEXT, updated_by TEXT);
+`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -68,5 +73,10 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit FOR EACH ROW E
     version: 1401,
     sqlite: learningTables('INTEGER PRIMARY KEY AUTOINCREMENT'),
     postgres: learningTables('INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY'),
+  },
+  {
+    version: 1402,
+    sqlite: RUN_NOTES_TABLE,
+    postgres: RUN_NOTES_TABLE,
   },
 ];

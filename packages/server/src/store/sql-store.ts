@@ -108,6 +108,11 @@ export class SqlStore implements Store {
     return { id: String(r.id), state: String(r.state), createdAt: String(r.created_at), doc: JSON.parse(String(r.doc)) };
   }
 
+  async deleteRun(id: string): Promise<void> {
+    await this.db.run('DELETE FROM events WHERE run_id = ?', [id]);
+    await this.db.run('DELETE FROM runs WHERE id = ?', [id]);
+  }
+
   async appendEvent(e: Omit<EventRecord, 'seq'>): Promise<EventRecord> {
     const rows = await this.db.all('INSERT INTO events (run_id, at, kind, data) VALUES (?, ?, ?, ?) RETURNING *', [e.runId, e.at, e.kind, JSON.stringify(e.data)]);
     return eventOf(rows[0] as Row);

@@ -64,6 +64,9 @@ export interface Store {
   getRun(id: string): Promise<RunRecord | null>;
   listRuns(): Promise<RunRecord[]>;
 
+  /** Removes a run and its events (features with their own tables delete theirs first). */
+  deleteRun(id: string): Promise<void>;
+
   appendEvent(e: Omit<EventRecord, 'seq'>): Promise<EventRecord>;
   listEvents(runId: string, afterSeq: number): Promise<EventRecord[]>;
 
