@@ -18,6 +18,8 @@ import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { waitFor } from './vm-shell.ts';
 import { openTerminal } from './terminal-ws-client.ts';
 import { assertBlameless, inkOnFirstPage } from './report-checks.ts';
+import { startReceiver } from './webhook-receiver.ts';
+import { signWebhook } from '../../packages/server/src/webhooks/webhooks.ts';
 
 const run = promisify(execFile);
 const PROMPT = 'root@app-0:';
@@ -25,6 +27,14 @@ const PROMPT = 'root@app-0:';
 test('a trainee\'s disk-full session is recorded, replays in asciinema, yields its commands; a watcher sees it live, read-only until it takes the keyboard', { skip: sandboxSkipReason(), timeout: 240_000 }, async (t) => {
   const s = await startSandboxServer(t);
   const admin = s.client();
+  // Webhooks: a receiver that works and one that always fails; neither may hold the run up.
+  const good = await startReceiver();
+  const bad = await startReceiver(() => 503);
+  t.after(() => good.close());
+  t.after(() => bad.close());
+  const hookSecret = 'test-secret-0123456789';
+  await admin.createWebhook({ url: good.url, events: ['run.started', 'run.resolved'], secret: hookSecret });
+  await admin.createWebhook({ url: bad.url, events: ['*'], secret: hookSecret });
   const { run: started, traineeToken } = await admin.runScenario({ name: 'monolith/disk-full' });
   const id = started.id;
   s.defer(() => admin.abortRun(id));
@@ -172,6 +182,18 @@ test('a trainee\'s disk-full session is recorded, replays in asciinema, yields i
   assert.ok(ink > 0.01, `page 1 of the PDF is not blank (${ink})`);
   const { stdout: pdfText } = await run('pdftotext', ['-f', '1', '-l', '2', pdf, '-'], { timeout: 30_000 });
   assert.match(pdfText, /Post-mortem: The Disk That Ate Everything/);
+
+  // Webhooks: run.started and run.resolved arrived signed; the failing receiver is retried and logged.
+  await waitFor('both webhooks', async () => (good.received.length >= 2 ? true : undefined), 10_000);
+  for (const r of good.received) {
+    const body = JSON.parse(r.body) as { kind: string; runId: string };
+    assert.equal(body.runId, id);
+    assert.equal(r.headers['x-pudu-signature'], signWebhook(hookSecret, String(r.headers['x-pudu-timestamp']), r.body));
+  }
+  assert.deepEqual(good.received.map((r) => JSON.parse(r.body).kind), ['run.started', 'run.resolved']);
+  const hooks = await admin.listWebhooks();
+  const failing = hooks.deliveries.filter((d) => d.url === bad.url);
+  assert.ok(failing.some((d) => d.attempts >= 2 && d.lastStatus === 503), `the failing receiver was retried: ${JSON.stringify(failing)}`);
 
   const kinds = (await admin.listRunEvents(id)).map((e) => e.kind);
   for (const k of ['terminal.opened', 'terminal.watched', 'terminal.keyboard-taken', 'terminal.keyboard-released', 'terminal.closed']) assert.ok(kinds.includes(k), `event ${k}`);

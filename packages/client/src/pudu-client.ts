@@ -154,6 +154,9 @@ export class PuduClient {
   getRunNotes(id: string) { return this.call('getRunNotes', { params: { id } }); }
   updateRunNotes(id: string, body: RouteBody<'updateRunNotes'>) { return this.call('updateRunNotes', { params: { id }, body }); }
   deleteRun(id: string) { return this.call('deleteRun', { params: { id } }); }
+  listWebhooks() { return this.call('listWebhooks', {}); }
+  createWebhook(body: RouteBody<'createWebhook'>) { return this.call('createWebhook', { body }); }
+  deleteWebhook(id: string) { return this.call('deleteWebhook', { params: { id } }); }
 
   listLibrary() { return this.call('listLibrary', {}).then((r) => r.scenarios); }
   getLibraryScenario(name: string) { return this.call('getLibraryScenario', { params: { name } }); }

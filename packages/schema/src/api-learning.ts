@@ -139,3 +139,22 @@ export const ReportSchema = z.object({
 export type Report = z.infer<typeof ReportSchema>;
 
 export const RunDeletedSchema = z.object({ id: z.string(), deleted: z.literal(true), recordings: z.number().int() });
+
+/** Run and game-day events a webhook can ask for (`*` for all). */
+export const WEBHOOK_EVENT_KINDS = ['run.started', 'run.resolved', 'run.aborted', 'run.expired', 'run.failed', 'gameday.started', 'gameday.finished', 'halt.engaged'] as const;
+export const WebhookCreateSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+  events: z.array(z.enum([...WEBHOOK_EVENT_KINDS, '*'])).min(1).default(['*']),
+  /** HMAC-SHA256 key; receivers check `x-pudu-signature`. Never shown again. */
+  secret: z.string().min(16).max(200),
+});
+export type WebhookCreate = z.input<typeof WebhookCreateSchema>;
+export const WebhookSchema = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()), source: z.enum(['config', 'api']), createdAt: z.string() });
+export type Webhook = z.infer<typeof WebhookSchema>;
+export const WebhookDeliverySchema = z.object({
+  id: z.string(), webhookId: z.string(), url: z.string(), kind: z.string(), runId: z.string().nullable(),
+  state: z.enum(['pending', 'delivered', 'failed']), attempts: z.number().int(), lastStatus: z.number().int().nullable(),
+  lastError: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(),
+});
+export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
+export const WebhookListSchema = z.object({ webhooks: z.array(WebhookSchema), deliveries: z.array(WebhookDeliverySchema) });

@@ -21,12 +21,15 @@ import { checkSettings } from './config-check.ts';
 import { createLogger } from './http/access-log.ts';
 import { addConfigCommand } from './config-command.ts';
 import { addInstallCommands } from './install-command.ts';
+import { webhooksFromOptions } from './webhooks/webhook-config.ts';
 
-type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string };
+type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string; webhook?: string[]; webhooksFile?: string };
 
 function addServeOptions(c: Command): Command {
   return addConfigOptions(c)
-    .option('--cloud-init-iso <file>', 'accepted for compatibility with the original; VM config is generated per VM');
+    .option('--cloud-init-iso <file>', 'accepted for compatibility with the original; VM config is generated per VM')
+    .option('--webhook <url>', 'POST run and game-day events here, signed with $PUDU_WEBHOOK_SECRET (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--webhooks-file <file>', 'JSON list of webhooks: [{"url", "events": ["run.resolved", …], "secret"}]');
 }
 
 async function serve(o: ServeOpts): Promise<RunningServer> {
@@ -51,6 +54,7 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     libraryDir: resolve(c.library ?? join(root, 'scenarios')),
     webDir: resolve(c.web_dir ?? join(root, 'dist', 'web')),
     allowedOrigins: c.allowed_origins,
+    webhooks: webhooksFromOptions(o.webhook ?? [], o.webhooksFile),
     log,
     logger,
     tls: c.tls_cert && c.tls_key ? { certFile: c.tls_cert, keyFile: c.tls_key } : undefined,

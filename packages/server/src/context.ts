@@ -12,6 +12,7 @@ import type { Logger } from './http/access-log.ts';
 import type { CapacityReport } from './capacity.ts';
 import type { HistorySampler } from './history/sampler.ts';
 import type { NotesStore } from './reports/notes-store.ts';
+import type { Webhooks } from './webhooks/webhooks.ts';
 
 export interface ServerContext {
   version: string;
@@ -30,6 +31,8 @@ export interface ServerContext {
   history: HistorySampler;
   /** Post-mortem notes of runs. */
   notes: NotesStore;
+  /** Signed notifications of run and game-day events. */
+  webhooks: Webhooks;
   /** Directory of the built web UI (dist/web). */
   webDir: string;
   /** Origins (besides the server's own) allowed to open the terminal WebSocket. */

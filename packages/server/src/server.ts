@@ -29,6 +29,8 @@ import { checkTlsPair } from './config-check.ts';
 import { HistorySampler } from './history/sampler.ts';
 import { HistoryStore } from './history/history-store.ts';
 import { NotesStore } from './reports/notes-store.ts';
+import { Webhooks, type WebhookConfig, type WebhookOptions } from './webhooks/webhooks.ts';
+import { WebhookStore } from './webhooks/webhook-store.ts';
 
 export const PUDU_VERSION = '0.1.0';
 
@@ -42,6 +44,9 @@ export interface ServerOptions {
   libraryDir: string;
   webDir: string;
   allowedOrigins?: string[];
+  /** Webhooks from the command line or a config file (more can be added through the API). */
+  webhooks?: WebhookConfig[];
+  webhookOptions?: WebhookOptions;
   log?: (msg: string) => void;
   /** Structured logger (access log); default silent — the CLI passes one at --log-level. */
   logger?: Logger;
@@ -89,9 +94,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const recordings = new Recordings(new RecordingStore(store.db), log);
   await recordings.store.endAllOpen(new Date().toISOString());
   const terminals = new TerminalHub({ store, bus, recordings, log });
+  const webhooks = new Webhooks(new WebhookStore(store.db), bus, o.webhooks ?? [], o.webhookOptions ?? {}, log);
   const history = new HistorySampler(new HistoryStore(store.db), { bus, runs, log });
   const ctx: ServerContext = {
-    version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus, recordings, terminals, history, notes: new NotesStore(store.db),
+    version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus, recordings, terminals, history, notes: new NotesStore(store.db), webhooks,
     webDir: o.webDir, allowedOrigins: o.allowedOrigins ?? [], log, logger,
     capacity: capacityProbe(o.driver, o.networkBase),
   };
@@ -99,6 +105,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   await fleets.reconcile();
   await runs.resumeAll();
   await history.start();
+  webhooks.start();
   const app = createApp(ctx, createHandlers(ctx), { https: tls, trustProxy: o.trustProxy });
   const detachTerminal = attachTerminal(ctx, app.server);
   await app.listen({ host: o.host, port: o.port });
@@ -116,6 +123,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
     async close() {
       history.stop();
+      await webhooks.close();
       await runs.stopAll();
       detachTerminal();
       await app.close();

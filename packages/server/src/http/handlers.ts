@@ -202,6 +202,21 @@ export function createHandlers(ctx: ServerContext): Handlers {
       audit.target = `run ${params.id}`;
       return deleteRunData(ctx, params.id);
     },
+    listWebhooks: async () => ({
+      webhooks: (await ctx.webhooks.list()).map(({ id, url, events, source, createdAt }) => ({ id, url, events, source, createdAt })),
+      deliveries: await ctx.webhooks.store.deliveries(200),
+    }),
+    createWebhook: async ({ body, audit }) => {
+      const { id, url, events, source, createdAt } = await ctx.webhooks.add(body);
+      audit.target = `webhook ${id}`;
+      audit.detail = `${url} for ${events.join(', ')}`;
+      return { id, url, events, source, createdAt };
+    },
+    deleteWebhook: async ({ params, audit }) => {
+      audit.target = `webhook ${params.id}`;
+      const { id, url, events, source, createdAt } = await ctx.webhooks.remove(params.id);
+      return { id, url, events, source, createdAt };
+    },
     getRunHistory: async ({ params, principal }) => {
       assertRunAccess(principal, params.id);
       return runHistory(ctx, params.id, principal.role !== 'trainee');

@@ -41,6 +41,14 @@ CREATE TABLE IF NOT EXISTS run_notes (
   run_id TEXT PRIMARY KEY, trainee TEXT NOT NULL, instructor TEXT NOT NULL, updated_at TEXT, updated_by TEXT);
 `;
 
+const WEBHOOK_TABLES = `
+CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, url TEXT NOT NULL, kind TEXT NOT NULL, run_id TEXT, state TEXT NOT NULL,
+  attempts INTEGER NOT NULL, last_status INTEGER, last_error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_created ON webhook_deliveries (created_at);
+`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -78,5 +86,10 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit FOR EACH ROW E
     version: 1402,
     sqlite: RUN_NOTES_TABLE,
     postgres: RUN_NOTES_TABLE,
+  },
+  {
+    version: 1403,
+    sqlite: WEBHOOK_TABLES,
+    postgres: WEBHOOK_TABLES,
   },
 ];
