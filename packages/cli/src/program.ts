@@ -6,6 +6,9 @@ import { registerScenarioLearning } from './commands/scenario-learning.ts';
 import { registerScenarioReport } from './commands/scenario-report.ts';
 import { registerFleet } from './commands/fleet.ts';
 import { registerTerminal } from './commands/terminal.ts';
+import { registerPolicy } from './commands/policy.ts';
+import { registerExperiment } from './commands/experiment.ts';
+import { registerLogin } from './commands/login.ts';
 import { EXIT } from './output.ts';
 
 const EXIT_HELP = `
@@ -15,6 +18,7 @@ Exit codes:
      unresolved (aborted, expired, failed)
   2  wrong usage
   3  server unreachable, not authorised (401/403), or a server error (5xx)
+  4  policy explain / experiment check / experiment propose: needs approval
 
 Environment:
   PUDU_SERVER  server URL (default http://localhost:8888)
@@ -35,5 +39,8 @@ export function buildProgram(): { program: Command; scenario: Command } {
   registerScenarioReport(scenario);
   registerFleet(program);
   registerTerminal(program);
+  registerPolicy(program);
+  registerExperiment(program);
+  registerLogin(program);
   return { program, scenario };
 }

@@ -29,7 +29,7 @@ test('every request goes to the path the route table gives, with the token and t
     req.on('end', () => {
       seen.push(`${req.method} ${req.url} ${req.headers.authorization} ${body}`);
       res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({
-        id: 't1', name: 'n', role: 'observer', runId: null, createdAt: 'now', revokedAt: null, token: 'pudu_x',
+        id: 't1', name: 'n', role: 'observer', kind: 'human', user: 'n', groups: [], runId: null, createdAt: 'now', expiresAt: 'later', revokedAt: null, token: 'pudu_x',
       }));
     });
   });

@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import * as api from './api.ts';
 import * as learning from './api-learning.ts';
+import * as gov from './api-governance.ts';
 import type { Role } from './api.ts';
 
 export interface ApiRoute {
@@ -39,9 +40,10 @@ export interface ApiRoute {
   errors?: number[];
 }
 
-const ALL: readonly Role[] = ['admin', 'instructor', 'trainee', 'observer'];
-const STAFF: readonly Role[] = ['admin', 'instructor', 'observer'];
-const OPERATORS: readonly Role[] = ['admin', 'instructor'];
+const ALL: readonly Role[] = ['admin', 'instructor', 'engineer', 'trainee', 'observer'];
+const STAFF: readonly Role[] = ['admin', 'instructor', 'engineer', 'observer'];
+/** May start things; what they may start is the policy's decision. */
+const OPERATORS: readonly Role[] = ['admin', 'instructor', 'engineer'];
 const ADMIN: readonly Role[] = ['admin'];
 
 export const API_ROUTES = [
@@ -81,6 +83,20 @@ export const API_ROUTES = [
   { operationId: 'listWebhooks', method: 'GET', path: '/api/v1/webhooks', summary: 'Webhooks and their delivery log (newest first)', tag: 'webhooks', roles: ADMIN, status: 200, response: learning.WebhookListSchema },
   { operationId: 'createWebhook', method: 'POST', path: '/api/v1/webhooks', summary: 'Add a webhook (JSON body, HMAC-SHA256 signed, retried with backoff)', tag: 'webhooks', roles: ADMIN, body: learning.WebhookCreateSchema, status: 201, response: learning.WebhookSchema, errors: [400] },
   { operationId: 'deleteWebhook', method: 'DELETE', path: '/api/v1/webhooks/{id}', summary: 'Remove a webhook added through the API', tag: 'webhooks', roles: ADMIN, params: api.IdParamsSchema, status: 200, response: learning.WebhookSchema, errors: [404, 409] },
+  { operationId: 'getPolicy', method: 'GET', path: '/api/v1/policy', summary: 'The blast-radius policy in force: environments, roles, whether it validates', tag: 'policy', roles: STAFF, status: 200, response: gov.PolicyInfoSchema },
+  { operationId: 'explainPolicy', method: 'POST', path: '/api/v1/policy/explain', summary: 'Which rule decides each fault of a scenario, and why (same answer as puduc policy explain offline)', tag: 'policy', roles: STAFF, body: gov.PolicyExplainRequestSchema, status: 200, response: gov.PolicyDecisionSchema, errors: [400, 404, 413, 422] },
+  { operationId: 'listExperiments', method: 'GET', path: '/api/v1/experiments', summary: 'Proposed experiments, newest first', tag: 'experiments', roles: STAFF, status: 200, response: gov.ExperimentListSchema },
+  { operationId: 'proposeExperiment', method: 'POST', path: '/api/v1/experiments', summary: 'Propose an experiment: validate, compile, policy, capacity; pending, approved or denied', tag: 'experiments', roles: OPERATORS, body: gov.ExperimentProposeRequestSchema, status: 201, response: gov.ExperimentSchema, errors: [400, 404, 413, 422] },
+  { operationId: 'getExperiment', method: 'GET', path: '/api/v1/experiments/{id}', summary: 'One experiment: charter, decision, approvals, diff against the last approved version', tag: 'experiments', roles: STAFF, params: api.IdParamsSchema, status: 200, response: gov.ExperimentSchema, errors: [404] },
+  { operationId: 'updateExperiment', method: 'POST', path: '/api/v1/experiments/{id}/versions', summary: 'A new version of the definition (voids every approval of the old one)', tag: 'experiments', roles: OPERATORS, params: api.IdParamsSchema, body: gov.ExperimentUpdateRequestSchema, status: 200, response: gov.ExperimentSchema, errors: [400, 404, 409, 413, 422] },
+  { operationId: 'approveExperiment', method: 'POST', path: '/api/v1/experiments/{id}/approve', summary: 'Approve the version with this sha256 (never your own; one vote per person)', tag: 'experiments', roles: OPERATORS, params: api.IdParamsSchema, body: gov.ExperimentApproveRequestSchema, status: 200, response: gov.ExperimentSchema, errors: [400, 404, 409] },
+  { operationId: 'rejectExperiment', method: 'POST', path: '/api/v1/experiments/{id}/reject', summary: 'Reject with a comment', tag: 'experiments', roles: OPERATORS, params: api.IdParamsSchema, body: gov.ExperimentRejectRequestSchema, status: 200, response: gov.ExperimentSchema, errors: [400, 404, 409] },
+  { operationId: 'runExperiment', method: 'POST', path: '/api/v1/experiments/{id}/run', summary: 'Run an approved experiment inside its window, as a run linked to it', tag: 'experiments', roles: OPERATORS, params: api.IdParamsSchema, status: 201, response: api.RunCreatedSchema, errors: [404, 409, 422] },
+  { operationId: 'ssoLogin', method: 'GET', path: '/api/v1/auth/oidc/login', summary: 'Start OpenID Connect sign-in (authorization code + PKCE): redirects to the identity provider', tag: 'auth', roles: 'public', query: gov.SsoLoginQuerySchema, status: 302, errors: [404] },
+  { operationId: 'ssoCallback', method: 'GET', path: '/api/v1/auth/oidc/callback', summary: 'Where the identity provider returns; redirects to the UI with a one-time ticket', tag: 'auth', roles: 'public', query: gov.SsoCallbackQuerySchema, status: 302, errors: [400, 404] },
+  { operationId: 'ssoTicket', method: 'POST', path: '/api/v1/auth/oidc/ticket', summary: 'Exchange the one-time ticket for a Pudu token (12 h)', tag: 'auth', roles: 'public', body: gov.SsoTicketRequestSchema, status: 200, response: gov.SsoTokenSchema, errors: [400, 404] },
+  { operationId: 'ssoDeviceStart', method: 'POST', path: '/api/v1/auth/oidc/device', summary: 'Start device sign-in for puduc: a code to enter at the identity provider', tag: 'auth', roles: 'public', status: 200, response: gov.SsoDeviceStartSchema, errors: [404, 502] },
+  { operationId: 'ssoDevicePoll', method: 'POST', path: '/api/v1/auth/oidc/device/poll', summary: 'Poll device sign-in; done gives a Pudu token (12 h)', tag: 'auth', roles: 'public', body: gov.SsoDevicePollRequestSchema, status: 200, response: gov.SsoDevicePollSchema, errors: [400, 404, 502] },
 ] as const satisfies readonly ApiRoute[];
 
 export type ApiRouteEntry = (typeof API_ROUTES)[number];

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SEED_MAX } from './scenario-spec.ts';
+import { charterSchema } from './charter-spec.ts';
 
 export const RoleSchema = z.enum(['admin', 'instructor', 'engineer', 'trainee', 'observer']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -49,17 +50,36 @@ export type Readiness = z.infer<typeof ReadinessSchema>;
 export const HealthSchema = z.object({ status: z.literal('ok'), version: z.string(), driver: z.string(), database: z.string() });
 export type Health = z.infer<typeof HealthSchema>;
 
+/** A role as a token names it: built-in, or one the server's policy defines (e.g. `sre`). */
+export const RoleNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a role name like engineer or sre');
+export const TokenKindSchema = z.enum(['human', 'trainee', 'service']);
+
 export const WhoAmISchema = z.object({
   id: z.string(),
   name: z.string(),
+  /** The built-in role routes are checked against. */
   role: RoleSchema,
+  /** The token's own role: a built-in one or a policy role such as `sre`. */
+  policyRole: z.string(),
+  user: z.string(),
+  groups: z.array(z.string()),
   runId: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  /** The policy lets this role approve experiments. */
+  approver: z.boolean(),
 });
 export type WhoAmI = z.infer<typeof WhoAmISchema>;
 
 export const TokenCreateRequestSchema = z.strictObject({
-  role: RoleSchema,
+  role: RoleNameSchema,
   name: z.string().min(1).max(80).optional(),
+  /** human (default; 12 h unless ttl says less), service (ttl required). Trainee tokens come with their run. */
+  kind: z.enum(['human', 'service']).optional(),
+  /** The person behind the token (default: its name); approvals count distinct people. */
+  user: z.string().min(1).max(200).optional(),
+  groups: z.array(z.string().min(1).max(100)).max(50).optional(),
+  /** Lifetime like 2s, 30m, 12h or 90d. */
+  ttl: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a lifetime like 30m, 12h or 90d').optional(),
   /** Required for (and only for) trainee tokens: the one run the token may see. */
   runId: z.string().optional(),
 });
@@ -67,9 +87,13 @@ export type TokenCreateRequest = z.input<typeof TokenCreateRequestSchema>;
 export const TokenInfoSchema = z.object({
   id: z.string(),
   name: z.string(),
-  role: RoleSchema,
+  role: z.string(),
+  kind: TokenKindSchema,
+  user: z.string(),
+  groups: z.array(z.string()),
   runId: z.string().nullable(),
   createdAt: z.string(),
+  expiresAt: z.string(),
   revokedAt: z.string().nullable(),
 });
 export type TokenInfo = z.infer<typeof TokenInfoSchema>;
@@ -146,6 +170,8 @@ export const ScenarioRunRequestSchema = z
     seed: z.number().int().min(0).max(SEED_MAX).optional(),
     /** Keep the fleet after the run ends (for a debrief). */
     keepFleet: z.boolean().default(false),
+    /** The policy environment to run in; its rules decide whether the run may start. */
+    environment: z.string().min(1).max(40).default('training'),
   })
   .refine((r) => (r.yaml === undefined) !== (r.name === undefined), { message: 'send exactly one of yaml or name' });
 export type ScenarioRunRequest = z.input<typeof ScenarioRunRequestSchema>;
@@ -228,6 +254,12 @@ export const RunStatusSchema = RunSummarySchema.extend({
   /** Score if the run resolved now (final once resolved). */
   scoreDetail: ScoreSchema,
   scoring: z.object({ base: z.number(), timePenaltyPerSecond: z.number(), hintPenalty: z.number(), perfectWindowMs: z.number() }),
+  /** The policy environment the run's fleet belongs to (set at start, never changed). */
+  environment: z.string(),
+  /** The approved experiment this run carries out, if any. */
+  experimentId: z.string().nullable(),
+  /** The scenario's experiment charter, stored with the run. */
+  charter: charterSchema.nullable(),
 });
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 

@@ -11,3 +11,4 @@ export * from './vm-spec.ts';
 export * from './time-window.ts';
 export * from './charter-spec.ts';
 export * from './policy-spec.ts';
+export * from './api-governance.ts';

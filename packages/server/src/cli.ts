@@ -93,7 +93,7 @@ function untilSignal(onStop: () => Promise<void>): Promise<void> {
   });
 }
 
-const SYSTEM: Principal = { id: 'cli', name: 'pudu-cli', role: 'admin', runId: null };
+const SYSTEM: Principal = { id: 'cli', name: 'pudu-cli', role: 'admin', policyRole: 'admin', user: 'pudu-cli', groups: [], runId: null, expiresAt: null };
 
 /** Builds the `pudu` command tree. */
 export function buildCli(): Command {

@@ -6,6 +6,9 @@ import type { FleetManager } from './fleets/fleet-manager.ts';
 import type { RunManager } from './runner/run-manager.ts';
 import type { Library } from './library.ts';
 import type { EventBus } from './runner/event-bus.ts';
+import type { PolicySource } from './policy/policy-source.ts';
+import type { ExperimentManager } from './experiments/experiment-manager.ts';
+import type { SsoService } from './auth/sso.ts';
 import type { Recordings } from './recordings/recorder.ts';
 import type { TerminalHub } from './terminals/terminal-hub.ts';
 import type { Logger } from './http/access-log.ts';
@@ -42,4 +45,10 @@ export interface ServerContext {
   logger: Logger;
   /** Whether another VM can start (readyz, capacity gauges). */
   capacity: () => Promise<CapacityReport>;
+  /** The blast-radius policy in force (re-read when its file changes). */
+  policy: PolicySource;
+  /** How long a trainee token outlives its run. */
+  traineeGraceMs: number;
+  experiments: ExperimentManager;
+  sso: SsoService;
 }

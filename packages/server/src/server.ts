@@ -17,7 +17,7 @@ import { Library } from './library.ts';
 import { createApp } from './http/app.ts';
 import { createHandlers } from './http/handlers.ts';
 import { attachTerminal } from './http/terminal-ws.ts';
-import { ensureAdminToken } from './auth/tokens.ts';
+import { ensureAdminToken, TRAINEE_GRACE_MS } from './auth/tokens.ts';
 import type { AgentFactory } from './runner/agent-port.ts';
 import type { ServerContext } from './context.ts';
 import { Recordings } from './recordings/recorder.ts';
@@ -31,8 +31,18 @@ import { HistoryStore } from './history/history-store.ts';
 import { NotesStore } from './reports/notes-store.ts';
 import { Webhooks, type WebhookConfig, type WebhookOptions } from './webhooks/webhooks.ts';
 import { WebhookStore } from './webhooks/webhook-store.ts';
+import { PolicySource } from './policy/policy-source.ts';
+import { authorizeRun } from './policy/enforce.ts';
+import { ExperimentManager } from './experiments/experiment-manager.ts';
+import { ExperimentStore } from './experiments/experiment-store.ts';
+import { SsoService } from './auth/sso.ts';
+import { actorOf } from '@pudu/engine';
+import type { Principal } from './auth/tokens.ts';
 
 export const PUDU_VERSION = '0.1.0';
+
+/** Who starts an auto-start experiment at its window (the run still gets the proposer's permissions). */
+const SCHEDULER: Principal = { id: 'scheduler', name: 'pudu-scheduler', role: 'admin', policyRole: 'admin', user: 'pudu-scheduler', groups: [], runId: null, expiresAt: null };
 
 export interface ServerOptions {
   host: string;
@@ -56,6 +66,10 @@ export interface ServerOptions {
   trustProxy?: string[];
   /** The VM network base (capacity: free indexes in it). */
   networkBase?: string;
+  /** Blast-radius policy file (`--policy`); absent = the built-in default (training only). */
+  policyFile?: string;
+  /** How long a trainee token outlives its run (default 15 min). */
+  traineeGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -81,6 +95,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const logger = o.logger ?? createLogger('silent');
   const log = o.log ?? ((m: string) => console.error(`pudu: ${m}`));
   const tls = o.tls ? readTls(o.tls) : undefined;
+  // A policy that does not validate stops the start here, before anything is touched.
+  const policy = new PolicySource(o.policyFile ?? null, log);
   const store = await openStore(o.database);
   const metrics = createMetrics(async () => {
     const counts: Record<string, number> = {};
@@ -90,7 +106,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const bus = new EventBus(store);
   const library = new Library(o.libraryDir);
   const fleets = new FleetManager(store, o.driver, metrics, log);
-  const runs = new RunManager({ store, fleets, metrics, library, bus, agentFactory: o.agentFactory, log });
+  const runs = new RunManager({
+    store, fleets, metrics, library, bus, agentFactory: o.agentFactory, log,
+    authorize: (plan, env, who, experimentId) => authorizeRun(policy, plan, env, 'names' in who ? who : actorOf(policy.spec(), who.policyRole, who.groups), experimentId),
+  });
+  const experiments = new ExperimentManager({
+    store: new ExperimentStore(store.db), policy, library, log,
+    startRun: (input, by, link) => runs.start({ ...input, keepFleet: false }, by, link),
+    audit: async (actor, action, target, detail) => void (await store.appendAudit({ actor, role: 'system', action, target, result: 'ok', detail })),
+  });
+  const sso = new SsoService(policy, store, log);
   const recordings = new Recordings(new RecordingStore(store.db), log);
   await recordings.store.endAllOpen(new Date().toISOString());
   const terminals = new TerminalHub({ store, bus, recordings, log });
@@ -100,12 +125,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus, recordings, terminals, history, notes: new NotesStore(store.db), webhooks,
     webDir: o.webDir, allowedOrigins: o.allowedOrigins ?? [], log, logger,
     capacity: capacityProbe(o.driver, o.networkBase),
+    policy, traineeGraceMs: o.traineeGraceMs ?? TRAINEE_GRACE_MS,
+    experiments, sso,
   };
   const adminToken = await ensureAdminToken(store);
   await fleets.reconcile();
   await runs.resumeAll();
   await history.start();
   webhooks.start();
+  experiments.startScheduler(SCHEDULER);
   const app = createApp(ctx, createHandlers(ctx), { https: tls, trustProxy: o.trustProxy });
   const detachTerminal = attachTerminal(ctx, app.server);
   await app.listen({ host: o.host, port: o.port });
@@ -124,6 +152,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     async close() {
       history.stop();
       await webhooks.close();
+      experiments.stopScheduler();
       await runs.stopAll();
       detachTerminal();
       await app.close();

@@ -11,6 +11,7 @@ const STATUS = RunStatusSchema.parse({
   hintsUsed: 1, hintsTotal: 3, objectivesPassing: 0, objectivesTotal: 1, hints: ['Check disk usage with: df -h'],
   scoreDetail: { score: 90, base: 100, timePenalty: 0, hintPenalty: 10 },
   scoring: { base: 100, timePenaltyPerSecond: 0.033, hintPenalty: 10, perfectWindowMs: 480_000 },
+  environment: 'training', experimentId: null, charter: null,
 });
 
 test('the score between polls is the engine formula: charged after the perfect window, per hint, rounded to hundredths', () => {

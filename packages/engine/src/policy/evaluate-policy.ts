@@ -69,6 +69,9 @@ export interface FaultFacts {
   latencyMs: number | null;
 }
 
+/** Explanations compile with this seed unless told, so a file explains the same way offline and online. */
+export const EXPLAIN_SEED = 0;
+
 const SEVERITY: Record<Outcome, number> = { allow: 0, approval: 1, deny: 2 };
 const MEMORY_DEFAULT_CEILING_PCT = 85;
 

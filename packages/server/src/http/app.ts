@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { API_ROUTES, PuduError, fastifyPath, type ApiRouteEntry } from '@pudu/schema';
 import type { z } from 'zod';
-import { authenticateToken, tokenFromRequest, type Principal } from '../auth/tokens.ts';
+import { bearerToken, type Principal } from '../auth/tokens.ts';
+import { authenticate as authenticateWith } from '../auth/authenticate.ts';
 import type { ServerContext } from '../context.ts';
 import { parseInput, toProblem } from './problem.ts';
 import { serveStatic } from './static.ts';
@@ -45,9 +46,9 @@ declare module 'fastify' {
   }
 }
 
-/** Resolves the request's token (header or `?token=`) to a principal, or throws 401. */
+/** Resolves the request's Bearer token to a principal, or throws 401 (`?token=` is for /ws only). */
 export async function authenticate(ctx: ServerContext, req: FastifyRequest): Promise<Principal> {
-  const p = await authenticateToken(ctx.store, tokenFromRequest(req.headers, req.url));
+  const p = await authenticateWith(ctx, bearerToken(req.headers));
   req.principal = p;
   return p;
 }

@@ -7,9 +7,9 @@ import type { FastifyReply } from 'fastify';
 import type { ServerContext } from '../context.ts';
 import type { Handlers } from './app.ts';
 import { healthHandlers } from './health.ts';
-import { assertRunAccess, createToken } from '../auth/tokens.ts';
+import { assertRunAccess } from '../auth/tokens.ts';
+import { createGovernanceHandlers } from './governance-handlers.ts';
 import { vmSpecsOf } from '../fleets/fleet-manager.ts';
-import type { TokenRecord } from '../store/store.ts';
 import { commandsOfRun } from '../recordings/run-commands.ts';
 import { runHistory } from '../history/run-history.ts';
 import { buildReport } from '../reports/build-report.ts';
@@ -17,10 +17,6 @@ import { renderHtml, renderMarkdown } from '../reports/render-report.ts';
 import { deleteRunData } from '../reports/delete-run.ts';
 
 const SSE_KEEPALIVE_MS = 15_000;
-
-function tokenInfo(t: TokenRecord) {
-  return { id: t.id, name: t.name, role: t.role, runId: t.runId, createdAt: t.createdAt, revokedAt: t.revokedAt };
-}
 
 function summaryOf(r: RunStatus) {
   const { id, scenarioId, title, difficulty, state, createdAt, startedAt, endedAt, elapsedMs, score, hintsUsed, hintsTotal, objectivesPassing, objectivesTotal } = r;
@@ -68,23 +64,7 @@ export function createHandlers(ctx: ServerContext): Handlers {
     getScenarioSchema: async () => scenarioSchema,
     metrics: async ({ reply }) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
     health: async () => ({ status: 'ok' as const, version: ctx.version, driver: ctx.driver.name, database: ctx.store.kind }),
-    whoami: async ({ principal: p }) => ({ id: p.id, name: p.name, role: p.role, runId: p.runId }),
-
-    listTokens: async () => ({ tokens: (await ctx.store.listTokens()).map(tokenInfo) }),
-    createToken: async ({ body, audit }) => {
-      if (body.runId) await ctx.runs.status(body.runId);
-      const { record, token } = await createToken(ctx.store, { role: body.role, name: body.name, runId: body.runId ?? null });
-      audit.target = `token ${record.id}`;
-      audit.detail = `role ${record.role}${record.runId ? ` for run ${record.runId}` : ''}`;
-      return { ...tokenInfo(record), token };
-    },
-    revokeToken: async ({ params, audit }) => {
-      const t = await ctx.store.getToken(params.id);
-      if (!t) throw new PuduError('NOT_FOUND', `no token ${params.id}`);
-      await ctx.store.revokeToken(t.id, new Date().toISOString());
-      audit.target = `token ${t.id}`;
-      return tokenInfo((await ctx.store.getToken(t.id)) ?? t);
-    },
+    ...createGovernanceHandlers(ctx),
 
     listFleets: async () => ({ fleets: await ctx.fleets.list() }),
     createFleet: async ({ body, audit }) => {

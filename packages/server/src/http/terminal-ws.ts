@@ -12,7 +12,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Client, type ClientChannel } from 'ssh2';
 import { PuduError, apiRoute } from '@pudu/schema';
 import type { ServerContext } from '../context.ts';
-import { authenticateToken, tokenFromRequest, type Principal } from '../auth/tokens.ts';
+import { tokenFromRequest, type Principal } from '../auth/tokens.ts';
+import { authenticate } from '../auth/authenticate.ts';
 import { assertRouteThrough } from '../net/route-guard.ts';
 import { toProblem } from './problem.ts';
 import type { ShellStream } from '../terminals/terminal-session.ts';
@@ -105,7 +106,7 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
         action: 'terminal.open', target: `vm ${url.searchParams.get('vm') ?? '?'}`, result, detail,
       }).catch(() => undefined);
     void (async () => {
-      principal = await authenticateToken(ctx.store, tokenOf(req));
+      principal = await authenticate(ctx, tokenOf(req));
       if (!originAllowed(req, ctx.allowedOrigins)) throw new PuduError('FORBIDDEN', `origin ${req.headers.origin} may not open terminals`);
       const mode = url.searchParams.get('mode');
       const watching = mode === 'readonly' || mode === 'watch';

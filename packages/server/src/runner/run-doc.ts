@@ -4,6 +4,7 @@
  */
 import { scoreRun, type CompiledScenario } from '@pudu/engine';
 import type { RunState, RunStatus } from '@pudu/schema';
+import type { RunGovernance } from '../policy/enforce.ts';
 
 export interface FaultProgress {
   state: 'pending' | 'active' | 'reverted' | 'failed';
@@ -41,6 +42,8 @@ export interface RunDoc {
   /** Set once faults are reverted and the fleet destroyed (or kept) after the run ended. */
   tornDown: boolean;
   createdBy: string;
+  /** The policy's decision at run start: environment, experiment, whose permissions (absent on runs from before policies). */
+  governance?: RunGovernance;
 }
 
 export const faultKey = (f: { id: string; vm: string }): string => `${f.id}@${f.vm}`;
@@ -97,5 +100,8 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     hints: c.hints.slice(0, doc.hintsUsed).map((h) => h.text),
     scoreDetail: { score: s.score, base: s.base, timePenalty: s.timePenalty, hintPenalty: s.hintPenalty },
     scoring: { ...c.scoring },
+    environment: doc.governance?.environment ?? 'training',
+    experimentId: doc.governance?.experimentId ?? null,
+    charter: c.charter ?? null,
   };
 }

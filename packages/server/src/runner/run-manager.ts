@@ -4,8 +4,8 @@
  * after a restart (even after SIGKILL) continues each run with its clock intact.
  */
 import { randomBytes } from 'node:crypto';
-import { PuduError, formatIssue, type RunMetrics, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
-import { compileScenario, parseScenario } from '@pudu/engine';
+import { PuduError, type RunMetrics, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
+import type { Actor, CompiledScenario } from '@pudu/engine';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
 import type { Metrics } from '../metrics.ts';
@@ -14,7 +14,9 @@ import type { EventBus } from './event-bus.ts';
 import type { AgentFactory, AgentPort, AgentTarget } from './agent-port.ts';
 import { ActiveRun } from './active-run.ts';
 import { faultKey, toRunStatus, type RunDoc } from './run-doc.ts';
-import { createToken, type Principal } from '../auth/tokens.ts';
+import { createToken, TRAINEE_GRACE_MS, type Principal } from '../auth/tokens.ts';
+import { compileOrThrow, scenarioText } from '../policy/scenario-source.ts';
+import type { RunGovernance } from '../policy/enforce.ts';
 
 interface Deps {
   store: Store;
@@ -24,7 +26,12 @@ interface Deps {
   bus: EventBus;
   agentFactory: AgentFactory;
   log: (msg: string) => void;
+  /** The policy's run-start decision (throws POLICY_DENIED / APPROVAL_REQUIRED). */
+  authorize(plan: CompiledScenario, environment: string, who: Principal | Actor, experimentId: string | null): RunGovernance;
 }
+
+/** A trainee token's upper bound covers booting the fleet before the clock starts. */
+const TRAINEE_PROVISIONING_ALLOWANCE_MS = 30 * 60_000;
 
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
@@ -35,31 +42,23 @@ export class RunManager {
   constructor(private readonly d: Deps) {}
 
   /** Validates and compiles the scenario, records the run, and provisions in the background. */
-  async start(input: ScenarioRunRequest, by: Principal): Promise<{ run: RunStatus; traineeToken: string }> {
+  async start(input: ScenarioRunRequest, by: Principal, link: { experimentId?: string; actor?: Actor } = {}): Promise<{ run: RunStatus; traineeToken: string }> {
     const req = ScenarioRunRequestSchema.parse(input);
-    let yaml: string;
-    let file: string;
-    if (req.name !== undefined) {
-      ({ yaml, file } = await this.d.library.read(req.name));
-    } else {
-      yaml = req.yaml ?? '';
-      file = req.file ?? '<request>';
-    }
-    const parsed = parseScenario(yaml, file);
-    if (!parsed.ok) {
-      const list = parsed.errors.map(formatIssue);
-      throw new PuduError('SCENARIO_INVALID', `${file}: ${parsed.errors.length} problem(s):\n${list.join('\n')}`, { errors: parsed.errors });
-    }
-    const compiled = compileScenario(parsed.spec, req.seed === undefined ? {} : { seed: req.seed });
+    const { yaml, file } = await scenarioText(this.d.library, req);
+    const compiled = compileOrThrow(yaml, file, { seed: req.seed });
+    // The policy decides before anything exists: a refused run leaves nothing behind.
+    const governance = this.d.authorize(compiled, req.environment, link.actor ?? by, link.experimentId ?? null);
     const id = `r${randomBytes(4).toString('hex')}`;
     const doc: RunDoc = {
       id, state: 'provisioning', createdAt: new Date().toISOString(), file, yaml, compiled, keepFleet: req.keepFleet,
       fleetId: null, startedAtMs: null, endedAtMs: null, resolvedAtMs: null, alertsFired: [],
       faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null }])),
-      objectives: {}, hintsUsed: 0, error: null, tornDown: false, createdBy: `${by.name} (${by.id})`,
+      objectives: {}, hintsUsed: 0, error: null, tornDown: false, createdBy: `${by.name} (${by.id})`, governance,
     };
     await this.persist(doc);
-    const { token } = await createToken(this.d.store, { role: 'trainee', name: `trainee-${id}`, runId: id });
+    // It also dies with the run (plus a grace); this bound holds even if the run never ends.
+    const ttlMs = compiled.timeLimitMs + TRAINEE_PROVISIONING_ALLOWANCE_MS + TRAINEE_GRACE_MS;
+    const { token } = await createToken(this.d.store, { role: 'trainee', name: `trainee-${id}`, runId: id, ttlMs });
     await this.d.bus.publish(id, 'run.created', { scenarioId: compiled.id, title: compiled.title, seed: compiled.seed, by: doc.createdBy });
     const run = this.attach(doc, false);
     this.track(this.provision(run));

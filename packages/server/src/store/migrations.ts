@@ -92,4 +92,25 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit FOR EACH ROW E
     sqlite: WEBHOOK_TABLES,
     postgres: WEBHOOK_TABLES,
   },
+  {
+    // Governance (issue 13): token expiry, kind, person and groups; experiments. Old tokens get 12 h from
+    // the upgrade, like a new human token (the token module's 12 h default).
+    version: 1301,
+    sqlite: `
+ALTER TABLE tokens ADD COLUMN kind TEXT;
+ALTER TABLE tokens ADD COLUMN user_name TEXT;
+ALTER TABLE tokens ADD COLUMN groups TEXT;
+ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+UPDATE tokens SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+12 hours') WHERE expires_at IS NULL;
+CREATE TABLE IF NOT EXISTS experiments (id TEXT PRIMARY KEY, state TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+`,
+    postgres: `
+ALTER TABLE tokens ADD COLUMN IF NOT EXISTS kind TEXT;
+ALTER TABLE tokens ADD COLUMN IF NOT EXISTS user_name TEXT;
+ALTER TABLE tokens ADD COLUMN IF NOT EXISTS groups TEXT;
+ALTER TABLE tokens ADD COLUMN IF NOT EXISTS expires_at TEXT;
+UPDATE tokens SET expires_at = to_char((now() + interval '12 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') WHERE expires_at IS NULL;
+CREATE TABLE IF NOT EXISTS experiments (id TEXT PRIMARY KEY, state TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+`,
+  },
 ];

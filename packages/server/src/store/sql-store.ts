@@ -1,4 +1,4 @@
-import type { AuditEntry, Role } from '@pudu/schema';
+import type { AuditEntry } from '@pudu/schema';
 import { PuduError } from '@pudu/schema';
 import type { SqlDb } from './sql-db.ts';
 import type { AuditInput, EventRecord, FleetRecord, RunRecord, Store, TokenRecord } from './store.ts';
@@ -10,7 +10,11 @@ type Row = Record<string, unknown>;
 
 function tokenOf(r: Row): TokenRecord {
   return {
-    id: String(r.id), name: String(r.name), role: r.role as Role, runId: (r.run_id as string | null) ?? null,
+    id: String(r.id), name: String(r.name), role: String(r.role), runId: (r.run_id as string | null) ?? null,
+    kind: (r.kind as TokenRecord['kind'] | null) ?? (r.run_id ? 'trainee' : 'human'), user: String(r.user_name ?? r.name),
+    groups: r.groups ? (JSON.parse(String(r.groups)) as string[]) : [],
+    // Tokens from before expiry existed end like new human tokens would (set at migration).
+    expiresAt: String(r.expires_at ?? new Date(0).toISOString()),
     secretHash: String(r.secret_hash), createdAt: String(r.created_at), revokedAt: (r.revoked_at as string | null) ?? null,
   };
 }
@@ -53,8 +57,9 @@ export class SqlStore implements Store {
 
   async insertToken(t: TokenRecord): Promise<void> {
     await this.db.run(
-      'INSERT INTO tokens (id, name, role, run_id, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [t.id, t.name, t.role, t.runId, t.secretHash, t.createdAt, t.revokedAt],
+      `INSERT INTO tokens (id, name, role, run_id, secret_hash, created_at, revoked_at, kind, user_name, groups, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [t.id, t.name, t.role, t.runId, t.secretHash, t.createdAt, t.revokedAt, t.kind, t.user, JSON.stringify(t.groups), t.expiresAt],
     );
   }
   async getToken(id: string): Promise<TokenRecord | null> {

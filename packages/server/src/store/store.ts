@@ -2,14 +2,22 @@
  * The server's durable state behind one interface: SQLite (default) or PostgreSQL.
  * Nothing the server needs after a restart lives only in memory.
  */
-import type { AuditEntry, Role } from '@pudu/schema';
+import type { AuditEntry } from '@pudu/schema';
 import type { SqlDb } from './sql-db.ts';
 
 export interface TokenRecord {
   id: string;
   name: string;
-  role: Role;
+  /** A built-in role or one the policy defines (resolved at every request). */
+  role: string;
+  /** human (12 h by default), trainee (ends with its run), service (explicit expiry). */
+  kind: 'human' | 'trainee' | 'service';
+  /** The person behind it: approvals count people, not tokens. */
+  user: string;
+  /** Groups (from SSO or given at creation) that policy rules may name. */
+  groups: string[];
   runId: string | null;
+  expiresAt: string;
   /** sha256 of the secret part, hex. */
   secretHash: string;
   createdAt: string;
