@@ -24,10 +24,13 @@ export interface CleanupReport {
 
 export interface CleanupOptions {
   /**
-   * Remove only what dead owners left (VMs whose index lease no process holds), leaving
-   * fleets of running servers and tests alone. Default false: remove everything.
+   * Remove only what dead owners left (dead VMs' leftovers, VMs of owners that exited),
+   * leaving fleets of running servers and tests alone, and persistent VMs that wait for
+   * their server to come back (see ownerId). Default false: remove everything.
    */
   orphansOnly?: boolean;
+  /** With orphansOnly: also remove the persistent VMs of this owner id when its server is not running. */
+  ownerId?: string;
   /** Where Pudu keeps per-VM state (default /var/lib/pudu); every pudu path below it is fair game. */
   stateDir?: string;
 }
@@ -53,7 +56,7 @@ async function step(report: CleanupReport, what: string, fn: () => Promise<strin
 export async function cleanupHost(opts: CleanupOptions = {}): Promise<CleanupReport> {
   const report: CleanupReport = { removed: [], errors: [] };
   if (opts.orphansOnly) {
-    await step(report, 'reconcile', async () => reconcileSandboxOrphans());
+    await step(report, 'reconcile', async () => reconcileSandboxOrphans({ ownerId: opts.ownerId }));
     return report;
   }
   const stateRoot = opts.stateDir ?? '/var/lib/pudu';

@@ -28,6 +28,11 @@ export interface CreateDriverOptions {
   minIndex?: number;
   maxIndex?: number;
   bootTimeoutMs?: number;
+  /**
+   * Owner id of persistent VMs (sandbox): VMs outlive the process and a later driver with
+   * the same id adopts them. A server derives it from its database.
+   */
+  ownerId?: string;
   /** Where the decision and its reasons are reported. */
   log?: (msg: string) => void;
 }
@@ -90,7 +95,7 @@ async function build(name: DriverName, opts: CreateDriverOptions & { image: Gues
   if (name === 'sandbox') {
     const p = await probeSandbox();
     if (!p.ok) throw new PuduError('DRIVER_UNAVAILABLE', `sandbox driver unavailable: ${p.reason}`);
-    return createSandboxDriver({ rootfsDir: opts.image.rootfsDir, networkBase: opts.networkBase, minIndex: opts.minIndex, maxIndex: opts.maxIndex, bootTimeoutMs: opts.bootTimeoutMs, log: opts.log });
+    return createSandboxDriver({ rootfsDir: opts.image.rootfsDir, networkBase: opts.networkBase, minIndex: opts.minIndex, maxIndex: opts.maxIndex, bootTimeoutMs: opts.bootTimeoutMs, ownerId: opts.ownerId, log: opts.log });
   }
   if (name === 'qemu') return qemuDriver(opts);
   const f = factories.get(name);

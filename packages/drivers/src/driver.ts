@@ -68,6 +68,13 @@ export interface VmDriver {
   createFleet(spec: FleetSpec, opts?: { onProgress?: (msg: string) => void; signal?: AbortSignal }): Promise<VmInfo[]>;
   /** Stops and removes everything the fleet created on the host. Idempotent. */
   destroyFleet(fleetId: string): Promise<void>;
+  /**
+   * Optional (drivers whose VMs outlive the process that created them): takes over a fleet
+   * an earlier process with the same owner id created. Running VMs are adopted untouched;
+   * VMs that are gone are booted afresh from the spec. Resolves with every VM and the
+   * names of those it had to replace.
+   */
+  adoptFleet?(spec: FleetSpec, opts?: { onProgress?: (msg: string) => void; signal?: AbortSignal }): Promise<{ vms: VmInfo[]; replaced: string[] }>;
   listVms(): Promise<VmInfo[]>;
   /**
    * The host's own view of a VM (sandbox: statfs of its disk, its cgroups, its processes),

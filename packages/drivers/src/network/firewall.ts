@@ -9,6 +9,10 @@
  *     so a VM cannot open connections to host services; the host's own control path
  *     (agent, SSH) is host→VM and its replies are allowed.
  *
+ * IPv6 (ip6tables, filter table): fleets speak IPv4 only, so VM links are closed both ways
+ *   INPUT → PUDU-INPUT, FORWARD → PUDU-FORWARD, OUTPUT → PUDU-OUTPUT: -i/-o <vm links> -j DROP
+ * behind disable_ipv6 on each link's host end (ipv6.ts).
+ *
  * All chains carry the PUDU- prefix so cleanup can remove them by name.
  */
 import { createHash } from 'node:crypto';
@@ -17,6 +21,7 @@ import { run } from '../util/exec.ts';
 
 export const FORWARD_CHAIN = 'PUDU-FORWARD';
 export const INPUT_CHAIN = 'PUDU-INPUT';
+export const OUTPUT_CHAIN = 'PUDU-OUTPUT';
 const FLEET_CHAIN_PREFIX = 'PUDU-F-';
 /**
  * Host-side link patterns this module default-denies: the sandbox's veths and the TAPs of
@@ -31,8 +36,10 @@ export interface FleetMember {
   guestIp: string;
 }
 
-function ipt(args: string[], allowFail = false) {
-  return run('iptables', ['-w', '5', ...args], { allowFail, errorCode: 'NETWORK_UNSAFE' });
+type Family = 'iptables' | 'ip6tables';
+
+function ipt(args: string[], allowFail = false, family: Family = 'iptables') {
+  return run(family, ['-w', '5', ...args], { allowFail, errorCode: 'NETWORK_UNSAFE' });
 }
 
 /** Chain name of a fleet (iptables caps chain names at 28 characters). */
@@ -40,17 +47,17 @@ export function fleetChain(fleetId: string): string {
   return FLEET_CHAIN_PREFIX + createHash('sha256').update(fleetId).digest('hex').slice(0, 12);
 }
 
-async function ensureChain(name: string): Promise<boolean> {
-  const r = await ipt(['-N', name], true);
+async function ensureChain(name: string, family: Family = 'iptables'): Promise<boolean> {
+  const r = await ipt(['-N', name], true, family);
   return r.code === 0;
 }
 
-async function ensureJump(from: string, to: string): Promise<void> {
-  if ((await ipt(['-C', from, '-j', to], true)).code !== 0) await ipt(['-I', from, '1', '-j', to]);
+async function ensureJump(from: string, to: string, family: Family = 'iptables'): Promise<void> {
+  if ((await ipt(['-C', from, '-j', to], true, family)).code !== 0) await ipt(['-I', from, '1', '-j', to], false, family);
 }
 
-async function ensureRule(chain: string, rule: string[]): Promise<void> {
-  if ((await ipt(['-C', chain, ...rule], true)).code !== 0) await ipt(['-A', chain, ...rule]);
+async function ensureRule(chain: string, rule: string[], family: Family = 'iptables'): Promise<void> {
+  if ((await ipt(['-C', chain, ...rule], true, family)).code !== 0) await ipt(['-A', chain, ...rule], false, family);
 }
 
 let baseReady: Promise<void> | undefined;
@@ -75,6 +82,20 @@ async function installBase(): Promise<void> {
   }
   await ensureJump('FORWARD', FORWARD_CHAIN);
   await ensureJump('INPUT', INPUT_CHAIN);
+  await installIpv6Base();
+}
+
+async function installIpv6Base(): Promise<void> {
+  const chains: [builtin: string, chain: string, dir: '-i' | '-o'][] = [['INPUT', INPUT_CHAIN, '-i'], ['OUTPUT', OUTPUT_CHAIN, '-o']];
+  for (const [, chain] of chains) await ensureChain(chain, 'ip6tables');
+  await ensureChain(FORWARD_CHAIN, 'ip6tables');
+  for (const p of VM_LINK_PATTERNS) {
+    for (const [, chain, dir] of chains) await ensureRule(chain, [dir, p, '-j', 'DROP'], 'ip6tables');
+    await ensureRule(FORWARD_CHAIN, ['-i', p, '-j', 'DROP'], 'ip6tables');
+    await ensureRule(FORWARD_CHAIN, ['-o', p, '-j', 'DROP'], 'ip6tables');
+  }
+  for (const [builtin, chain] of chains) await ensureJump(builtin, chain, 'ip6tables');
+  await ensureJump('FORWARD', FORWARD_CHAIN, 'ip6tables');
 }
 
 /** Lets the members of a fleet reach each other (and nothing else). Call again with the full member list when it grows. */
@@ -128,26 +149,31 @@ function splitRule(rule: string): string[] {
   return rule.split(' ').filter(Boolean);
 }
 
-/** Every pudu-* / PUDU-* chain (any driver's) and the jumps into them (for cleanup); returns what it removed. */
+/** Every pudu-* / PUDU-* chain (any driver's, IPv4 and IPv6) and the jumps into them (for cleanup); returns what it removed. */
 export async function removeAllPuduRules(): Promise<string[]> {
+  const removed = [...await removeFamilyRules('iptables'), ...await removeFamilyRules('ip6tables')];
+  baseReady = undefined;
+  return removed;
+}
+
+async function removeFamilyRules(family: Family): Promise<string[]> {
   const removed: string[] = [];
-  const { stdout, code } = await ipt(['-S'], true);
+  const { stdout, code } = await ipt(['-S'], true, family).catch(() => ({ stdout: '', code: 1 }));
   if (code !== 0) return removed;
   const chains = stdout.split('\n').filter((l) => /^-N pudu-/i.test(l)).map((l) => l.slice(3).trim());
   for (const line of stdout.split('\n')) {
     const m = /^-A (\S+) .*-j (pudu-\S+)$/i.exec(line);
     if (m && !/^pudu-/i.test(m[1]!)) {
-      await ipt(['-D', ...splitRule(line.slice(3))], true);
-      removed.push(`iptables rule ${line}`);
+      await ipt(['-D', ...splitRule(line.slice(3))], true, family);
+      removed.push(`${family} rule ${line}`);
     }
   }
   for (const c of chains) {
-    await ipt(['-F', c], true);
+    await ipt(['-F', c], true, family);
   }
   for (const c of chains) {
-    await ipt(['-X', c], true);
-    removed.push(`iptables chain ${c}`);
+    await ipt(['-X', c], true, family);
+    removed.push(`${family} chain ${c}`);
   }
-  baseReady = undefined;
   return removed;
 }

@@ -23,7 +23,12 @@ const LEASE_PREFIX = '\0pudu-vm-index-';
 
 export interface IndexLease {
   readonly index: number;
-  /** Gives the index back. Idempotent. */
+  /**
+   * The lease socket's file descriptor: a child process that inherits it holds the lease too,
+   * so the index stays taken while that process lives, even after this one exits.
+   */
+  readonly fd: number | undefined;
+  /** Gives the index back (this process's hold on it). Idempotent. */
   release(): Promise<void>;
 }
 
@@ -119,7 +124,8 @@ export function assertLeaseNamespace(): void {
   }
 }
 
-function bindLease(index: number): Promise<Server | undefined> {
+/** Binds an abstract Unix socket name (`\0…`), or resolves undefined when a live process holds it. */
+export function bindAbstractName(name: string): Promise<Server | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -127,11 +133,16 @@ function bindLease(index: number): Promise<Server | undefined> {
       if (err.code === 'EADDRINUSE') resolve(undefined);
       else reject(err);
     });
-    server.listen(`${LEASE_PREFIX}${index}`, () => resolve(server));
+    server.listen(name, () => resolve(server));
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+function bindLease(index: number): Promise<Server | undefined> {
+  return bindAbstractName(`${LEASE_PREFIX}${index}`);
+}
+
+/** Closes a lease socket (this process's hold on the name). */
+export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
@@ -164,6 +175,7 @@ export async function allocateIndexes(count: number, opts: AllocateOptions = {})
       let released = false;
       leases.push({
         index: i,
+        fd: (server as unknown as { _handle?: { fd?: number } })._handle?.fd,
         release: async () => {
           if (released) return;
           released = true;

@@ -5,11 +5,13 @@
  */
 import { PuduError } from '@pudu/schema';
 import { run } from '../util/exec.ts';
+import { disableLinkIpv6 } from './ipv6.ts';
 
-/** Creates TAP `name` with `hostCidr` (e.g. 172.16.5.1/30) and brings it up; removes it again if a step fails. */
+/** Creates TAP `name` with `hostCidr` (e.g. 172.16.5.1/30), IPv6 off, and brings it up; removes it again if a step fails. */
 export async function createTap(name: string, hostCidr: string): Promise<void> {
   await run('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap'], { errorCode: 'VM_START_FAILED' });
   try {
+    disableLinkIpv6(name);
     await run('ip', ['addr', 'add', hostCidr, 'dev', name], { errorCode: 'VM_START_FAILED' });
     await run('ip', ['link', 'set', 'dev', name, 'up'], { errorCode: 'VM_START_FAILED' });
   } catch (e) {

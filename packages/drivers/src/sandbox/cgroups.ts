@@ -6,16 +6,26 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PuduError } from '@pudu/schema';
+import { chownToVmRoot } from './userns.ts';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
-/** Hierarchies a VM gets a cgroup in; cpuacct lets lxcfs show the VM's own /proc/stat; `systemd` is the name=systemd one its PID 1 manages. */
-const REQUIRED_HIERARCHIES = ['memory', 'cpu', 'cpuacct', 'pids', 'systemd'] as const;
+/**
+ * Hierarchies a VM gets a cgroup in; cpuacct lets lxcfs show the VM's own /proc/stat; `systemd`
+ * is the name=systemd one its PID 1 manages; `devices` holds its device allow-list.
+ */
+const REQUIRED_HIERARCHIES = ['memory', 'cpu', 'cpuacct', 'pids', 'systemd', 'devices'] as const;
 /**
  * Joined too when mounted, though no limit is set there: the VM's systemd mounts every
  * hierarchy itself and creates its units' cgroups under its namespace root, which would
  * otherwise be the host's own root (system.slice/nginx.service in the host's devices tree).
  */
-const OPTIONAL_HIERARCHIES = ['devices', 'blkio', 'freezer', 'unified'] as const;
+const OPTIONAL_HIERARCHIES = ['blkio', 'freezer', 'unified'] as const;
+/**
+ * Files of a VM's cgroup its root may write, so its systemd can make and fill sub-cgroups
+ * (a delegated subtree, as LXC and nspawn do). The limit files stay the host's: a VM's root
+ * cannot raise its own memory, CPU, pids or device limits, and limits are hierarchical.
+ */
+const DELEGATED_FILES = ['cgroup.procs', 'tasks', 'cgroup.clone_children', 'notify_on_release', 'cgroup.threads', 'cgroup.subtree_control'];
 export const VM_CGROUP_HIERARCHIES = [...REQUIRED_HIERARCHIES, ...OPTIONAL_HIERARCHIES] as const;
 export type Hierarchy = (typeof VM_CGROUP_HIERARCHIES)[number];
 const CPU_PERIOD_US = 100_000;
@@ -51,6 +61,8 @@ export function createVmCgroups(name: string, limits: CgroupLimits): string[] {
       throw new PuduError('DRIVER_UNAVAILABLE', `cgroup v1 hierarchy ${h} is not mounted at ${CGROUP_ROOT}/${h}`);
     }
     mkdirSync(dir, { recursive: true });
+    chownToVmRoot(dir);
+    for (const f of DELEGATED_FILES) if (existsSync(join(dir, f))) chownToVmRoot(join(dir, f));
     procs.push(join(dir, 'cgroup.procs'));
   }
   const mem = vmCgroupDir('memory', name);

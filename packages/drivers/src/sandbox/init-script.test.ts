@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { launcherArgs, shq } from './init-script.ts';
+import { DEVICE_ALLOW_LIST, launcherArgs, shq } from './init-script.ts';
+import { VM_ID_BASE } from './userns.ts';
 
 const input = {
-  hostname: 'api-0', netns: 'pudu-vm7', cgroupProcs: ['/sys/fs/cgroup/memory/pudu-vm7/cgroup.procs'],
-  imageRootfs: "/var/cache/pudu/image/it's/rootfs", disk: '/s/disk.img', diskMount: '/s/disk', confDir: '/s/conf',
-  root: '/s/root', consoleLog: '/s/console.log', lxcfs: '/var/lib/pudu/lxcfs', devTemplate: '/var/lib/pudu/sandbox/.dev-template',
-  agentDir: '/var/lib/pudu/sandbox/pudu-vm7/agent',
-  agentGuestDir: '/run/pudu-agent',
+  hostname: 'api-0', cgroupProcs: ['/sys/fs/cgroup/memory/pudu-vm7/cgroup.procs'], devicesCgroup: '/sys/fs/cgroup/devices/pudu-vm7',
+  imageRootfs: "/var/cache/pudu/image/it's/rootfs", imageView: '/s/image', mappingUserns: '/proc/42/ns/user', idMapShims: '/s/.idmap-bin',
+  disk: '/s/disk.img', diskMount: '/s/disk', confDir: '/s/conf', root: '/s/root', consoleLog: '/s/console.log', lxcfs: '/var/lib/pudu/lxcfs',
+  devTemplate: '/var/lib/pudu/sandbox/.dev-template', agentDir: '/var/lib/pudu/sandbox/pudu-vm7/agent', agentGuestDir: '/run/pudu-agent',
 };
 
 test('shell quoting survives quotes and spaces', () => {
@@ -16,11 +16,24 @@ test('shell quoting survives quotes and spaces', () => {
   assert.equal(r.stdout, "a 'b' $c");
 });
 
-test('the launcher joins the cgroups before it unshares, and both stages are valid sh', () => {
+test('the launcher joins the cgroups before it unshares, and every stage is valid sh', () => {
   const [flag, script] = launcherArgs(input);
   assert.equal(flag, '-c');
   assert.ok(script!.indexOf('cgroup.procs') < script!.indexOf('unshare'), 'join first');
   assert.equal(spawnSync('sh', ['-n', '-c', script!]).status, 0);
-  assert.match(script!, /unshare --cgroup --mount --pid --uts --ipc --fork --kill-child/);
   assert.match(script!, /exec \/usr\/bin\/env -i container=pudu-sandbox/);
+});
+
+test('the VM gets a user namespace mapped to the unprivileged id range, its own network namespace, and root inside', () => {
+  const script = launcherArgs(input)[1]!;
+  assert.match(script, new RegExp(`unshare --user --map-users=${VM_ID_BASE},0,65536 --map-groups=${VM_ID_BASE},0,65536 --setuid 0 --setgid 0 --net --pid`));
+});
+
+test('the device allow-list is written after the disk is loop-mounted and before the VM namespaces exist', () => {
+  const script = launcherArgs(input)[1]!;
+  const deny = script.indexOf('devices.deny');
+  assert.ok(script.indexOf('mount -o loop') < deny, 'the loop mount needs its block device once');
+  assert.ok(deny < script.indexOf('unshare --user'), 'locked down before anything of the VM runs');
+  for (const d of DEVICE_ALLOW_LIST) assert.ok(script.includes(d), d);
+  assert.doesNotMatch(DEVICE_ALLOW_LIST.join(' '), /\bb /, 'no block device is allowed');
 });

@@ -17,6 +17,8 @@ export interface VmPaths {
   diskMount: string;
   root: string;
   conf: string;
+  /** Mount point of the idmapped image view (used inside the VM's mount namespace only). */
+  imageView: string;
   consoleLog: string;
   meta: string;
   /** Host-owned directory bound into the VM at the agent's socket directory. */
@@ -33,6 +35,7 @@ export function vmPaths(netnsName: string): VmPaths {
     diskMount: join(dir, 'disk'),
     root: join(dir, 'root'),
     conf: join(dir, 'conf'),
+    imageView: join(dir, 'image'),
     consoleLog: join(dir, 'console.log'),
     meta: join(dir, 'vm.json'),
     agentDir: join(dir, 'agent'),

@@ -1,22 +1,40 @@
 /**
- * After a crash: a sandbox VM whose index lease is no longer held by any live process
- * is an orphan (its owner died — SIGKILL included, since the kernel dropped the lease).
- * The runtime removes orphans when a driver starts; objects of live owners (another
- * server, another engineer's test) are never touched.
+ * Who a sandbox VM belongs to, and what to do with VMs whose owner is gone.
+ *
+ * A VM's index lease is held by its launcher (for as long as the VM lives) and by the
+ * process that created it. A VM whose lease nobody holds is dead: its leftovers are removed.
+ * A living VM whose owner died is an orphan:
+ *   - an ordinary VM (a test, a tool) is removed at the next driver start anywhere;
+ *   - a persistent VM (created for an owner id, i.e. a server and its database) waits for
+ *     its owner to start again and adopt it; only that owner, `cleanupHost({ orphansOnly,
+ *     ownerId })` or a full cleanup removes it.
+ * Objects of live owners (another server, another engineer's test) are never touched.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { VmSpec } from '../driver.ts';
 import { isIndexLeased } from '../network/index-allocator.ts';
 import { removeFleetRules } from '../network/firewall.ts';
+import { isOwnerRunning } from '../util/owner-lease.ts';
+import { sameProcessAlive } from '../util/pid.ts';
 import { sandboxStateRoot } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
 
-/** What the driver records next to each VM for reconcile and cleanup. */
+/** What the driver records next to each VM for reconcile, adoption and cleanup. */
 export interface VmMeta {
   fleetId: string;
   name: string;
   index: number;
   ownerPid: number;
+  /** Start time of ownerPid (/proc/PID/stat), so a reused pid is not taken for the owner. */
+  ownerStart?: string;
+  /** Set on persistent VMs: they outlive ownerPid and belong to the next process with this owner id. */
+  ownerId?: string;
+  /** The VM's launcher: the host process that holds its namespaces and index lease. */
+  launcherPid?: number;
+  launcherStart?: string;
+  /** What the VM was created as (to adopt or replace it). */
+  spec?: VmSpec;
   /** cgroup.procs files the VM's processes are in (the owner's cgroup path may differ from the cleaner's). */
   cgroupProcs: string[];
   /** The image layer the VM's overlay sits on (kept from pruning while the VM lives). */
@@ -41,12 +59,30 @@ export function readVmMetas(): VmMeta[] {
   return out;
 }
 
-/** Removes the VMs (and fleet rules) of owners that died; returns the names removed. */
-export async function reconcileSandboxOrphans(): Promise<string[]> {
+/** True while the VM's launcher (and so the VM) runs. */
+export function vmRunning(m: VmMeta): boolean {
+  return m.launcherPid !== undefined && sameProcessAlive(m.launcherPid, m.launcherStart);
+}
+
+async function ownerGone(m: VmMeta): Promise<boolean> {
+  if (m.ownerId) return !(await isOwnerRunning(m.ownerId));
+  return !sameProcessAlive(m.ownerPid, m.ownerStart);
+}
+
+export interface ReconcileOptions {
+  /** Also remove the persistent VMs of this owner id whose owner is not running. */
+  ownerId?: string;
+}
+
+/** Removes dead VMs' leftovers and orphans (see above); returns the names removed. */
+export async function reconcileSandboxOrphans(opts: ReconcileOptions = {}): Promise<string[]> {
   const removed: string[] = [];
   const fleets = new Set<string>();
   for (const m of readVmMetas()) {
-    if (await isIndexLeased(m.index)) continue;
+    if (await isIndexLeased(m.index)) {
+      if (!(await ownerGone(m))) continue;
+      if (m.ownerId && m.ownerId !== opts.ownerId) continue;
+    }
     await removeSandboxVm(m.index);
     fleets.add(m.fleetId);
     removed.push(`${m.fleetId}/${m.name} (pudu-vm${m.index})`);

@@ -1,33 +1,30 @@
 /**
- * The sandbox driver: each VM is a set of Linux namespaces with systemd as PID 1 on a
- * private overlay root — boots in well under a second where no hypervisor works.
- * See docs/drivers/sandbox.md for the layout and what a trainee can and cannot tell.
+ * The sandbox driver: each VM is a set of Linux namespaces — a user namespace among them,
+ * so root in the VM is an unprivileged id on the host — with systemd as PID 1 on a private
+ * overlay root; boots in about a second where no hypervisor works.
+ * See docs/drivers/sandbox.md for the layout, the boundary and what a trainee can tell.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { openSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import type { FleetSpec, HostVmView, VmDriver, VmInfo, VmSpec } from '../driver.ts';
 import { sandboxHostView } from './host-view.ts';
 import { addressForIndex, hostNamesForIndex, parseNetworkBase, type NetworkBase } from '../network/addressing.ts';
 import { allocateIndexes, type IndexLease } from '../network/index-allocator.ts';
-import { createVethNetwork } from '../network/veth.ts';
 import { allowFleet, ensureBaseFirewall, removeFleetRules } from '../network/firewall.ts';
 import { waitReady } from '../readiness.ts';
 import { run } from '../util/exec.ts';
-import { renderVmFiles } from '../image/vm-config.ts';
 import { AGENT_PORT } from '../image/recipe.ts';
-import { GUEST_AGENT_SOCKET_DIR, GUEST_AGENT_SOCKET_PATH } from '../image/guest-files.ts';
-import { createVmCgroups } from './cgroups.ts';
+import { holdOwnerLease } from '../util/owner-lease.ts';
 import { ensureLxcfs } from './lxcfs.ts';
-import { createVmDisk } from './vm-disk.ts';
-import { launcherArgs } from './init-script.ts';
-import { sandboxOnlyFiles } from './sandbox-units.ts';
 import { ensureDevTemplate } from './dev-template.ts';
 import { raiseHostLimits } from './host-limits.ts';
 import { vmPaths, type VmPaths } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
-import { reconcileSandboxOrphans, type VmMeta } from './reconcile.ts';
+import { readVmMetas, reconcileSandboxOrphans, vmRunning } from './reconcile.ts';
+import { mappingUserns } from './userns.ts';
+import { initPidOf, startSandboxVm, type SandboxHost } from './vm-start.ts';
 import { SANDBOX_LIMITS, validateFleetSpec } from '../validate-spec.ts';
 
 const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
@@ -44,15 +41,28 @@ export interface SandboxDriverOptions {
   maxIndex?: number;
   bootTimeoutMs?: number;
   pidsMax?: number;
+  /**
+   * Makes VMs persistent: they outlive this process and a later driver with the same owner
+   * id adopts them (adoptFleet). A server passes an id derived from its database.
+   */
+  ownerId?: string;
   log?: (msg: string) => void;
 }
 
 interface SandboxVm {
   info: VmInfo;
+  spec: VmSpec;
   lease: IndexLease;
   paths: VmPaths;
   child?: ChildProcess;
   exitReason?: string;
+}
+
+type ProgressOpts = { onProgress?: (msg: string) => void; signal?: AbortSignal };
+
+/** The lease of an adopted VM is its launcher's; this process has nothing to give back. */
+function launcherHeldLease(index: number): IndexLease {
+  return { index, fd: undefined, release: () => Promise.resolve() };
 }
 
 /** Creates a sandbox driver (checks the host can run it). */
@@ -62,6 +72,7 @@ export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<V
   }
   // An open file inside the image tells pruneGuestImages (any process) that this image is in use.
   openSync(join(opts.rootfsDir, 'lib/systemd/systemd'), 'r');
+  if (opts.ownerId) await holdOwnerLease(opts.ownerId);
   await reconcileSandboxOrphans();
   for (const c of raiseHostLimits()) opts.log?.(`sandbox: raised ${c} (shared by every VM's root)`);
   return new SandboxDriver(opts);
@@ -76,40 +87,100 @@ class SandboxDriver implements VmDriver {
     this.base = parseNetworkBase(opts.networkBase);
   }
 
-  async createFleet(spec: FleetSpec, o: { onProgress?: (msg: string) => void; signal?: AbortSignal } = {}): Promise<VmInfo[]> {
+  async createFleet(spec: FleetSpec, o: ProgressOpts = {}): Promise<VmInfo[]> {
     validateFleetSpec(spec, SANDBOX_LIMITS);
     if (this.fleets.has(spec.id)) throw new PuduError('CONFLICT', `fleet ${spec.id} already exists`);
-    const progress = o.onProgress ?? (() => {});
-    const [lxcfs, devTemplate] = await Promise.all([ensureLxcfs(), ensureDevTemplate(), ensureBaseFirewall()]);
     const leases = await allocateIndexes(spec.vms.length, { base: this.base, minIndex: this.opts.minIndex, maxIndex: this.opts.maxIndex });
     const vms: SandboxVm[] = spec.vms.map((v, i) => this.describe(spec.id, v, leases[i]!));
     this.fleets.set(spec.id, vms);
     try {
-      progress(`sandbox: creating ${vms.length} VM(s) at index ${vms.map((v) => v.info.index).join(',')}`);
-      const fleet = vms.map((v, i) => ({ name: v.info.name, guestIp: v.info.guestIp, services: spec.vms[i]!.services }));
-      await Promise.all(vms.map((vm, i) => this.startVm(spec, spec.vms[i]!, vm, fleet, { lxcfs, devTemplate })));
-      await allowFleet(spec.id, vms.map((v) => ({ link: v.info.hostLink, guestIp: v.info.guestIp })));
-      await Promise.all(vms.map(async (vm) => {
-        await waitReady({
-          name: vm.info.name, ip: vm.info.guestIp, link: vm.info.hostLink, agentPort: vm.info.agentPort, agentSocket: vm.info.agentSocket,
-          timeoutMs: this.opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, signal: o.signal,
-          failed: () => vm.exitReason, consoleTail: () => this.consoleLog(spec.id, vm.info.name, CONSOLE_TAIL_LINES),
-          pendingServices: () => inactiveUnits(initPid(vm.child?.pid), spec.vms.find((s) => s.name === vm.info.name)?.services ?? []),
-        });
-        vm.info.state = 'ready';
-        vm.info.pid = initPid(vm.child?.pid) ?? vm.child?.pid;
-        progress(`sandbox: ${vm.info.name} ready (${vm.info.guestIp})`);
-      }));
-      // A VM that was ready but died while the others booted must not be reported as part of a good fleet.
-      const dead = vms.find((v) => v.exitReason);
-      if (dead) {
-        const tail = await this.consoleLog(spec.id, dead.info.name, CONSOLE_TAIL_LINES);
-        throw new PuduError('VM_START_FAILED', `${dead.info.name} died during fleet start: ${dead.exitReason}\n--- console (last lines) ---\n${tail}`, { vm: dead.info.name, console: tail });
-      }
+      await this.boot(spec, vms, vms, o);
       return vms.map((v) => ({ ...v.info }));
     } catch (e) {
       await this.destroyFleet(spec.id).catch(() => {});
       throw e;
+    }
+  }
+
+  /**
+   * Takes over a fleet an earlier driver with the same owner id created: VMs still running
+   * are adopted as they are (same processes, same disk, same sessions' leftovers); VMs that
+   * are gone are booted afresh from the spec at their old index (same address, so the
+   * fleet's /etc/hosts stays true). Resolves with every VM and the names it replaced.
+   */
+  async adoptFleet(spec: FleetSpec, o: ProgressOpts = {}): Promise<{ vms: VmInfo[]; replaced: string[] }> {
+    const ownerId = this.opts.ownerId;
+    if (!ownerId) throw new PuduError('CONFLICT', 'this sandbox driver has no owner id, so its VMs are not persistent and cannot be adopted');
+    validateFleetSpec(spec, SANDBOX_LIMITS);
+    if (this.fleets.has(spec.id)) throw new PuduError('CONFLICT', `fleet ${spec.id} is already managed by this driver`);
+    const metas = readVmMetas().filter((m) => m.fleetId === spec.id && m.ownerId === ownerId);
+    const vms: SandboxVm[] = [];
+    const fresh: SandboxVm[] = [];
+    this.fleets.set(spec.id, vms);
+    try {
+      for (const m of metas.filter((x) => !spec.vms.some((v) => v.name === x.name))) await removeSandboxVm(m.index);
+      for (const v of spec.vms) {
+        const m = metas.find((x) => x.name === v.name);
+        if (m && vmRunning(m) && initPidOf(m.launcherPid)) {
+          const vm = this.describe(spec.id, v, launcherHeldLease(m.index));
+          vm.info.state = 'ready';
+          vm.info.pid = initPidOf(m.launcherPid);
+          vms.push(vm);
+          continue;
+        }
+        if (m) await removeSandboxVm(m.index);
+        const at = m ? await allocateIndexes(1, { base: this.base, minIndex: m.index, maxIndex: m.index }).catch(() => undefined) : undefined;
+        const [lease] = at ?? await allocateIndexes(1, { base: this.base, minIndex: this.opts.minIndex, maxIndex: this.opts.maxIndex });
+        const vm = this.describe(spec.id, v, lease!);
+        vms.push(vm);
+        fresh.push(vm);
+      }
+      if (fresh.length) await this.boot(spec, fresh, vms, o);
+      else await allowFleet(spec.id, vms.map((v) => ({ link: v.info.hostLink, guestIp: v.info.guestIp })));
+      return { vms: vms.map((v) => ({ ...v.info })), replaced: fresh.map((v) => v.info.name) };
+    } catch (e) {
+      await this.destroyFleet(spec.id).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Starts `fresh` (a subset of the fleet `all`), opens the fleet's firewall, waits until each is ready. */
+  private async boot(spec: FleetSpec, fresh: SandboxVm[], all: SandboxVm[], o: ProgressOpts): Promise<void> {
+    const progress = o.onProgress ?? (() => {});
+    const [lxcfs, devTemplate, userns] = await Promise.all([ensureLxcfs(), ensureDevTemplate(), mappingUserns(), ensureBaseFirewall()]);
+    const host: SandboxHost = {
+      rootfsDir: this.opts.rootfsDir, lxcfs, devTemplate, userns, base: this.base,
+      pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX, ownerId: this.opts.ownerId,
+    };
+    progress(`sandbox: creating ${fresh.length} VM(s) at index ${fresh.map((v) => v.info.index).join(',')}`);
+    const fleet = all.map((v) => ({ name: v.info.name, guestIp: v.info.guestIp, services: v.spec.services }));
+    await Promise.all(fresh.map(async (vm) => {
+      vm.info.state = 'booting';
+      vm.child = await startSandboxVm(host, {
+        fleetId: spec.id, spec: vm.spec, index: vm.info.index, paths: vm.paths, leaseFd: vm.lease.fd, fleet, agent: spec.agent,
+        onExit: (reason) => {
+          vm.exitReason ??= reason;
+          if (vm.info.state !== 'stopping') vm.info.state = 'failed';
+        },
+      });
+    }));
+    await allowFleet(spec.id, all.map((v) => ({ link: v.info.hostLink, guestIp: v.info.guestIp })));
+    await Promise.all(fresh.map(async (vm) => {
+      await waitReady({
+        name: vm.info.name, ip: vm.info.guestIp, link: vm.info.hostLink, agentPort: vm.info.agentPort, agentSocket: vm.info.agentSocket,
+        timeoutMs: this.opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, signal: o.signal,
+        failed: () => vm.exitReason, consoleTail: () => this.consoleLog(spec.id, vm.info.name, CONSOLE_TAIL_LINES),
+        pendingServices: () => inactiveUnits(initPidOf(vm.child?.pid), vm.spec.services),
+      });
+      vm.info.state = 'ready';
+      vm.info.pid = initPidOf(vm.child?.pid) ?? vm.child?.pid;
+      progress(`sandbox: ${vm.info.name} ready (${vm.info.guestIp})`);
+    }));
+    // A VM that was ready but died while the others booted must not be reported as part of a good fleet.
+    const dead = fresh.find((v) => v.exitReason);
+    if (dead) {
+      const tail = await this.consoleLog(spec.id, dead.info.name, CONSOLE_TAIL_LINES);
+      throw new PuduError('VM_START_FAILED', `${dead.info.name} died during fleet start: ${dead.exitReason}\n--- console (last lines) ---\n${tail}`, { vm: dead.info.name, console: tail });
     }
   }
 
@@ -119,6 +190,7 @@ class SandboxDriver implements VmDriver {
     const paths = vmPaths(n.netns);
     return {
       lease,
+      spec: v,
       paths,
       info: {
         name: v.name, fleetId, index: lease.index, hostIp: a.hostIp, guestIp: a.guestIp, hostLink: n.hostVeth,
@@ -127,50 +199,15 @@ class SandboxDriver implements VmDriver {
     };
   }
 
-  private async startVm(spec: FleetSpec, v: VmSpec, vm: SandboxVm, fleet: { name: string; guestIp: string; services: string[] }[], host: { lxcfs: string; devTemplate: string }): Promise<void> {
-    const p = vm.paths;
-    const names = hostNamesForIndex(vm.info.index);
-    for (const d of [p.dir, p.diskMount, p.root, p.conf]) mkdirSync(d, { recursive: true });
-    mkdirSync(p.agentDir, { recursive: true, mode: 0o700 });
-    const cgroups = createVmCgroups(names.netns, { memMb: v.memMb, vcpus: v.vcpus, pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX });
-    const meta: VmMeta = { fleetId: spec.id, name: v.name, index: vm.info.index, ownerPid: process.pid, cgroupProcs: cgroups, rootfsDir: this.opts.rootfsDir, createdAt: new Date().toISOString() };
-    writeFileSync(p.meta, JSON.stringify(meta));
-    for (const f of renderVmFiles({ name: v.name, services: v.services, fleet, agentPublicKey: spec.agent?.publicKey, fleetId: spec.id, agentOpts: ['--listen', `unix:${GUEST_AGENT_SOCKET_PATH}`, ...(spec.agent?.opts ?? [])] })) {
-      const target = join(p.conf, f.path);
-      mkdirSync(dirname(target), { recursive: true });
-      if ('symlink' in f) symlinkSync(f.symlink, target);
-      else writeFileSync(target, f.content, { mode: f.mode ?? 0o644 });
-    }
-    for (const f of sandboxOnlyFiles()) {
-      const target = join(p.conf, f.path);
-      mkdirSync(dirname(target), { recursive: true });
-      symlinkSync(f.symlink, target);
-    }
-    await Promise.all([createVmDisk(p.disk, v.diskMb, v.name.slice(0, 16)), createVethNetwork(vm.info.index, this.base)]);
-    writeFileSync(p.consoleLog, '');
-    const fd = openSync(p.consoleLog, 'a');
-    try {
-      const child = spawn('sh', launcherArgs({
-        hostname: v.name, netns: names.netns, cgroupProcs: cgroups, imageRootfs: this.opts.rootfsDir,
-        disk: p.disk, diskMount: p.diskMount, confDir: p.conf, root: p.root, consoleLog: p.consoleLog, ...host,
-        agentDir: p.agentDir, agentGuestDir: GUEST_AGENT_SOCKET_DIR,
-      }), { stdio: ['ignore', fd, fd], detached: true });
-      child.unref();
-      child.on('exit', (code, signal) => {
-        vm.exitReason ??= `init exited (${signal ?? `code ${code}`})`;
-        if (vm.info.state !== 'stopping') vm.info.state = 'failed';
-      });
-      child.on('error', (e) => { vm.exitReason ??= `cannot spawn launcher: ${e.message}`; });
-      vm.child = child;
-      vm.info.state = 'booting';
-    } finally {
-      closeSync(fd);
-    }
-  }
-
   async destroyFleet(fleetId: string): Promise<void> {
     const vms = this.fleets.get(fleetId);
-    if (!vms) return;
+    if (!vms) {
+      // A fleet of an earlier process with our owner id (e.g. caught mid-create by a crash).
+      const own = this.opts.ownerId ? readVmMetas().filter((m) => m.fleetId === fleetId && m.ownerId === this.opts.ownerId) : [];
+      for (const m of own) await removeSandboxVm(m.index);
+      if (own.length) await removeFleetRules(fleetId);
+      return;
+    }
     for (const vm of vms) vm.info.state = 'stopping';
     await Promise.all(vms.map(async (vm) => {
       await removeSandboxVm(vm.info.index);
@@ -214,15 +251,4 @@ async function inactiveUnits(pid1: number | undefined, units: string[]): Promise
   const r = await run('nsenter', ['-t', String(pid1), '-a', 'systemctl', 'is-active', ...units], { allowFail: true });
   const states = r.stdout.trim().split('\n');
   return units.filter((_, i) => states[i] !== 'active');
-}
-
-/** Host PID of the sandbox's PID 1 (the launcher's only child). */
-function initPid(launcher: number | undefined): number | undefined {
-  if (!launcher) return undefined;
-  try {
-    const kids = readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    return kids.length ? Number(kids[0]) : undefined;
-  } catch {
-    return undefined;
-  }
 }

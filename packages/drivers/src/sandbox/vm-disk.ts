@@ -7,17 +7,23 @@ import { closeSync, openSync, ftruncateSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxStateRoot } from './paths.ts';
 import { run } from '../util/exec.ts';
+import { VM_ID_BASE, chownToVmRoot } from './userns.ts';
 
 const BLOCK_BYTES = 4096;
 const MKFS_OPTS = ['-q', '-F', '-b', String(BLOCK_BYTES), '-i', '65536', '-m', '0', '-O', '^has_journal,^resize_inode', '-E', 'lazy_itable_init=1,nodiscard'];
 /** Block counts that make statfs report exactly diskMb, learnt once per size. */
 const blocksForMb = new Map<number, number>();
 
-/** upper/ and work/ for the overlay, put on the disk by mkfs itself (one exec less at boot). */
+/**
+ * upper/ and work/ for the overlay, put on the disk by mkfs itself (one exec less at boot),
+ * owned by the VM's root: upper/ is the VM's `/`.
+ */
 function diskSkeleton(): string {
-  const dir = join(sandboxStateRoot(), '.disk-skeleton');
-  mkdirSync(join(dir, 'upper'), { recursive: true });
-  mkdirSync(join(dir, 'work'), { recursive: true });
+  const dir = join(sandboxStateRoot(), `.disk-skeleton-${VM_ID_BASE}`);
+  for (const d of ['upper', 'work']) {
+    mkdirSync(join(dir, d), { recursive: true });
+    chownToVmRoot(join(dir, d));
+  }
   return dir;
 }
 
