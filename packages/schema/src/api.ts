@@ -35,6 +35,8 @@ export const ProblemSchema = z.object({
   detail: z.string(),
   instance: z.string().optional(),
   errors: z.array(ProblemIssueSchema).optional(),
+  /** On 5xx: the id the server logged the failure under (the body never carries its details). */
+  errorId: z.string().optional(),
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 

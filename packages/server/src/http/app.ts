@@ -67,8 +67,9 @@ function wwwAuthenticate(req: FastifyRequest): string {
 }
 
 function sendProblem(ctx: ServerContext, err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const problem = toProblem(err, req.url.split('?')[0]);
-  if (problem.status >= 500) ctx.log(`error ${req.method} ${req.url.split('?')[0]}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  // A 5xx body carries only the request id; what went wrong (paths, commands) is logged under it.
+  const problem = toProblem(err, req.url.split('?')[0], req.id);
+  if (problem.status >= 500) ctx.log(`error ${req.id} ${req.method} ${req.url.split('?')[0]}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
   if (problem.status === 401) void reply.header('www-authenticate', wwwAuthenticate(req));
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
