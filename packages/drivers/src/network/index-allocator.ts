@@ -156,6 +156,26 @@ export async function isIndexLeased(index: number): Promise<boolean> {
 }
 
 /**
+ * Takes the lease of exactly index N, whatever host objects it has (to remove them without
+ * racing a new VM for the index), or resolves undefined when a live process holds it.
+ */
+export async function leaseIndex(index: number): Promise<IndexLease | undefined> {
+  assertLeaseNamespace();
+  const server = await bindLease(index);
+  if (!server) return undefined;
+  let released = false;
+  return {
+    index,
+    fd: (server as unknown as { _handle?: { fd?: number } })._handle?.fd,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await closeServer(server);
+    },
+  };
+}
+
+/**
  * Leases the lowest free VM indexes: `count` of them, each free of leases and of host objects.
  * Throws FLEET_CAPACITY (after releasing what it took) when not enough are free.
  */
@@ -170,18 +190,8 @@ export async function allocateIndexes(count: number, opts: AllocateOptions = {})
     for (let i = min; i <= max && leases.length < count; i++) {
       if (opts.exclude?.(i)) continue;
       if (hostObjectFor(i, snap, base)) continue;
-      const server = await bindLease(i);
-      if (!server) continue;
-      let released = false;
-      leases.push({
-        index: i,
-        fd: (server as unknown as { _handle?: { fd?: number } })._handle?.fd,
-        release: async () => {
-          if (released) return;
-          released = true;
-          await closeServer(server);
-        },
-      });
+      const lease = await leaseIndex(i);
+      if (lease) leases.push(lease);
     }
   } catch (e) {
     await Promise.all(leases.map((l) => l.release()));

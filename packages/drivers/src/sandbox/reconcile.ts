@@ -13,7 +13,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmSpec } from '../driver.ts';
-import { isIndexLeased } from '../network/index-allocator.ts';
+import { isIndexLeased, leaseIndex, type IndexLease } from '../network/index-allocator.ts';
 import { removeFleetRules } from '../network/firewall.ts';
 import { isOwnerRunning } from '../util/owner-lease.ts';
 import { sameProcessAlive } from '../util/pid.ts';
@@ -69,6 +69,36 @@ async function ownerGone(m: VmMeta): Promise<boolean> {
   return !sameProcessAlive(m.ownerPid, m.ownerStart);
 }
 
+const REAP_WAIT_MS = 5000;
+
+/**
+ * Removes one VM's host objects without racing whoever takes its index next (a new VM
+ * gets the same netns, cgroup and state dir names): kills its launcher, which frees the
+ * lease it held, takes the lease, removes. Resolves with the lease (release it, or boot
+ * the VM's replacement on it), or undefined when another live process holds the index.
+ */
+export async function reapSandboxVm(m: VmMeta): Promise<IndexLease | undefined> {
+  if (vmRunning(m)) {
+    try {
+      process.kill(m.launcherPid!, 'SIGKILL');
+    } catch { /* gone meanwhile */ }
+  }
+  const deadline = Date.now() + REAP_WAIT_MS;
+  let lease = await leaseIndex(m.index);
+  while (!lease && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    lease = await leaseIndex(m.index);
+  }
+  if (!lease) return undefined;
+  try {
+    await removeSandboxVm(m.index);
+  } catch (e) {
+    await lease.release();
+    throw e;
+  }
+  return lease;
+}
+
 export interface ReconcileOptions {
   /** Also remove the persistent VMs of this owner id whose owner is not running. */
   ownerId?: string;
@@ -83,7 +113,9 @@ export async function reconcileSandboxOrphans(opts: ReconcileOptions = {}): Prom
       if (!(await ownerGone(m))) continue;
       if (m.ownerId && m.ownerId !== opts.ownerId) continue;
     }
-    await removeSandboxVm(m.index);
+    const lease = await reapSandboxVm(m);
+    if (!lease) continue;
+    await lease.release();
     fleets.add(m.fleetId);
     removed.push(`${m.fleetId}/${m.name} (pudu-vm${m.index})`);
   }

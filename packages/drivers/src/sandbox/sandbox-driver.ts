@@ -22,7 +22,7 @@ import { ensureDevTemplate } from './dev-template.ts';
 import { raiseHostLimits } from './host-limits.ts';
 import { vmPaths, type VmPaths } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
-import { readVmMetas, reconcileSandboxOrphans, vmRunning } from './reconcile.ts';
+import { reapSandboxVm, readVmMetas, reconcileSandboxOrphans, vmRunning } from './reconcile.ts';
 import { mappingUserns } from './userns.ts';
 import { initPidOf, startSandboxVm, type SandboxHost } from './vm-start.ts';
 import { SANDBOX_LIMITS, validateFleetSpec } from '../validate-spec.ts';
@@ -118,7 +118,7 @@ class SandboxDriver implements VmDriver {
     const fresh: SandboxVm[] = [];
     this.fleets.set(spec.id, vms);
     try {
-      for (const m of metas.filter((x) => !spec.vms.some((v) => v.name === x.name))) await removeSandboxVm(m.index);
+      for (const m of metas.filter((x) => !spec.vms.some((v) => v.name === x.name))) await (await reapSandboxVm(m))?.release();
       for (const v of spec.vms) {
         const m = metas.find((x) => x.name === v.name);
         if (m && vmRunning(m) && initPidOf(m.launcherPid)) {
@@ -128,10 +128,10 @@ class SandboxDriver implements VmDriver {
           vms.push(vm);
           continue;
         }
-        if (m) await removeSandboxVm(m.index);
-        const at = m ? await allocateIndexes(1, { base: this.base, minIndex: m.index, maxIndex: m.index }).catch(() => undefined) : undefined;
-        const [lease] = at ?? await allocateIndexes(1, { base: this.base, minIndex: this.opts.minIndex, maxIndex: this.opts.maxIndex });
-        const vm = this.describe(spec.id, v, lease!);
+        // The replacement takes the old index (same address: the fleet's /etc/hosts stays true) when it can.
+        const reaped = m ? await reapSandboxVm(m) : undefined;
+        const lease = reaped ?? (await allocateIndexes(1, { base: this.base, minIndex: this.opts.minIndex, maxIndex: this.opts.maxIndex }))[0]!;
+        const vm = this.describe(spec.id, v, lease);
         vms.push(vm);
         fresh.push(vm);
       }
@@ -204,7 +204,7 @@ class SandboxDriver implements VmDriver {
     if (!vms) {
       // A fleet of an earlier process with our owner id (e.g. caught mid-create by a crash).
       const own = this.opts.ownerId ? readVmMetas().filter((m) => m.fleetId === fleetId && m.ownerId === this.opts.ownerId) : [];
-      for (const m of own) await removeSandboxVm(m.index);
+      for (const m of own) await (await reapSandboxVm(m))?.release();
       if (own.length) await removeFleetRules(fleetId);
       return;
     }
