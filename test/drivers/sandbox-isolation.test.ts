@@ -12,7 +12,7 @@ import { createSandboxDriver, type VmDriver, type VmInfo } from '../../packages/
 import { run } from '../../packages/drivers/src/util/exec.ts';
 import { vmCgroupDir } from '../../packages/drivers/src/sandbox/cgroups.ts';
 import { VM_ID_BASE } from '../../packages/drivers/src/sandbox/userns.ts';
-import { TEST_INDEX_RANGE, sandboxSkipReason, sshRoot, testImage } from './helpers.ts';
+import { TEST_AGENT_KEYS, TEST_INDEX_RANGE, sandboxSkipReason, sshRoot, testImage } from './helpers.ts';
 
 const skip = sandboxSkipReason();
 /** From the isolation engineer's port range: one dual-stack listener, one IPv4-only. */
@@ -20,7 +20,7 @@ const PORT_DUAL = 19301;
 const PORT_V4 = 19302;
 
 function spec(id: string, name: string) {
-  return { id, agent: { token: 'isolation-test' }, vms: [{ name, tier: name.replace(/-\d+$/, ''), vcpus: 1, memMb: 256, diskMb: 512, services: [] }] };
+  return { id, agent: { publicKey: TEST_AGENT_KEYS.publicKey }, vms: [{ name, tier: name.replace(/-\d+$/, ''), vcpus: 1, memMb: 256, diskMb: 512, services: [] }] };
 }
 
 interface Listeners { counts: { tcp: number; udp: number }; close: () => Promise<void> }
