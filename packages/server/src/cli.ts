@@ -54,6 +54,7 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     libraryDir: resolve(c.library ?? join(root, 'scenarios')),
     webDir: resolve(c.web_dir ?? join(root, 'dist', 'web')),
     allowedOrigins: c.allowed_origins,
+    policyFile: c.policy === undefined ? undefined : resolve(c.policy),
     webhooks: webhooksFromOptions(o.webhook ?? [], o.webhooksFile),
     log,
     logger,

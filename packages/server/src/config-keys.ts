@@ -69,6 +69,7 @@ export const CONFIG_KEYS: ConfigKey[] = [
     help: 'block VM addresses come from, /8–/16, must not overlap a host route (see docs/operating.md for sizing)',
     schema: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR block like 10.213.0.0/16'), default: () => DEFAULT_NETWORK_BASE,
   },
+  { key: 'policy', flag: '--policy', env: 'PUDU_POLICY', kind: 'string', arg: '<file>', help: 'blast-radius policy (YAML; re-read when it changes); default: the shipped library in training only', schema: path },
   { key: 'tls_cert', flag: '--tls-cert', env: 'PUDU_TLS_CERT', kind: 'string', arg: '<file>', help: 'PEM certificate chain: serve HTTPS (reloaded on SIGHUP)', schema: path },
   { key: 'tls_key', flag: '--tls-key', env: 'PUDU_TLS_KEY', kind: 'string', arg: '<file>', help: 'PEM private key of --tls-cert (reloaded on SIGHUP)', schema: path },
   {
@@ -99,6 +100,7 @@ export interface ServerConfig {
   kernel?: string;
   rootfs?: string;
   network_base: string;
+  policy?: string;
   tls_cert?: string;
   tls_key?: string;
   trust_proxy: string[];
