@@ -50,7 +50,7 @@ export const ERROR_CODES = {
   OUTSIDE_WINDOW: 409,
   TOKEN_EXPIRED: 401,
   SSO_NOT_CONFIGURED: 404,
-  SSO_FAILED: 401,
+  SSO_FAILED: 400,
   /** A client got no answer from the Pudu server (connection refused, timeout); status 0 on the client. */
   SERVER_UNREACHABLE: 502,
   /** A client got an answer that is not the documented one (not problem+json, or a body off the contract). */
