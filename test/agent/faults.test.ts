@@ -46,7 +46,7 @@ test('the agent reports the VM’s own cpu share and memory while a cpu fault ru
     await agent.stopFault('m-cpu');
   }
   const prom = await agent.metricsPrometheus();
-  assert.match(prom, /^pudu_vm_cpu_pct \d/m);
+  assert.match(prom, /^pudu_vm_cpu_usage_ratio \d/m);
   assert.match(prom, /^pudu_agent_faults\{state="reverted"\} \d+/m);
 });
 

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { request } from 'node:http';
 import { startTestServer } from './harness.ts';
 import { createLogger } from '../../packages/server/src/http/access-log.ts';
+import { promtoolCheckMetrics } from '../support/promtool.ts';
 
 /** A logger whose lines land in an array, as a log shipper would read them. */
 function capture(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
@@ -126,4 +127,17 @@ test('X-Forwarded-For is believed only from a trusted proxy', async (t) => {
   const b = await startTestServer(t, { logger: proxied.logger, trustProxy: ['127.0.0.1'] });
   await fetch(`${b.url}/healthz`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
   assert.equal((JSON.parse(proxied.lines.at(-1)!) as { ip: string }).ip, '203.0.113.9');
+});
+
+test("a live server's /metrics, after real requests, passes promtool check metrics", async (t) => {
+  const s = await startTestServer(t);
+  const auth = { authorization: `Bearer ${s.adminToken}` };
+  await fetch(`${s.url}/api/v1/fleets`, { headers: auth });
+  await fetch(`${s.url}/api/v1/nothing`, { headers: auth });
+  const r = await fetch(`${s.url}/metrics`, { headers: auth });
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  assert.deepEqual(promtoolCheckMetrics(text), []);
+  assert.match(text, /^pudu_api_request_duration_seconds_count\{method="GET",route="\/api\/v1\/fleets",status="200"\} 1$/m);
+  assert.match(text, /^pudu_vms 0$/m);
 });

@@ -4,3 +4,4 @@
 export { createAgentClient, type AgentClient, type AgentClientOptions } from './client.ts';
 export { connectAgentSocket, describeEndpoint, type AgentEndpoint } from './transport.ts';
 export { generateAgentKeyPair, instanceIdOf, signAgentRequest, privateKeyFromPem } from './signing.ts';
+export { registerProcessMetrics } from './prom-defaults.ts';

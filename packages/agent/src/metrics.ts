@@ -1,6 +1,8 @@
 import type { AgentMetricsResponse } from '@pudu/schema';
 import { countLoadThreads, isContainerView, readCpu, readDisk, readMemory, type CpuReading } from './vm-resources.ts';
 import { readFileSync } from 'node:fs';
+import { Gauge, Registry } from 'prom-client';
+import { registerProcessMetrics } from './prom-defaults.ts';
 
 const SAMPLE_INTERVAL_MS = 1000;
 const MB = 1024 * 1024;
@@ -73,26 +75,62 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-const PROM_HELP: Record<string, string> = {
-  cpu_pct: 'Share of the VM CPUs busy over the last second, percent',
-  mem_used_pct: 'Memory in use (without reclaimable cache), percent of the VM total',
-  mem_used_mb: 'Memory in use, MiB',
-  mem_total_mb: 'Memory of the VM, MiB',
-  disk_used_pct: 'Root filesystem used, percent (as df computes it)',
-  disk_free_mb: 'Root filesystem space available, MiB',
-  disk_total_mb: 'Root filesystem size, MiB',
-  load_avg_1: 'One-minute load average of the VM',
-  cpus: 'CPUs of the VM',
-};
-
-/** Renders metrics (and fault counts by state) in the Prometheus text exposition format. */
-export function renderPrometheus(m: AgentMetricsResponse, faultStates: Record<string, number>): string {
-  const lines: string[] = [];
-  for (const [key, help] of Object.entries(PROM_HELP)) {
-    const name = `pudu_vm_${key}`;
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${(m as unknown as Record<string, number>)[key]}`);
-  }
-  lines.push('# HELP pudu_agent_faults Faults known to the agent by state', '# TYPE pudu_agent_faults gauge');
-  for (const [state, n] of Object.entries(faultStates)) lines.push(`pudu_agent_faults{state="${state}"} ${n}`);
-  return lines.join('\n') + '\n';
+/** The Prometheus view: prom-client gauges in base units (bytes, ratios 0–1), read at scrape time. */
+interface PromView {
+  registry: Registry;
+  update(m: AgentMetricsResponse, faultStates: Record<string, number>): void;
 }
+
+let view: PromView | undefined;
+
+function promView(): PromView {
+  if (view) return view;
+  const registry = new Registry();
+  registerProcessMetrics(registry);
+  const gauge = (name: string, help: string, labelNames: string[] = []): Gauge<string> => new Gauge({ name, help, labelNames, registers: [registry] });
+  const g = {
+    cpu: gauge('pudu_vm_cpu_usage_ratio', 'Share of the VM\'s CPUs busy over the last second (0-1)'),
+    cpus: gauge('pudu_vm_cpus', 'CPUs of the VM (a quota may make it fractional)'),
+    memUsed: gauge('pudu_vm_memory_used_bytes', 'Memory in use, without reclaimable cache'),
+    memTotal: gauge('pudu_vm_memory_total_bytes', 'Memory of the VM'),
+    memRatio: gauge('pudu_vm_memory_used_ratio', 'Memory in use over the VM\'s memory (0-1)'),
+    diskFree: gauge('pudu_vm_disk_free_bytes', 'Root filesystem space available to users'),
+    diskTotal: gauge('pudu_vm_disk_total_bytes', 'Root filesystem size'),
+    diskRatio: gauge('pudu_vm_disk_used_ratio', 'Root filesystem used, as df computes it (0-1)'),
+    load1: gauge('pudu_vm_load1', 'One-minute load average of the VM'),
+    faults: gauge('pudu_agent_faults', 'Faults known to the agent, by state', ['state']),
+  };
+  view = {
+    registry,
+    update(m, faultStates) {
+      const mem = readMemory();
+      const disk = readDisk('/');
+      g.cpu.set(m.cpu_pct / 100);
+      g.cpus.set(m.cpus);
+      g.memUsed.set(mem.usedBytes);
+      g.memTotal.set(mem.totalBytes);
+      g.memRatio.set(mem.totalBytes ? mem.usedBytes / mem.totalBytes : 0);
+      g.diskFree.set(disk.freeBytes);
+      g.diskTotal.set(disk.totalBytes);
+      g.diskRatio.set(disk.usedPct / 100);
+      g.load1.set(m.load_avg_1);
+      g.faults.reset();
+      for (const [state, n] of Object.entries(faultStates)) g.faults.set({ state }, n);
+    },
+  };
+  return view;
+}
+
+/**
+ * The agent's metrics in the Prometheus text format (`GET /metrics?format=prometheus`),
+ * with the agent process's own default metrics. The JSON `/metrics` keeps the seed's names
+ * (cpu_pct, disk_used_pct…) that scenario checks use.
+ */
+export async function renderPrometheus(m: AgentMetricsResponse, faultStates: Record<string, number>): Promise<string> {
+  const v = promView();
+  v.update(m, faultStates);
+  return v.registry.metrics();
+}
+
+/** The content type of renderPrometheus's output. */
+export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;

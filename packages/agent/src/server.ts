@@ -4,7 +4,7 @@ import { AGENT_SIG_HEADERS, AgentFaultStopRequestSchema, isPuduError, PuduError,
 import { isPeerAllowed, type Cidr } from './access.ts';
 import type { AgentLog } from './agent-log.ts';
 import type { FaultManager } from './fault-manager.ts';
-import { renderPrometheus, type MetricsSampler } from './metrics.ts';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricsSampler } from './metrics.ts';
 import { listServices } from './services.ts';
 import { signAgentReply, type RequestVerifier } from './signing.ts';
 
@@ -120,7 +120,7 @@ async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Repl
   switch (route) {
     case 'GET /metrics': {
       const m = o.metrics.read();
-      if (url.searchParams.get('format') === 'prometheus') return { status: 200, body: renderPrometheus(m, o.faults.countByState()), type: 'text/plain; version=0.0.4' };
+      if (url.searchParams.get('format') === 'prometheus') return { status: 200, body: await renderPrometheus(m, o.faults.countByState()), type: PROMETHEUS_CONTENT_TYPE };
       return { status: 200, body: m };
     }
     case 'POST /fault/start':

@@ -14,11 +14,18 @@ export interface CapacityReport {
   canStart: boolean;
 }
 
+/** VMs `driver` runs now and the most it may run within `networkBase` (cheap: no probe). */
+export function vmCounts(driver: VmDriver, networkBase?: string): () => Promise<{ used: number; max: number }> {
+  const base = parseNetworkBase(networkBase);
+  return async () => ({ used: (await driver.listVms()).length, max: base.capacity });
+}
+
 /** The capacity probe over `driver` within `networkBase`. */
 export function capacityProbe(driver: VmDriver, networkBase?: string): () => Promise<CapacityReport> {
   const base = parseNetworkBase(networkBase);
+  const counts = vmCounts(driver, networkBase);
   return async () => {
-    const usedVms = (await driver.listVms()).length;
+    const { used: usedVms } = await counts();
     let canStart = usedVms < base.capacity;
     if (canStart) {
       try {

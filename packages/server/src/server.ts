@@ -24,7 +24,7 @@ import { Recordings } from './recordings/recorder.ts';
 import { RecordingStore } from './recordings/recording-store.ts';
 import { TerminalHub } from './terminals/terminal-hub.ts';
 import { createLogger, type Logger } from './http/access-log.ts';
-import { capacityProbe } from './capacity.ts';
+import { capacityProbe, vmCounts } from './capacity.ts';
 import { checkTlsPair } from './config-check.ts';
 import { HistorySampler } from './history/sampler.ts';
 import { HistoryStore } from './history/history-store.ts';
@@ -98,12 +98,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // A policy that does not validate stops the start here, before anything is touched.
   const policy = new PolicySource(o.policyFile ?? null, log);
   const store = await openStore(o.database);
-  const metrics = createMetrics(async () => {
-    const counts: Record<string, number> = {};
-    for (const r of await store.listRuns()) counts[r.state] = (counts[r.state] ?? 0) + 1;
-    return counts;
+  const metrics = createMetrics({
+    countRuns: async () => {
+      const counts: Record<string, number> = {};
+      for (const r of await store.listRuns()) counts[r.state] = (counts[r.state] ?? 0) + 1;
+      return counts;
+    },
+    vms: vmCounts(o.driver, o.networkBase),
   });
   const bus = new EventBus(store);
+  const countEvents = bus.subscribe('*', (ev) => metrics.runEvents.inc({ kind: ev.kind }));
   const library = new Library(o.libraryDir);
   const fleets = new FleetManager(store, o.driver, metrics, log);
   const runs = new RunManager({
@@ -153,6 +157,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       history.stop();
       await webhooks.close();
       experiments.stopScheduler();
+      countEvents();
       await runs.stopAll();
       detachTerminal();
       await app.close();
