@@ -165,11 +165,12 @@ export class SsoService {
 
   /** Maps the user's groups to a role (first mapping in the policy's order) and issues a human token. */
   private async issue(sso: Sso, config: oidc.Configuration, claims: Record<string, unknown>, accessToken: string): Promise<IssuedToken> {
-    let groups = claimGroups(claims, sso.groups_claim);
-    if (!(sso.groups_claim in claims) && typeof claims.sub === 'string') {
+    // A conforming provider puts only `sub` in the ID token; groups and email come from userinfo.
+    if ((!(sso.groups_claim in claims) || !claims.email) && typeof claims.sub === 'string') {
       const info = await oidc.fetchUserInfo(config, accessToken, claims.sub).catch(() => null);
-      if (info) groups = claimGroups(info as Record<string, unknown>, sso.groups_claim);
+      if (info) claims = { ...(info as Record<string, unknown>), ...claims, ...(sso.groups_claim in claims ? {} : { [sso.groups_claim]: (info as Record<string, unknown>)[sso.groups_claim] }) };
     }
+    const groups = claimGroups(claims, sso.groups_claim);
     const mapped = Object.entries(sso.groups).find(([g]) => groups.includes(g));
     const role = mapped?.[1] ?? sso.default_role;
     const user = String(claims.email ?? claims.preferred_username ?? claims.sub ?? '');
