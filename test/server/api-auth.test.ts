@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { API_ROUTES, apiPath, type ApiRoute } from '@pudu/schema';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { API_ROUTES, SCENARIO_SCHEMA_FILE, apiPath, type ApiRoute } from '@pudu/schema';
 import type { PuduApiError } from '@pudu/client';
-import { startTestServer } from './harness.ts';
+import { REPO_ROOT, startTestServer } from './harness.ts';
 
 function concrete(path: string): string {
   return path.replace('{id}', 'r00000000').replace('{name}', 'monolith%2Fdisk-full').replace(/\{\w+\}/g, 'x1');
@@ -145,4 +147,19 @@ test('the OpenAPI document is served and the library lists the repository scenar
   const health = await s.client().health();
   assert.equal(health.database, 'sqlite');
   assert.ok(s.openapi.checked >= 3);
+});
+
+test('the scenario JSON Schema is served without a token, and its $id resolves back to it', async (t) => {
+  const s = await startTestServer(t);
+  const res = await fetch(s.url + apiPath('getScenarioSchema'));
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/schema\+json/);
+  const served = (await res.json()) as { $id: string; $schema: string };
+  assert.equal(served.$id, s.url + apiPath('getScenarioSchema'));
+  assert.equal(served.$schema, 'https://json-schema.org/draft/2020-12/schema');
+  const again = await fetch(served.$id);
+  assert.equal(again.status, 200);
+  assert.deepEqual(await again.json(), served);
+  const committed = JSON.parse(readFileSync(join(REPO_ROOT, SCENARIO_SCHEMA_FILE), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual({ ...served, $id: committed.$id }, committed, 'the server serves the committed schema');
 });

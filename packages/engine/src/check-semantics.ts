@@ -1,6 +1,8 @@
 /**
- * The rules zod cannot express: type-dependent fault params and check fields, targets that
- * must name real tiers and VMs, unique ids, and times inside the time limit.
+ * The rules that reach across the document, which neither zod nor a JSON Schema can say
+ * for one field: type-dependent fault params and check fields (checked with their own
+ * schemas, cross-field rules and all), targets that must name real tiers and VMs, services
+ * the tier runs, unique ids, and times inside the time limit.
  * Works on the raw parsed YAML (defensively) so these problems are reported together with
  * the schema's, not only after the schema passes.
  */
@@ -53,11 +55,8 @@ function checkTarget(target: unknown, path: PathSegment[], tiers: Tier[], out: R
   if (!isObj(target)) return undefined;
   const names = tiers.map((t) => t.name);
   const hasTier = target.tier !== undefined;
-  const hasVm = target.vm !== undefined;
-  if (hasTier === hasVm) {
-    out.push({ path, message: 'a target names exactly one of "tier" or "vm"' });
-    return undefined;
-  }
+  // Neither or both: the target schema's own rule reports it.
+  if (hasTier === (target.vm !== undefined)) return undefined;
   if (hasTier) {
     if (typeof target.tier !== 'string') return undefined;
     const tier = tiers.find((t) => t.name === target.tier);
@@ -72,7 +71,6 @@ function checkTarget(target: unknown, path: PathSegment[], tiers: Tier[], out: R
     return tier;
   }
   if (typeof target.vm !== 'string') return undefined;
-  if (target.select !== undefined) out.push({ path: [...path, 'select'], at: 'key', message: '"select" applies to a tier, not to a single vm' });
   const m = /^(.+)-(\d+)$/.exec(target.vm);
   const vmNames = tiers.flatMap((t) => Array.from({ length: t.count }, (_, i) => `${t.name}-${i}`));
   const tier = m ? tiers.find((t) => t.name === m[1]) : undefined;
@@ -103,11 +101,6 @@ function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: 
     const path: PathSegment[] = ['faults', i];
     const type = checkTyped(f, 'type', FAULT_TYPES, (t) => FAULT_PARAMS[t as keyof typeof FAULT_PARAMS], (n) => n.params, path, ['params'], out);
     const params = isObj(f.params) ? f.params : {};
-    if (type === 'network') {
-      const need = { delay: 'latency', loss: 'packet_loss', corrupt: 'corrupt' }[String(params.action)];
-      if (need && params[need] === undefined) out.push({ path: [...path, 'params'], message: `action "${String(params.action)}" needs "${need}"` });
-      if (params.jitter !== undefined && params.action !== 'delay') out.push({ path: [...path, 'params', 'jitter'], at: 'key', message: '"jitter" applies only to action delay' });
-    }
     const tier = checkTarget(f.target, [...path, 'target'], tiers, out);
     // Faults that act on a service need it among the tier's services (only those run there).
     const serviceParam = type === 'process' ? 'service' : type === 'config' ? 'restart' : null;
@@ -159,9 +152,6 @@ export function checkSemantics(root: unknown): RawIssue[] {
     if (timeLimitMs !== null && firedAt !== null && firedAt > timeLimitMs) {
       out.push({ path: ['signals', 'alerts', i, 'fired_at'], message: `fires at ${firedAt / 1000}s, after the time_limit of ${timeLimitMs / 1000}s` });
     }
-  });
-  list(root.hints).forEach((h, i) => {
-    if (isObj(h) && typeof h.text === 'string' && h.text.trim() === '') out.push({ path: ['hints', i, 'text'], message: 'hint text is empty' });
   });
   return out;
 }

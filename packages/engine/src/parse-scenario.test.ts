@@ -50,7 +50,7 @@ const cases: [string, (s: string) => string, RegExp][] = [
   ['an unknown vm with a suggestion', (s) => s.replace('vm: app-0', 'vm: app-3'), /unknown vm "app-3" \(did you mean "app-0"\?\)/],
   ['an unknown metric', (s) => s.replace('metric: disk_used_pct', 'metric: disk_pct'), /check\.metric: unknown value "disk_pct"; expected one of cpu_pct, mem_used_pct, disk_used_pct, disk_free_mb, load_avg_1/],
   ['an empty hint', (s) => s.replace('text: df -h', 'text: "  "'), /hints\[0\]\.text: hint text is empty/],
-  ['a network delay without latency', (s) => s.replace('type: disk', 'type: network\n    params: { action: delay }'), /faults\[0\]\.params: action "delay" needs "latency"/],
+  ['a network delay without latency', (s) => s.replace('type: disk', 'type: network\n    params: { action: delay }'), /faults\[0\]\.params\.latency: action "delay" needs "latency"/],
   ['a process fault on a service the tier does not run', (s) => s.replace('type: disk', 'type: process\n    params: { service: postgresql, action: stop }'), /service "postgresql" is not among tier "app" services/],
   ['a db-connections fault on a tier without postgresql', (s) => s.replace('type: disk', 'type: db-connections'), /faults\[0\]\.target: db-connections needs postgresql among tier "app" services/],
   ['a config fault restarting a service the tier does not run', (s) => s.replace('type: disk', 'type: config\n    params: { path: /etc/x.conf, match: "^a=", replace: "a=2", restart: postgresql }'), /params\.restart: service "postgresql" is not among tier "app" services/],
@@ -64,7 +64,7 @@ const cases: [string, (s: string) => string, RegExp][] = [
   ['a bad difficulty', (s) => s.replace('difficulty: easy', 'difficulty: eazy'), /scenario\.difficulty: unknown value "eazy"; .*\(did you mean "easy"\?\)/],
   ['a wrong type', (s) => s.replace('count: 3', 'count: three'), /tiers\[0\]\.count: expected a number, got "three"/],
   ['duplicate YAML keys', (s) => s.replace('  title: Test', '  title: Test\n  title: Again'), /s\.yaml:4:3: YAML: Map keys must be unique/],
-  ['a dns fault to a non-IP', (s) => s.replace('type: disk', 'type: dns\n    params: { record: db.internal, resolve_to: evil }'), /resolve_to: expected an IPv4 address/],
+  ['a dns fault to a non-IP', (s) => s.replace('type: disk', 'type: dns\n    params: { record: db.internal, resolve_to: evil }'), /resolve_to: "evil" is not allowed here: expected an IPv4 or IPv6 address/],
   ['a fault-cleared check naming no fault of the scenario', (s) => s.replace('type: agent-metric\n      target: { vm: app-0 }\n      metric: disk_used_pct\n      condition: "< 80"', 'type: fault-cleared\n      target: { vm: app-0 }\n      fault: f2'), /check\.fault: unknown fault "f2" \(did you mean "f1"\?\)/],
   ['a missing objectives section', (s) => s.replace(/objectives:[\s\S]*hints:/, 'hints:'), /s\.yaml:1:1: objectives: missing required key "objectives"/],
 ];

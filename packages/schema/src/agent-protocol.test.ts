@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AGENT_FAULT_PARAM_SCHEMAS, AgentFaultStartRequestSchema } from './agent-protocol.ts';
+import { AgentFaultStartRequestSchema } from './agent-protocol.ts';
+import { AGENT_FAULT_PARAM_SCHEMAS } from './fault-params.ts';
 
 test('the seed’s curl example is a valid fault start request', () => {
   const req = AgentFaultStartRequestSchema.parse({ id: 'test', type: 'cpu', params: { load: '80%', duration: '30s' } });

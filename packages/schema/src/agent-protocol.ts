@@ -1,12 +1,11 @@
 /**
  * The wire protocol between the Pudu server and the in-VM pudu-agent.
  * Kept exactly to the seed's curl examples: `POST /fault/start {"id","type","params":{…,"duration"}}`.
- * The agent validates fault params here *before* it changes anything in the guest.
+ * The agent validates fault params (fault-params.ts) *before* it changes anything in the guest.
  */
 import { z } from 'zod';
 
-import { FAULT_TYPES, configParams, dbConnectionsParams } from './scenario-spec.ts';
-import { parseDurationMs, parsePercent, parseRateBytesPerSecond } from './units.ts';
+import { FAULT_TYPES } from './fault-params.ts';
 
 export const AGENT_FAULT_STATES = ['active', 'reverted', 'expired', 'fixed-by-trainee', 'failed'] as const;
 export type AgentFaultState = (typeof AGENT_FAULT_STATES)[number];
@@ -15,103 +14,9 @@ export type AgentFaultState = (typeof AGENT_FAULT_STATES)[number];
 export const AGENT_FAULT_END_REASONS = ['stop', 'ttl', 'deadman', 'shutdown', 'recovered', 'trainee', 'error'] as const;
 export type AgentFaultEndReason = (typeof AGENT_FAULT_END_REASONS)[number];
 
-/** A percentage as "80%" or a bare number; null when malformed. */
-export function parseAgentPercent(v: string | number): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 && v <= 100 ? v : null;
-  return parsePercent(v) ?? parsePercent(`${v}%`);
-}
-
-const duration = z.string().refine((s) => parseDurationMs(s) !== null, {
-  message: 'expected a duration like "500ms", "30s", "10m" or "1h"',
-});
-const positiveDuration = duration.refine((s) => (parseDurationMs(s) ?? 0) > 0, { message: 'must be longer than 0' });
-const percent = (min: number, max: number) =>
-  z.union([z.string(), z.number()]).refine(
-    (v) => {
-      const p = parseAgentPercent(v);
-      return p !== null && p >= min && p <= max;
-    },
-    { message: `expected a percentage between ${min}% and ${max}% like "80%"` },
-  );
-const hostname = z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/, {
-  message: 'expected a DNS name like "db.internal"',
-});
-const ipv4 = z.string().regex(/^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/, { message: 'expected an IPv4 address' });
-const ipv6 = z.string().regex(/^[0-9A-Fa-f:]+$/).refine((s) => s.includes(':'), { message: 'expected an IPv6 address' });
-const unitName = z.string().regex(/^[A-Za-z0-9@_.:-]{1,128}$/, { message: 'expected a systemd unit name like "nginx"' });
-
-const common = { duration: positiveDuration.optional() };
-
-export const AgentCpuParamsSchema = z.strictObject({ load: percent(1, 100), ...common });
-export const AgentMemoryParamsSchema = z.strictObject({
-  rate: z.string().refine((s) => (parseRateBytesPerSecond(s) ?? 0) > 0, { message: 'expected a rate like "30mb/min"' }),
-  ceiling: percent(1, 95).default('85%'),
-  ...common,
-});
-export const AgentDiskParamsSchema = z.strictObject({
-  path: z.string().startsWith('/', { message: 'expected an absolute path' }).default('/'),
-  ...common,
-});
-export const AgentNetworkParamsSchema = z
-  .strictObject({
-    action: z.enum(['delay', 'loss', 'corrupt']),
-    latency: positiveDuration.optional(),
-    jitter: duration.optional(),
-    packet_loss: percent(0.01, 100).optional(),
-    corrupt: percent(0.01, 100).optional(),
-    interface: z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/).optional(),
-    ...common,
-  })
-  .superRefine((p, ctx) => {
-    if (p.action === 'delay' && p.latency === undefined) ctx.addIssue({ code: 'custom', path: ['latency'], message: 'required for action "delay"' });
-    if (p.action === 'loss' && p.packet_loss === undefined) ctx.addIssue({ code: 'custom', path: ['packet_loss'], message: 'required for action "loss"' });
-    if (p.action === 'corrupt' && p.corrupt === undefined) ctx.addIssue({ code: 'custom', path: ['corrupt'], message: 'required for action "corrupt"' });
-    if (p.jitter !== undefined && p.latency !== undefined && (parseDurationMs(p.jitter) ?? 0) > (parseDurationMs(p.latency) ?? 0)) {
-      ctx.addIssue({ code: 'custom', path: ['jitter'], message: 'must not exceed latency' });
-    }
-  });
-export const AgentProcessParamsSchema = z.strictObject({
-  service: unitName,
-  action: z.enum(['stop', 'restart', 'degrade']),
-  ...common,
-});
-export const AgentDnsParamsSchema = z.strictObject({ record: hostname, resolve_to: z.union([ipv4, ipv6]), ...common });
-export const AgentDbConnectionsParamsSchema = dbConnectionsParams.extend(common);
-export const AgentConfigParamsSchema = configParams.extend(common);
-
-export const AGENT_FAULT_PARAM_SCHEMAS = {
-  cpu: AgentCpuParamsSchema,
-  memory: AgentMemoryParamsSchema,
-  disk: AgentDiskParamsSchema,
-  network: AgentNetworkParamsSchema,
-  process: AgentProcessParamsSchema,
-  dns: AgentDnsParamsSchema,
-  'db-connections': AgentDbConnectionsParamsSchema,
-  config: AgentConfigParamsSchema,
-} as const;
-
-export type AgentCpuParams = z.output<typeof AgentCpuParamsSchema>;
-export type AgentMemoryParams = z.output<typeof AgentMemoryParamsSchema>;
-export type AgentDiskParams = z.output<typeof AgentDiskParamsSchema>;
-export type AgentNetworkParams = z.output<typeof AgentNetworkParamsSchema>;
-export type AgentProcessParams = z.output<typeof AgentProcessParamsSchema>;
-export type AgentDnsParams = z.output<typeof AgentDnsParamsSchema>;
-export type AgentDbConnectionsParams = z.output<typeof AgentDbConnectionsParamsSchema>;
-export type AgentConfigParams = z.output<typeof AgentConfigParamsSchema>;
-export interface AgentFaultParamsByType {
-  cpu: AgentCpuParams;
-  memory: AgentMemoryParams;
-  disk: AgentDiskParams;
-  network: AgentNetworkParams;
-  process: AgentProcessParams;
-  dns: AgentDnsParams;
-  'db-connections': AgentDbConnectionsParams;
-  config: AgentConfigParams;
-}
-
 const faultId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'expected an id of letters, digits, "_", "." or "-"' });
 
-/** `POST /fault/start` body; params are checked per type with {@link FAULT_PARAM_SCHEMAS}. */
+/** `POST /fault/start` body; params are checked per type with AGENT_FAULT_PARAM_SCHEMAS (fault-params.ts). */
 export const AgentFaultStartRequestSchema = z.strictObject({
   id: faultId,
   type: z.enum(FAULT_TYPES),

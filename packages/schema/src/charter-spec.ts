@@ -8,7 +8,7 @@ import { WINDOW_HELP, parseTimeWindow } from './time-window.ts';
 
 /** A person or group named as approver: `alice`, `sre`, `group:platform`. */
 const approverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9@._:-]{0,63}$/, { message: 'expected a name or group like sre or alice@example.com' });
-const text = z.string().trim().min(1);
+const text = z.string().trim().min(1).regex(/\S/, { message: 'expected some text' });
 
 export const timeWindowSchema = z.string().superRefine((text, ctx) => {
   const w = parseTimeWindow(text);

@@ -1,5 +1,7 @@
 export * from './errors.ts';
 export * from './units.ts';
+export * from './scenario-fields.ts';
+export * from './fault-params.ts';
 export * from './scenario-spec.ts';
 export * from './api.ts';
 export * from './api-learning.ts';

@@ -5,7 +5,7 @@
  * with HOW MUCH limits. The most specific matching rule decides; nothing matching is deny.
  */
 import { z } from 'zod';
-import { duration, percent } from './scenario-spec.ts';
+import { duration, percent } from './scenario-fields.ts';
 import { timeWindowSchema } from './charter-spec.ts';
 import { RoleSchema } from './api.ts';
 

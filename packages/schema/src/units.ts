@@ -2,17 +2,24 @@
  * The scenario language's units, as the seed writes them: durations (`500ms`, `90s`,
  * `1h30m`), percentages (`80%`), sizes (`512mb`) and rates (`30mb/min`).
  * Parsers return null on bad input so callers can report where the problem is.
+ * Each form is one regular expression, exported as a `*_PATTERN` string: the parser here,
+ * the zod schema and the generated JSON Schema (`pattern`, ECMA-262 with the u flag, no
+ * other flags) all use the same text, so the three agree on what is well-formed.
  */
+import toRegexRange from 'to-regex-range';
 
-const DURATION_RE = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+/** `1h30m`, `90s`, `500ms`, `0s`: at least one part, in this order. */
+export const DURATION_PATTERN = '^(?=\\d)(?:(\\d+)h)?(?:(\\d+)m(?!s))?(?:(\\d+)s)?(?:(\\d+)ms)?$';
+/** A duration longer than zero. */
+export const POSITIVE_DURATION_PATTERN = `^(?!(?:0+h)?(?:0+m)?(?:0+s)?(?:0+ms)?$)${DURATION_PATTERN.slice(1)}`;
+const DURATION_RE = new RegExp(DURATION_PATTERN);
 export const DURATION_HELP = 'a duration like 500ms, 0s, 90s, 1m or 1h30m';
 
 /** Parses `1h30m`, `90s`, `500ms`, `0s` into milliseconds; null when malformed. */
 export function parseDurationMs(text: string): number | null {
   const m = DURATION_RE.exec(text.trim());
-  if (!m || text.trim() === '') return null;
+  if (!m) return null;
   const [, h, min, s, ms] = m;
-  if (h === undefined && min === undefined && s === undefined && ms === undefined) return null;
   return (Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(s ?? 0)) * 1000 + Number(ms ?? 0);
 }
 
@@ -37,6 +44,19 @@ export function formatDurationMs(ms: number): string {
 const PERCENT_RE = /^(\d+(?:\.\d+)?)\s*%$/;
 export const PERCENT_HELP = 'a percentage like 80%';
 
+/**
+ * The pattern of a percentage from `min` to `max` inclusive (integers, max ≤ 100), or above
+ * zero up to `max` when `min` is 0 and `aboveZero` is set: the range is in the pattern itself
+ * so a JSON Schema checks it too.
+ */
+export function percentPattern(min: number, max: number, aboveZero = false): string {
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max > 100 || min >= max) throw new Error(`percentPattern(${min}, ${max})`);
+  const frac = '(?:\\.\\d+)?';
+  const parts = [`${toRegexRange(min, max - 1)}${frac}`, `${max}(?:\\.0+)?`];
+  const body = `(?:${parts.join('|')})`;
+  return aboveZero && min === 0 ? `^(?!0+(?:\\.0+)?\\s*%)${body}\\s*%$` : `^${body}\\s*%$`;
+}
+
 /** Parses `80%` into 80; null when malformed or outside 0–100. */
 export function parsePercent(text: string): number | null {
   const m = PERCENT_RE.exec(text.trim());
@@ -56,6 +76,10 @@ const SIZE_UNITS_BYTES: Record<string, number> = {
 };
 const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(b|kb?|mb?|gb?)$/i;
 export const SIZE_HELP = 'a size like 512kb, 30mb or 1gb';
+/** `30mb/min`, `512kb/s`, `1gb/h` (units in any case), as parseRateBytesPerSecond reads it. */
+export const RATE_PATTERN = '^\\d+(?:\\.\\d+)?\\s*(?:[bB]|[kKmMgG][bB]?)\\s*/\\s*(?:[sS]|[sS][eE][cC]|[mM][iI][nN]|[mM]|[hH])$';
+/** A rate above zero. */
+export const POSITIVE_RATE_PATTERN = `^(?!0+(?:\\.0+)?\\s*[a-zA-Z])${RATE_PATTERN.slice(1)}`;
 
 /** Parses `30mb` into bytes; null when malformed. */
 export function parseSizeBytes(text: string): number | null {
@@ -80,7 +104,8 @@ export function parseRateBytesPerSecond(text: string): number | null {
 
 export const CONDITION_OPERATORS = ['<=', '>=', '==', '!=', '<', '>'] as const;
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
-const CONDITION_RE = /^(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)$/;
+export const CONDITION_PATTERN = '^(<=|>=|==|!=|<|>)\\s*(-?\\d+(?:\\.\\d+)?)$';
+const CONDITION_RE = new RegExp(CONDITION_PATTERN);
 export const CONDITION_HELP = 'a condition like "< 80" (operators < <= > >= == !=, then a number)';
 
 /** Parses `< 80` into its operator and number; null when malformed. */

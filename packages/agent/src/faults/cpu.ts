@@ -1,4 +1,4 @@
-import { parseAgentPercent, type AgentCpuParams } from '@pudu/schema';
+import { parsePercent, type AgentCpuParams } from '@pudu/schema';
 import { readCpu } from '../vm-resources.ts';
 import type { FaultDriver } from './fault.ts';
 import { helperLifecycle, startHelperUnit } from './helper-process.ts';
@@ -51,7 +51,7 @@ export const cpuFault: FaultDriver<'cpu'> = {
   async apply(_id, p: AgentCpuParams, undo) {
     const cpus = readCpu().cpus;
     const threads = Math.max(1, Math.ceil(cpus));
-    const targetCpus = ((parseAgentPercent(p.load) ?? 0) / 100) * cpus;
+    const targetCpus = ((parsePercent(p.load) ?? 0) / 100) * cpus;
     undo.pid = await startHelperUnit({ name: NAME, description: 'Report generator', script: BURN_JS, args: [String(threads), String(targetCpus)] });
     return { mechanism: `busy-threads x${threads} for ${targetCpus.toFixed(2)} CPUs` };
   },

@@ -1,4 +1,4 @@
-import { parseAgentPercent, parseRateBytesPerSecond, type AgentMemoryParams } from '@pudu/schema';
+import { parsePercent, parseRateBytesPerSecond, type AgentMemoryParams } from '@pudu/schema';
 import type { FaultDriver } from './fault.ts';
 import { helperLifecycle, startHelperUnit } from './helper-process.ts';
 
@@ -58,7 +58,7 @@ export const memoryFault: FaultDriver<'memory'> = {
   ...helperLifecycle(NAME),
   async apply(_id, p: AgentMemoryParams, undo) {
     const rate = parseRateBytesPerSecond(p.rate) ?? 0;
-    const ceiling = parseAgentPercent(p.ceiling) ?? 85;
+    const ceiling = parsePercent(p.ceiling) ?? 85;
     undo.pid = await startHelperUnit({
       name: NAME,
       description: 'Cache warmer',

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDurationMs, parseAgentPercent, PuduError, type AgentNetworkParams } from '@pudu/schema';
+import { parseDurationMs, parsePercent, PuduError, type AgentNetworkParams } from '@pudu/schema';
 import { run, runOk } from '../exec.ts';
 import type { FaultContext, FaultDriver, Undo } from './fault.ts';
 import { isHelperUnitAlive, startHelperUnit, stopHelperUnit } from './helper-process.ts';
@@ -29,8 +29,8 @@ function netemArgs(p: AgentNetworkParams): string[] {
     if (p.jitter) args.push(`${parseDurationMs(p.jitter)}ms`);
     return args;
   }
-  if (p.action === 'loss') return ['loss', `${parseAgentPercent(p.packet_loss ?? 0)}%`];
-  return ['corrupt', `${parseAgentPercent(p.corrupt ?? 0)}%`];
+  if (p.action === 'loss') return ['loss', `${parsePercent(p.packet_loss ?? '0%')}%`];
+  return ['corrupt', `${parsePercent(p.corrupt ?? '0%')}%`];
 }
 
 /** Tries netem under a prio qdisc whose band 1 (the agent's own port) bypasses it. */
@@ -147,7 +147,7 @@ export const networkFault: FaultDriver<'network'> = {
     if (create.code !== 0) throw new PuduError('FAULT_APPLY_FAILED', `network: iptables -N ${chain}: ${create.stderr.trim()}`);
     if (Number(undo.port) > 0) await runOk(iptables, ['-w', '5', '-A', chain, '-p', 'tcp', '--sport', String(undo.port), '-j', 'RETURN'], 'network: exempt the agent port');
     if (p.action === 'loss') {
-      const prob = ((parseAgentPercent(p.packet_loss ?? 0) ?? 0) / 100).toFixed(4);
+      const prob = ((parsePercent(p.packet_loss ?? '0%') ?? 0) / 100).toFixed(4);
       await runOk(iptables, ['-w', '5', '-A', chain, '-m', 'statistic', '--mode', 'random', '--probability', prob, '-j', 'DROP'], 'network: loss rule');
     } else {
       const bin = nfqBinary(ctx);
@@ -155,7 +155,7 @@ export const networkFault: FaultDriver<'network'> = {
       undo.pid = await startNfq(bin, Number(undo.queue), {
         delayMs: p.action === 'delay' ? (parseDurationMs(p.latency ?? '0ms') ?? 0) : 0,
         jitterMs: p.action === 'delay' ? (parseDurationMs(p.jitter ?? '0ms') ?? 0) : 0,
-        corruptPct: p.action === 'corrupt' ? (parseAgentPercent(p.corrupt ?? 0) ?? 0) : 0,
+        corruptPct: p.action === 'corrupt' ? (parsePercent(p.corrupt ?? '0%') ?? 0) : 0,
       });
       await runOk(iptables, ['-w', '5', '-A', chain, '-j', 'NFQUEUE', '--queue-num', String(undo.queue), '--queue-bypass'], 'network: queue rule');
     }

@@ -61,7 +61,8 @@ export function createHandlers(ctx: ServerContext): Handlers {
   return {
     ...healthHandlers(ctx),
     getOpenApi: async () => openapi,
-    getScenarioSchema: async () => scenarioSchema,
+    // Its $id is where it was fetched, so editors and validators resolve it back here.
+    getScenarioSchema: async ({ req }) => ({ ...scenarioSchema, $id: `${req.protocol}://${req.host}${req.url.split('?')[0]}` }),
     metrics: async ({ reply }) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
     health: async () => ({ status: 'ok' as const, version: ctx.version, driver: ctx.driver.name, database: ctx.store.kind }),
     ...createGovernanceHandlers(ctx),
