@@ -225,7 +225,20 @@ async function bundleAppServer(repoRoot: string, out: string): Promise<void> {
  * Builds the guest image (or returns it from the cache in well under a second).
  * Needs root, debootstrap, chroot, mkfs.ext4 and ssh-keygen.
  */
-export async function buildGuestImage(opts: BuildGuestImageOptions = {}): Promise<GuestImage> {
+export function buildGuestImage(opts: BuildGuestImageOptions = {}): Promise<GuestImage> {
+  // Scratch directories are named by PID: parallel callers in one process share one build.
+  const { onProgress: _progress, ...what } = opts;
+  const key = JSON.stringify({ ...what, cacheDir: resolve(opts.cacheDir ?? defaultCacheDir()) });
+  const running = inFlight.get(key);
+  if (running) return running;
+  const build = buildGuestImageNow(opts).finally(() => inFlight.delete(key));
+  inFlight.set(key, build);
+  return build;
+}
+
+const inFlight = new Map<string, Promise<GuestImage>>();
+
+async function buildGuestImageNow(opts: BuildGuestImageOptions): Promise<GuestImage> {
   const started = Date.now();
   const progress = opts.onProgress ?? (() => {});
   const cacheDir = resolve(opts.cacheDir ?? defaultCacheDir());
