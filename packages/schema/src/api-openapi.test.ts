@@ -18,7 +18,7 @@ test('every route of the table is in the document with its success status and pr
     assert.ok(op.responses[String(r.status)], `${r.operationId}: no ${r.status} response`);
     if (r.roles === 'public') {
       assert.deepEqual(op.security, [], `${r.operationId}: a public route needs no token`);
-      assert.equal(op.responses['401'], undefined, `${r.operationId}: a public route never answers 401`);
+      if (!r.errors?.includes(401)) assert.equal(op.responses['401'], undefined, `${r.operationId}: a public route asks for no token`);
     } else if (r.websocket) {
       assert.ok(op.responses['401'], `${r.operationId}: no 401`);
     } else {

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { PuduError, type PolicySpec } from '@pudu/schema';
+import { PuduError, apiPath, type PolicySpec } from '@pudu/schema';
 import type { Store } from '../store/store.ts';
 import type { PolicySource } from '../policy/policy-source.ts';
 import { createToken } from './tokens.ts';
@@ -81,7 +81,7 @@ export class SsoService {
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const verifier = oidc.randomPKCECodeVerifier();
-    const redirectUri = `${baseUrl}/api/v1/auth/oidc/callback`;
+    const redirectUri = baseUrl + apiPath('ssoCallback');
     // Only a path inside the UI: an open redirect would hand the ticket to anyone.
     const back = returnTo && /^\/[^/\\]/.test(returnTo) ? returnTo : '/';
     this.logins.set(state, { verifier, nonce, redirectUri, returnTo: back, expiresAt: Date.now() + LOGIN_TTL_MS });

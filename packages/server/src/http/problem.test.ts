@@ -23,9 +23,9 @@ test('fastify errors keep their 4xx meaning and a bug is a 500 that reveals noth
 
 test('a 5xx PuduError tells the client its code and an error id, never its message or details', () => {
   const e = new PuduError('VM_START_FAILED', "mount -o loop /var/lib/pudu/sandbox/pudu-vm3/disk.img failed: mknod: zero: File exists", { errors: [{ path: '/var/lib/pudu', message: 'x' }] });
-  const p = toProblem(e, '/api/v1/fleets', 'a1b2c3d4e5f6');
+  const p = toProblem(e, apiPath('listFleets'), 'a1b2c3d4e5f6');
   assert.deepEqual(p, {
-    type: 'urn:pudu:problem:vm-start-failed', title: 'Internal Server Error', status: 500, code: 'VM_START_FAILED', instance: '/api/v1/fleets',
+    type: 'urn:pudu:problem:vm-start-failed', title: 'Internal Server Error', status: 500, code: 'VM_START_FAILED', instance: apiPath('listFleets'),
     detail: 'a VM could not be started (error id a1b2c3d4e5f6; the details are in the server log)', errorId: 'a1b2c3d4e5f6',
   });
   assert.doesNotMatch(JSON.stringify(toProblem(new PuduError('AGENT_UNREACHABLE', 'connect ECONNREFUSED 172.16.3.2:7777'))), /172\.16|ECONN/);
