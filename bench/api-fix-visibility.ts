@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createDriver } from '@pudu/drivers';
 import { PuduClient } from '@pudu/client';
 import { startServer } from '../packages/server/src/server.ts';
-import { httpAgentFactory } from '../packages/server/src/runner/http-agent.ts';
+import { agentClientFactory } from '../packages/server/src/runner/agent-port.ts';
 import { REPO_ROOT } from '../test/server/harness.ts';
 import { sshExec, waitFor } from '../test/server/vm-shell.ts';
 
@@ -19,7 +19,7 @@ const yaml = readFileSync(join(REPO_ROOT, 'scenarios/monolith/disk-full.yaml'), 
 const dir = mkdtempSync(join(tmpdir(), 'pudu-bench-fix-'));
 const driver = await createDriver('sandbox', { log: () => undefined });
 const server = await startServer({
-  host: '127.0.0.1', port: 0, database: join(dir, 'pudu.db'), driver, agentFactory: httpAgentFactory,
+  host: '127.0.0.1', port: 0, database: join(dir, 'pudu.db'), driver, agentFactory: agentClientFactory,
   libraryDir: join(REPO_ROOT, 'scenarios'), webDir: join(dir, 'web'), log: () => undefined,
 });
 const client = new PuduClient({ baseUrl: server.url, token: server.adminToken! });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiPath } from '@pudu/schema';
 import { startServer } from '../packages/server/src/server.ts';
-import { httpAgentFactory } from '../packages/server/src/runner/http-agent.ts';
+import { agentClientFactory } from '../packages/server/src/runner/agent-port.ts';
 import { noVmDriver, REPO_ROOT } from '../test/server/harness.ts';
 
 const N = Number(process.argv[2] ?? 2000);
@@ -39,7 +39,7 @@ async function measure(name: string, fn: () => Promise<Response>): Promise<void>
 
 const dir = mkdtempSync(join(tmpdir(), 'pudu-bench-'));
 const server = await startServer({
-  host: '127.0.0.1', port: 0, database: join(dir, 'pudu.db'), driver: noVmDriver(), agentFactory: httpAgentFactory,
+  host: '127.0.0.1', port: 0, database: join(dir, 'pudu.db'), driver: noVmDriver(), agentFactory: agentClientFactory,
   libraryDir: join(REPO_ROOT, 'scenarios'), webDir: join(dir, 'web'), log: () => undefined,
 });
 try {

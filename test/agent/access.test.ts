@@ -25,7 +25,9 @@ test('/health answers unsigned, every other route needs a request signed with th
   for (const [method, path] of [['GET', '/metrics'], ['GET', '/faults'], ['GET', '/services'], ['GET', '/log'], ['POST', '/fault/start'], ['POST', '/fault/stop'], ['POST', '/heartbeat']]) {
     const r = await fetch(`${sb.baseUrl}${path}`, { method: method as string });
     assert.equal(r.status, 401, `${method} ${path} unsigned`);
-    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
+    assert.equal(r.headers.get('content-type'), 'application/problem+json', 'agent errors are RFC 9457 problems');
+    const problem = (await r.json()) as { code: string; status: number; type: string; detail: string };
+    assert.deepEqual([problem.code, problem.status, problem.type], ['UNAUTHORIZED', 401, 'urn:pudu:problem:unauthorized']);
   }
   const stranger = generateAgentKeyPair().privateKeyPem;
   await assert.rejects(sb.client({ signingKey: stranger }).listFaults(), (e: Error & { code?: string }) => e.code === 'AGENT_AUTH');

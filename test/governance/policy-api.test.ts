@@ -9,7 +9,7 @@ import { apiPath, type PuduError } from '@pudu/schema';
 import { MATRIX_CASES, matrixScenario } from '../../packages/engine/src/policy/matrix-cases.ts';
 import { REPO_ROOT, startTestServer, noVmDriver } from '../server/harness.ts';
 import { startServer } from '../../packages/server/src/server.ts';
-import { httpAgentFactory } from '../../packages/server/src/runner/http-agent.ts';
+import { agentClientFactory } from '../../packages/server/src/runner/agent-port.ts';
 
 const POLICY = join(REPO_ROOT, 'docs/examples/blast-radius-policy.yaml');
 const AT = '2026-12-01T10:00:00.000Z';
@@ -41,7 +41,7 @@ test('a server refuses to start on a policy with errors, each located', async ()
     const file = join(dir, 'policy.yaml');
     writeFileSync(file, 'environments:\n  - name: lab\nrules:\n  - name: r\n    where: labb\n    decision: alow\n');
     await assert.rejects(startServer({
-      host: '127.0.0.1', port: 0, database: join(dir, 'pudu.db'), driver: noVmDriver(), agentFactory: httpAgentFactory,
+      host: '127.0.0.1', port: 0, database: join(dir, 'pudu.db'), driver: noVmDriver(), agentFactory: agentClientFactory,
       libraryDir: join(REPO_ROOT, 'scenarios'), webDir: dir, log: () => undefined, policyFile: file,
     }), (e: PuduError) => e.code === 'POLICY_INVALID' && /policy\.yaml:5:12: rules\[0\]\.where: unknown environment "labb" \(did you mean "lab"\?\)/.test(e.message)
       && /policy\.yaml:6:15: rules\[0\]\.decision: unknown value "alow"; expected one of allow, deny \(did you mean "allow"\?\)/.test(e.message));

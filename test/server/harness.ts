@@ -10,7 +10,7 @@ import type { VmDriver } from '@pudu/drivers';
 import { PuduError } from '@pudu/schema';
 import { PuduClient } from '@pudu/client';
 import { startServer, type RunningServer, type ServerOptions } from '../../packages/server/src/server.ts';
-import { httpAgentFactory } from '../../packages/server/src/runner/http-agent.ts';
+import { agentClientFactory } from '../../packages/server/src/runner/agent-port.ts';
 import { OpenApiChecker } from './openapi-check.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -47,7 +47,7 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
     port: 0,
     database: join(dataDir, 'pudu.db'),
     driver: noVmDriver(),
-    agentFactory: httpAgentFactory,
+    agentFactory: agentClientFactory,
     libraryDir: join(REPO_ROOT, 'scenarios'),
     webDir: join(dataDir, 'no-web'),
     log: () => undefined,

@@ -20,8 +20,7 @@ import {
   type AgentHeartbeatResponse,
   type AgentMetricsResponse,
   type AgentServicesResponse,
-  type ErrorCode,
-  ERROR_CODES,
+  isErrorCode,
 } from '@pudu/schema';
 import type { KeyObject } from 'node:crypto';
 import { request, type RequestOptions } from 'node:http';
@@ -60,10 +59,6 @@ export interface AgentClient {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
-
-function isErrorCode(code: string): code is ErrorCode {
-  return Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
-}
 
 interface RawReply {
   status: number;
@@ -141,8 +136,8 @@ function exchange(opts: AgentClientOptions, key: KeyObject, method: string, path
 /**
  * A typed client for one pudu-agent. Transport failures and timeouts throw
  * PuduError('AGENT_UNREACHABLE'), a reply that fails authentication
- * AGENT_REPLY_UNAUTHENTICATED, 401 AGENT_AUTH, other agent errors keep the agent's own
- * code (FAULT_INVALID, FAULT_CONFLICT, …) with its message.
+ * AGENT_REPLY_UNAUTHENTICATED, 401 AGENT_AUTH, other agent errors (problem+json, RFC 9457)
+ * keep the agent's own code (FAULT_INVALID, FAULT_CONFLICT, FAULT_NOT_FOUND, …) and detail.
  */
 export function createAgentClient(opts: AgentClientOptions): AgentClient {
   const where = describeEndpoint(opts.endpoint);
@@ -163,10 +158,10 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
     }
     if (r.status === 401) throw new PuduError('AGENT_AUTH', `agent ${where} refused the request's signature (401)`);
     if (r.status < 200 || r.status > 299) {
-      const err = AgentErrorBodySchema.safeParse(json);
-      if (err.success) {
-        const code = err.data.error.code;
-        throw new PuduError(isErrorCode(code) ? code : 'INTERNAL', `agent ${where}: ${err.data.error.message}`, err.data.error.details);
+      const problem = AgentErrorBodySchema.safeParse(json);
+      if (problem.success) {
+        const { code, detail, errors } = problem.data;
+        throw new PuduError(isErrorCode(code) ? code : 'INTERNAL', `agent ${where}: ${detail}`, errors ? { errors } : undefined);
       }
       throw new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${method} ${path} answered ${r.status}: ${r.text.slice(0, 200)}`);
     }

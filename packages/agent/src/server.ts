@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { KeyObject } from 'node:crypto';
-import { AGENT_SIG_HEADERS, AgentFaultStopRequestSchema, isPuduError, PuduError, type AgentErrorBody, type AgentIdentity } from '@pudu/schema';
+import { AGENT_SIG_HEADERS, AgentFaultStopRequestSchema, isPuduError, PROBLEM_CONTENT_TYPE, problemOf, PuduError, type AgentIdentity } from '@pudu/schema';
 import { isPeerAllowed, type Cidr } from './access.ts';
 import type { AgentLog } from './agent-log.ts';
 import type { FaultManager } from './fault-manager.ts';
@@ -41,7 +41,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 /** Writes a reply with the agent's identity and the instance's signature over (nonce, status, identity, body). */
 function send(o: AgentServerOptions, req: IncomingMessage, res: ServerResponse, r: Reply): void {
   const type = r.type ?? 'application/json';
-  const text = type === 'application/json' ? JSON.stringify(r.body) : String(r.body);
+  const text = type.endsWith('json') ? JSON.stringify(r.body) : String(r.body);
   const identityB64 = Buffer.from(JSON.stringify(o.identity())).toString('base64url');
   const signature = signAgentReply(o.instanceKey, { nonce: header(req, AGENT_SIG_HEADERS.nonce) ?? '', status: r.status, identityB64, body: text });
   res.writeHead(r.status, {
@@ -54,10 +54,10 @@ function send(o: AgentServerOptions, req: IncomingMessage, res: ServerResponse, 
   res.end(text);
 }
 
+/** Every agent error is problem+json (RFC 9457) with a shared code, as the API's are. */
 function errorReply(e: unknown): Reply {
   const err = isPuduError(e) ? e : new PuduError('INTERNAL', (e as Error)?.message ?? String(e));
-  const body: AgentErrorBody = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
-  return { status: err.status, body };
+  return { status: err.status, body: problemOf(err.code, err.message, { details: err.details }), type: PROBLEM_CONTENT_TYPE };
 }
 
 /**

@@ -9,3 +9,5 @@ export { evaluateCondition, parseCondition } from '@pudu/schema';
 export * from './hints.ts';
 export * from './policy/index.ts';
 export { locatePath, type Located } from './yaml-locate.ts';
+export * from './run-state.ts';
+export * from './run-step.ts';

@@ -74,11 +74,8 @@ export type AgentServicesResponse = z.infer<typeof AgentServicesResponseSchema>;
 export const AgentHeartbeatResponseSchema = z.object({ status: z.literal('ok'), deadman_ms: z.number(), active_faults: z.number() });
 export type AgentHeartbeatResponse = z.infer<typeof AgentHeartbeatResponseSchema>;
 
-/** Every agent error: `{"error": {"code", "message", "details"?}}`. */
-export const AgentErrorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
-export type AgentErrorBody = z.infer<typeof AgentErrorBodySchema>;
+/** Every agent error is the API's problem+json (RFC 9457) with a shared code (errors.ts). */
+export { ProblemSchema as AgentErrorBodySchema, type Problem as AgentErrorBody } from './api.ts';
 
 /** Default fault time-to-live when a request gives no `duration`: nothing stays forever. */
 export const AGENT_DEFAULT_MAX_TTL_MS = 30 * 60_000;

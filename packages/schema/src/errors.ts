@@ -59,6 +59,10 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
 export class PuduError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
@@ -77,4 +81,51 @@ export class PuduError extends Error {
 
 export function isPuduError(e: unknown, code?: ErrorCode): e is PuduError {
   return e instanceof PuduError && (code === undefined || e.code === code);
+}
+
+/** Every error response of the API and of the agent has this media type (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const STATUS_TITLES: Partial<Record<number, string>> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Content Too Large',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 423: 'Locked', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+/** One located issue of a problem (`file:line:col path message`). */
+export interface ProblemIssueDoc { file?: string; line?: number; col?: number; path: string; message: string }
+
+/** RFC 9457 problem details with Pudu's stable `code` (ProblemSchema in api.ts parses it). */
+export interface ProblemDoc {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance?: string;
+  errors?: ProblemIssueDoc[];
+}
+
+/** `details.errors` of a PuduError, when it lists issues, as the problem's `errors`. */
+function issuesOf(details: unknown): ProblemIssueDoc[] | undefined {
+  if (!details || typeof details !== 'object') return undefined;
+  const list = (details as { errors?: unknown }).errors;
+  if (!Array.isArray(list)) return undefined;
+  return list.map((x: Record<string, unknown>) => {
+    const out: ProblemIssueDoc = { path: String(x.path ?? ''), message: String(x.message ?? '') };
+    if (typeof x.file === 'string') out.file = x.file;
+    if (typeof x.line === 'number') out.line = x.line;
+    if (typeof x.col === 'number') out.col = x.col;
+    return out;
+  });
+}
+
+/** The problem document for a code: one shape for the API and the agent alike. */
+export function problemOf(code: ErrorCode, detail: string, opts: { instance?: string; details?: unknown; status?: number } = {}): ProblemDoc {
+  const status = opts.status ?? ERROR_CODES[code];
+  const problem: ProblemDoc = { type: `urn:pudu:problem:${code.toLowerCase().replace(/_/g, '-')}`, title: STATUS_TITLES[status] ?? 'Error', status, code, detail };
+  if (opts.instance) problem.instance = opts.instance;
+  const errors = issuesOf(opts.details);
+  if (errors) problem.errors = errors;
+  return problem;
 }

@@ -12,7 +12,7 @@ import { findInstallRoot } from './paths.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PUDU_VERSION, startServer, type RunningServer } from './server.ts';
 import { openDriver, buildAssets, cleanupHostObjects } from './driver-setup.ts';
-import { httpAgentFactory } from './runner/http-agent.ts';
+import { agentClientFactory } from './runner/agent-port.ts';
 import type { Principal } from './auth/tokens.ts';
 import { createToken } from './auth/tokens.ts';
 import { addConfigOptions, flagsOf } from './config-flags.ts';
@@ -50,7 +50,7 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     port: c.port,
     database: c.database ?? join(c.data_dir, 'pudu.db'),
     driver,
-    agentFactory: httpAgentFactory,
+    agentFactory: agentClientFactory,
     libraryDir: resolve(c.library ?? join(root, 'scenarios')),
     webDir: resolve(c.web_dir ?? join(root, 'dist', 'web')),
     allowedOrigins: c.allowed_origins,

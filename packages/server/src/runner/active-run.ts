@@ -1,64 +1,63 @@
 /**
- * One running scenario: its clock, alerts, faults and continuous objective evaluation.
- * Every change is persisted (the store) and published (events) before it is visible, so
- * a restarted server picks up exactly where this one stopped.
+ * One running scenario's I/O shell. The rules live in the engine's `step`; this object
+ * feeds it observations (the clock, agents' answers, check results, requests), stores the
+ * progress it returns before anything becomes visible, and carries out its actions. A
+ * restarted server reads the stored progress back and continues exactly where this stopped.
  */
-import type { RunState } from '@pudu/schema';
-import { PuduError } from '@pudu/schema';
-import type { CompiledFault } from '@pudu/engine';
-import type { AgentPort, AgentTarget } from './agent-port.ts';
-import { elapsedOf, faultKey, scoreOf, type RunDoc } from './run-doc.ts';
+import { agentFaultId, step, type Action, type Observation, type ObservedError, type RunPlan } from '@pudu/engine';
+import { isPuduError, PuduError, type RunState } from '@pudu/schema';
+import type { Store } from '../store/store.ts';
+import type { FleetManager } from '../fleets/fleet-manager.ts';
+import type { Metrics } from '../metrics.ts';
+import type { EventBus } from './event-bus.ts';
+import type { AgentFactory } from './agent-port.ts';
+import { AgentLink } from './agent-link.ts';
 import { evaluateObjective } from './checks.ts';
+import { progressOf, type RunDoc } from './run-doc.ts';
 
 /** Clock tick: alerts and faults fire within this of their time. */
 export const TICK_MS = 100;
-/** Objectives are re-evaluated this often, so a fix shows in status within ~1 s. */
-export const EVAL_INTERVAL_MS = 300;
-/** The agents' dead-man switch reverts faults when heartbeats stop for longer than their TTL. */
-export const HEARTBEAT_MS = 2000;
-/** A fault that cannot be injected is retried this often, then the run fails: no incident, no training. */
-export const FAULT_APPLY_ATTEMPTS = 3;
-const FAULT_RETRY_MS = 1000;
 
-export interface RunHooks {
-  persist(doc: RunDoc): Promise<void>;
-  publish(kind: string, data?: Record<string, unknown>): Promise<void>;
-  agentFor(vm: string): AgentPort;
-  targets(): ReadonlyMap<string, AgentTarget>;
-  /** Destroys the run's fleet (unless kept) once the run has ended. */
-  destroyFleet(): Promise<void>;
-  onFinished(state: RunState, doc: RunDoc): void;
-  onFault(type: string, result: 'applied' | 'reverted' | 'failed'): void;
-  /** Teardown finished: nothing will talk to this run's agents again. */
-  onTornDown(): void;
-  log(msg: string): void;
+export interface RunDeps {
+  store: Store;
+  bus: EventBus;
+  fleets: FleetManager;
+  metrics: Metrics;
+  agentFactory: AgentFactory;
+  log: (msg: string) => void;
+  /** The run ended and its faults and fleet are gone: nothing will talk to its agents again. */
+  onTornDown: (run: ActiveRun) => void;
 }
 
+type Reply = Extract<Action, { kind: 'hint' | 'refuse' }>;
+
+const observed = (e: unknown): ObservedError =>
+  isPuduError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+
 export class ActiveRun {
+  /** The run's agents, following the fleet its progress names. */
+  readonly link: AgentLink;
+  private readonly plan: RunPlan;
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
-  private lastEvalMs = 0;
-  /** Objectives that failed in the previous round (with every fault in place). */
-  private failedLastRound = new Set<string>();
-  private lastHeartbeatMs = 0;
+  private evaluationDue = false;
   private chain: Promise<unknown> = Promise.resolve();
-  private reconciled = false;
-  private readonly retryAt = new Map<string, number>();
 
-  constructor(readonly doc: RunDoc, private readonly hooks: RunHooks, resumed: boolean) {
-    // A resumed run checks that the agents still hold its active faults before anything else.
-    this.reconciled = !resumed;
+  constructor(readonly doc: RunDoc, private readonly d: RunDeps) {
+    this.plan = { runId: doc.id, compiled: doc.compiled };
+    this.link = new AgentLink(d.fleets, d.agentFactory);
   }
 
-  /** Runs fn with no other change to this run in flight (hints, abort, ticks). */
-  locked<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs fn with no other change to this run in flight (ticks, hints, abort, fleet events). */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.chain.then(fn, fn);
     this.chain = next.catch(() => undefined);
     return next;
   }
 
+  /** Starts the clock loop (a no-op unless the run is running). */
   start(): void {
-    if (this.timer) return;
+    if (this.timer || this.doc.state !== 'running') return;
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref?.();
   }
@@ -69,222 +68,166 @@ export class ActiveRun {
     this.timer = null;
   }
 
+  /** Feeds observations to the run and waits until everything they caused is done. */
+  async observe(observations: Observation[]): Promise<Reply[]> {
+    const replies = await this.locked(() => this.advance(observations));
+    if (this.doc.state === 'running') this.start();
+    else this.stop();
+    return replies;
+  }
+
+  async takeHint(): Promise<{ index: number; text: string; penalty: number }> {
+    const r = this.expect(await this.observe([{ kind: 'hint-requested' }]));
+    if (r?.kind !== 'hint') throw new PuduError('INTERNAL', 'the run gave no hint and no reason');
+    return { index: r.index, text: r.text, penalty: r.penalty };
+  }
+
+  /** Ends the run; returns once every fault is reverted and the fleet destroyed. */
+  async abort(reason: string): Promise<void> {
+    this.expect(await this.observe([{ kind: 'abort', reason }]));
+  }
+
+  private expect(replies: Reply[]): Reply | undefined {
+    const refused = replies.find((r) => r.kind === 'refuse');
+    if (refused) throw new PuduError(refused.code, refused.message);
+    return replies[0];
+  }
+
   private async tick(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      await this.locked(() => this.step());
-      if (this.doc.state === 'running' && Date.now() - this.lastEvalMs >= EVAL_INTERVAL_MS) await this.evaluate();
+      await this.observe([{ kind: 'tick' }]);
+      if (this.evaluationDue) {
+        this.evaluationDue = false;
+        // Checks run outside the lock: a slow one must not hold up a hint or an abort.
+        const round = await this.evaluate();
+        await this.observe([round]);
+      }
     } catch (e) {
-      this.hooks.log(`run ${this.doc.id}: tick failed: ${(e as Error).stack ?? String(e)}`);
+      this.d.log(`run ${this.doc.id}: tick failed: ${(e as Error).stack ?? String(e)}`);
     } finally {
       this.busy = false;
     }
   }
 
-  private async step(): Promise<void> {
-    const doc = this.doc;
-    if (doc.state !== 'running' || doc.startedAtMs === null) return;
-    const now = Date.now();
-    const elapsed = now - doc.startedAtMs;
-    if (!this.reconciled) await this.reconcileFaults(elapsed);
-    if (elapsed >= doc.compiled.timeLimitMs) {
-      await this.finish('expired', null);
-      return;
-    }
-    for (const a of doc.compiled.alerts) {
-      if (a.firedAtMs <= elapsed && !doc.alertsFired.includes(a.name)) {
-        doc.alertsFired.push(a.name);
-        await this.hooks.persist(doc);
-        await this.hooks.publish('alert.fired', { name: a.name, severity: a.severity, message: a.message, atMs: a.firedAtMs });
+  /** step → store → act, until no action has an answer outstanding. */
+  private async advance(observations: Observation[]): Promise<Reply[]> {
+    const replies: Reply[] = [];
+    let batch = observations;
+    while (batch.length > 0) {
+      const r = step(this.plan, progressOf(this.doc), batch, Date.now());
+      Object.assign(this.doc, r.state);
+      if (r.persist) await this.persist();
+      const answers: Promise<Observation[]>[] = [];
+      for (const a of r.actions) {
+        if (a.kind === 'publish') await this.d.bus.publish(this.doc.id, a.event, a.data);
+        else if (a.kind === 'hint' || a.kind === 'refuse') replies.push(a);
+        else if (a.kind === 'finished') this.finished(a.state);
+        else if (a.kind === 'heartbeat') void this.heartbeat();
+        else if (a.kind === 'evaluate') this.evaluationDue = true;
+        else answers.push(this.act(a));
       }
+      batch = (await Promise.all(answers)).flat();
     }
-    for (const f of doc.compiled.faults) {
-      const p = doc.faults[faultKey(f)];
-      if (!p) continue;
-      const endsAt = f.durationMs === null ? null : f.atMs + f.durationMs;
-      if (p.state === 'pending' && endsAt !== null && elapsed >= endsAt) {
-        // Its whole window passed while the server was down: nothing to inject any more.
-        p.state = 'reverted';
-        await this.hooks.persist(doc);
-        await this.hooks.publish('fault.skipped', { id: f.id, vm: f.vm, why: 'its window passed while the server was down' });
-      } else if (p.state === 'pending' && f.atMs <= elapsed && (this.retryAt.get(faultKey(f)) ?? 0) <= now) {
-        await this.applyFault(f, endsAt === null ? null : endsAt - elapsed);
-        if (doc.state !== 'running') return;
-      }
-      else if (p.state === 'active' && f.durationMs !== null && elapsed >= f.atMs + f.durationMs) await this.revertFault(f, 'duration over');
-    }
-    if (now - this.lastHeartbeatMs >= HEARTBEAT_MS) {
-      this.lastHeartbeatMs = now;
-      for (const vm of this.hooks.targets().keys()) {
-        this.hooks.agentFor(vm).heartbeat().catch((e: unknown) => this.hooks.log(`run ${doc.id}: heartbeat to ${vm} failed: ${(e as Error).message}`));
-      }
-    }
+    if (this.doc.tornDown) this.d.onTornDown(this);
+    return replies;
   }
 
-  private async applyFault(f: CompiledFault, remainingMs: number | null): Promise<void> {
-    const p = this.doc.faults[faultKey(f)]!;
+  private async persist(): Promise<void> {
+    const doc = this.doc;
+    await this.d.store.putRun({ id: doc.id, state: doc.state, createdAt: doc.createdAt, doc: doc as unknown as Record<string, unknown> });
+  }
+
+  /** Carries out one action that has an answer, and returns that answer as observations. */
+  private async act(a: Extract<Action, { kind: 'apply-fault' | 'revert-fault' | 'discard-fault' | 'list-agent-faults' | 'destroy-fleet' }>): Promise<Observation[]> {
+    if (a.kind === 'destroy-fleet') return this.destroyFleet();
     try {
-      await this.hooks.agentFor(f.vm).startFault({ id: `${this.doc.id}.${f.id}`, type: f.type, params: f.params, durationMs: remainingMs });
-      p.state = 'active';
-      p.error = null;
-      this.hooks.onFault(f.type, 'applied');
-      await this.hooks.persist(this.doc);
-      await this.hooks.publish('fault.applied', { id: f.id, type: f.type, vm: f.vm });
+      await this.link.sync(this.doc.fleetId);
     } catch (e) {
-      p.error = (e as Error).message;
-      p.attempts = (p.attempts ?? 0) + 1;
-      this.hooks.onFault(f.type, 'failed');
-      await this.hooks.persist(this.doc);
-      if (p.attempts < FAULT_APPLY_ATTEMPTS) {
-        this.retryAt.set(faultKey(f), Date.now() + FAULT_RETRY_MS);
-        await this.hooks.publish('fault.retrying', { id: f.id, type: f.type, vm: f.vm, attempt: p.attempts, error: p.error });
-        return;
+      if (a.kind === 'apply-fault') return [{ kind: 'fault-apply-failed', key: a.key, error: observed(e) }];
+      if (a.kind === 'revert-fault') return [{ kind: 'fault-revert-failed', key: a.key, error: observed(e) }];
+      if (a.kind === 'discard-fault') return [{ kind: 'fault-discarded', key: a.key }];
+      return [{ kind: 'agent-faults', reports: a.vms.map((vm) => ({ vm, faults: null, error: observed(e) })) }];
+    }
+    switch (a.kind) {
+      case 'apply-fault':
+        try {
+          await this.link.agent(a.fault.vm).startFault({ id: a.agentId, type: a.fault.type, params: a.fault.params, durationMs: a.remainingMs });
+          this.d.metrics.faultInjections.inc({ type: a.fault.type, result: 'applied' });
+          return [{ kind: 'fault-applied', key: a.key }];
+        } catch (e) {
+          this.d.metrics.faultInjections.inc({ type: a.fault.type, result: 'failed' });
+          return [{ kind: 'fault-apply-failed', key: a.key, error: observed(e) }];
+        }
+      case 'revert-fault':
+        try {
+          await this.link.agent(a.fault.vm).stopFault(a.agentId);
+          this.d.metrics.faultInjections.inc({ type: a.fault.type, result: 'reverted' });
+          return [{ kind: 'fault-reverted', key: a.key, why: a.why }];
+        } catch (e) {
+          return [{ kind: 'fault-revert-failed', key: a.key, error: observed(e) }];
+        }
+      case 'discard-fault':
+        try {
+          await this.link.agent(a.fault.vm).stopFault(a.agentId);
+        } catch {
+          // Best effort: the fleet goes next anyway.
+        }
+        return [{ kind: 'fault-discarded', key: a.key }];
+      case 'list-agent-faults': {
+        const reports = await Promise.all(a.vms.map(async (vm) => {
+          try {
+            return { vm, faults: await this.link.agent(vm).faults() };
+          } catch (e) {
+            return { vm, faults: null, error: observed(e) };
+          }
+        }));
+        return [{ kind: 'agent-faults', reports }];
       }
-      p.state = 'failed';
-      await this.hooks.persist(this.doc);
-      await this.hooks.publish('fault.failed', { id: f.id, type: f.type, vm: f.vm, error: p.error });
-      await this.finish('failed', null, `fault ${f.id} could not be injected on ${f.vm} after ${p.attempts} attempts: ${p.error}`);
     }
   }
 
-  private async revertFault(f: CompiledFault, why: string): Promise<void> {
-    const p = this.doc.faults[faultKey(f)]!;
+  private async destroyFleet(): Promise<Observation[]> {
+    const doc = this.doc;
+    if (!doc.fleetId || doc.keepFleet) return [{ kind: 'fleet-destroyed' }];
     try {
-      await this.hooks.agentFor(f.vm).stopFault(`${this.doc.id}.${f.id}`);
-      p.state = 'reverted';
-      this.hooks.onFault(f.type, 'reverted');
-      await this.hooks.persist(this.doc);
-      await this.hooks.publish('fault.reverted', { id: f.id, type: f.type, vm: f.vm, why });
+      await this.d.fleets.delete(doc.fleetId);
+      await this.d.bus.publish(doc.id, 'fleet.destroyed', { fleetId: doc.fleetId });
+      return [{ kind: 'fleet-destroyed' }];
     } catch (e) {
-      p.error = `revert failed: ${(e as Error).message}`;
-      await this.hooks.persist(this.doc);
-      await this.hooks.publish('fault.revert-failed', { id: f.id, type: f.type, vm: f.vm, error: p.error });
+      this.d.log(`run ${doc.id}: fleet teardown failed: ${(e as Error).message}`);
+      await this.d.bus.publish(doc.id, 'fleet.destroy-failed', { error: (e as Error).message });
+      return [{ kind: 'fleet-destroy-failed', error: (e as Error).message }];
     }
   }
 
-  /** After a restart: re-apply active faults an agent no longer holds (its TTL may have fired). */
-  private async reconcileFaults(elapsed: number): Promise<void> {
-    this.reconciled = true;
-    const byVm = new Map<string, string[]>();
-    for (const f of this.doc.compiled.faults) {
-      if (this.doc.faults[faultKey(f)]?.state !== 'active') continue;
-      let held = byVm.get(f.vm);
-      if (!held) {
-        held = await this.hooks.agentFor(f.vm).listFaults().catch(() => []);
-        byVm.set(f.vm, held);
-      }
-      if (held.includes(`${this.doc.id}.${f.id}`)) continue;
-      if (f.durationMs !== null && elapsed >= f.atMs + f.durationMs) continue;
-      this.doc.faults[faultKey(f)]!.state = 'pending';
-      await this.hooks.publish('fault.lost', { id: f.id, vm: f.vm, why: 'agent no longer holds it after the server restart; re-applying' });
-    }
-    await this.hooks.publish('run.resumed', { elapsedMs: elapsed });
+  /** One evaluation round: every objective's check, timed when the last answer came in. */
+  private async evaluate(): Promise<Observation> {
+    await this.link.sync(this.doc.fleetId);
+    const objectives = this.doc.compiled.objectives;
+    const results = await Promise.all(objectives.map((o) => evaluateObjective(o, this.link, (id) => agentFaultId(this.doc.id, id))));
+    return { kind: 'checks', atMs: Date.now(), results: Object.fromEntries(objectives.map((o, i) => [o.id, results[i]!])) };
   }
 
-  /** One evaluation round; the run resolves when every objective passes in the same round. */
-  private async evaluate(): Promise<void> {
-    this.lastEvalMs = Date.now();
-    const doc = this.doc;
-    const objectives = doc.compiled.objectives;
-    const targets = this.hooks.targets();
-    const ctx = { agentFor: (vm: string) => this.hooks.agentFor(vm), agentFaultId: (id: string) => `${doc.id}.${id}` };
-    const results = await Promise.all(objectives.map((o) => evaluateObjective(o, targets, ctx)));
-    // A fix is timed when Pudu has seen it: the round's start may predate the fix itself
-    // when a check is slow (seen: 1.1 s early after a server restart).
-    const observedMs = Date.now();
-    await this.locked(async () => {
-      if (doc.state !== 'running' || doc.startedAtMs === null) return;
-      const checkedAt = new Date().toISOString();
-      let changed = false;
-      for (const [i, o] of objectives.entries()) {
-        const r = results[i]!;
-        const prev = doc.objectives[o.id];
-        if (prev?.passing !== r.passing) {
-          changed = true;
-          await this.hooks.publish(r.passing ? 'objective.passed' : 'objective.failing', { id: o.id, detail: r.detail });
-        } else if (prev.detail !== r.detail) changed = true;
-        doc.objectives[o.id] = { passing: r.passing, detail: r.detail, checkedAt };
-      }
-      // Before every fault has struck, the system is healthy by construction: not a fix.
-      // When every fault has run its course, the system healed by itself: not a fix either.
-      const states = Object.values(doc.faults).map((p) => p.state);
-      const allStruck = states.every((st) => st === 'active' || st === 'reverted');
-      const anyLive = states.includes('active');
-      // A fix needs a visible incident first: some objective must have failed once every
-      // fault was in place (a slow leak passes its objective for minutes after it starts),
-      // in two rounds running — one slow /healthz on a loaded host is not an incident.
-      const failedNow = new Set(allStruck ? objectives.filter((_, i) => !results[i]!.passing).map((o) => o.id) : []);
-      if (!doc.incidentSeen && [...failedNow].some((id) => this.failedLastRound.has(id))) {
-        doc.incidentSeen = true;
-        changed = true;
-      }
-      this.failedLastRound = failedNow;
-      if (objectives.length > 0 && results.every((r) => r.passing) && allStruck && anyLive && doc.incidentSeen) {
-        await this.finish('resolved', observedMs - doc.startedAtMs);
-      } else if (states.length > 0 && states.every((st) => st === 'reverted')) {
-        await this.finish('expired', null, 'every fault ran its course before the objectives were met');
-      } else if (changed) {
-        await this.hooks.persist(doc);
-      }
-    });
-  }
-
-  /** Takes the next hint; charged once, in order; HINTS_EXHAUSTED past the last. */
-  async takeHint(): Promise<{ index: number; text: string; penalty: number }> {
-    return this.locked(async () => {
-      const doc = this.doc;
-      if (doc.state !== 'running' && doc.state !== 'provisioning') throw new PuduError('RUN_NOT_ACTIVE', `run ${doc.id} is ${doc.state}`);
-      const hint = doc.compiled.hints[doc.hintsUsed];
-      if (!hint) throw new PuduError('HINTS_EXHAUSTED', `all ${doc.compiled.hints.length} hints were already given`);
-      const index = doc.hintsUsed;
-      doc.hintsUsed += 1;
-      await this.hooks.persist(doc);
-      await this.hooks.publish('hint.taken', { index, hintsUsed: doc.hintsUsed, penalty: doc.compiled.scoring.hintPenalty });
-      return { index, text: hint.text, penalty: doc.compiled.scoring.hintPenalty };
-    });
-  }
-
-  /** Ends the run (resolved, aborted, expired, failed), then reverts faults and destroys the fleet. */
-  async finish(state: RunState, resolvedAtMs: number | null, error?: string): Promise<void> {
-    const doc = this.doc;
-    if (doc.state !== 'running' && doc.state !== 'provisioning') return;
-    doc.state = state;
-    doc.endedAtMs = Date.now();
-    doc.resolvedAtMs = resolvedAtMs;
-    if (error) doc.error = error;
-    await this.hooks.persist(doc);
-    const s = scoreOf(doc, doc.endedAtMs);
-    await this.hooks.publish(`run.${state}`, {
-      elapsedMs: elapsedOf(doc, doc.endedAtMs),
-      ...(state === 'resolved' ? { resolvedAtMs, score: s.score, timePenalty: s.timePenalty, hintPenalty: s.hintPenalty } : {}),
-      ...(error ? { error } : {}),
-    });
-    this.hooks.onFinished(state, doc);
-    await this.teardown();
-  }
-
-  /** Reverts every fault still active and destroys the fleet; resumable after a crash. */
-  async teardown(): Promise<void> {
-    this.stop();
-    const doc = this.doc;
-    if (doc.tornDown) return;
-    for (const f of doc.compiled.faults) {
-      const p = doc.faults[faultKey(f)];
-      if (p?.state === 'active') await this.revertFault(f, `run ${doc.state}`);
-      // A failed apply may have half-happened: ask the agent to undo whatever it holds.
-      else if (p?.state === 'failed' || (p?.state === 'pending' && p.attempts)) {
-        await this.hooks.agentFor(f.vm).stopFault(`${doc.id}.${f.id}`).catch(() => undefined);
-      }
-    }
+  private async heartbeat(): Promise<void> {
     try {
-      await this.hooks.destroyFleet();
+      await this.link.sync(this.doc.fleetId);
     } catch (e) {
-      this.hooks.log(`run ${doc.id}: fleet teardown failed: ${(e as Error).message}`);
-      await this.hooks.publish('fleet.destroy-failed', { error: (e as Error).message });
+      return this.d.log(`run ${this.doc.id}: heartbeat: ${(e as Error).message}`);
     }
-    doc.tornDown = true;
-    await this.hooks.persist(doc);
-    this.hooks.onTornDown();
+    for (const vm of this.link.vmNames()) {
+      this.link.agent(vm).heartbeat().catch((e: unknown) => this.d.log(`run ${this.doc.id}: heartbeat to ${vm} failed: ${(e as Error).message}`));
+    }
+  }
+
+  /** The runner's own decisions are mutations too: they go to the audit log with the API's. */
+  private finished(state: RunState): void {
+    const doc = this.doc;
+    void this.d.store.appendAudit({
+      actor: 'pudu-runner', role: 'system', action: `run.${state}`, target: `run ${doc.id}`, result: state === 'failed' ? 'error' : 'ok',
+      detail: doc.error ?? (doc.resolvedAtMs !== null ? `resolved after ${Math.round(doc.resolvedAtMs / 1000)} s, ${doc.hintsUsed} hint(s)` : ''),
+    }).catch((e: unknown) => this.d.log(`audit write failed: ${String(e)}`));
+    if (state === 'resolved' && doc.resolvedAtMs !== null) this.d.metrics.timeToFixSeconds.observe({ scenario: doc.compiled.id }, doc.resolvedAtMs / 1000);
   }
 }

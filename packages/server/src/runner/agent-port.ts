@@ -1,11 +1,18 @@
 /**
- * What the runner needs from the agent inside a VM. The implementation adapts the agent
- * package's client; tests and the runner depend only on this interface.
+ * What the runner needs from the agent inside a VM, whatever carries the calls (a Unix
+ * socket in a host-owned directory for the sandbox, TCP over the fleet's link otherwise). Every method throws PuduError with a shared code (errors.ts):
+ * AGENT_UNREACHABLE, AGENT_AUTH, FAULT_INVALID, FAULT_CONFLICT, NETWORK_UNSAFE… — callers
+ * branch on the code, never on the message.
  */
+import { createAgentClient, type AgentEndpoint } from '@pudu/agent';
+import type { AgentFaultReport } from '@pudu/engine';
+import { isPuduError, type FaultType, type MetricName } from '@pudu/schema';
+import { assertRouteThrough } from '../net/route-guard.ts';
+
 export interface AgentFault {
-  /** Unique on the agent: `<runId>.<faultId>`. */
+  /** Unique on the agent: `<runId>.<faultId>` (agentFaultId). */
   id: string;
-  type: string;
+  type: FaultType;
   params: Record<string, string>;
   /** The agent reverts on its own after this (dead-man backstop); null = until stopped. */
   durationMs: number | null;
@@ -13,11 +20,12 @@ export interface AgentFault {
 
 export interface AgentPort {
   startFault(f: AgentFault): Promise<void>;
+  /** Resolves when the fault is gone, also when the agent had already ended it (TTL, dead-man). */
   stopFault(id: string): Promise<void>;
-  /** Ids of the faults the agent holds active. */
-  listFaults(): Promise<string[]>;
-  metrics(): Promise<Record<string, number>>;
-  /** systemd units' active state by name. */
+  /** Every fault the agent knows, with its state and, once ended, why. */
+  faults(): Promise<AgentFaultReport[]>;
+  metrics(): Promise<Record<MetricName, number>>;
+  /** systemd units' active state by name (without `.service`). */
   services(): Promise<Record<string, boolean>>;
   heartbeat(): Promise<void>;
 }
@@ -37,3 +45,50 @@ export interface AgentTarget {
 }
 
 export type AgentFactory = (t: AgentTarget) => AgentPort;
+
+const AGENT_TIMEOUT_MS = 5000;
+
+/**
+ * The agent package's own typed client: every request signed with the fleet's key, over
+ * the VM's Unix socket when the driver has one, else TCP once the route to the VM is checked.
+ */
+export const agentClientFactory: AgentFactory = (t) => {
+  const endpoint: AgentEndpoint = t.agentSocket ? { kind: 'unix', path: t.agentSocket } : { kind: 'tcp', host: t.guestIp, port: t.agentPort };
+  const client = createAgentClient({
+    endpoint,
+    signingKey: t.agentKey,
+    audience: t.audience,
+    timeoutMs: AGENT_TIMEOUT_MS,
+    beforeConnect: endpoint.kind === 'tcp' ? () => assertRouteThrough(t.guestIp, t.hostLink) : undefined,
+  });
+  return {
+    async startFault(f) {
+      const params: Record<string, string> = { ...f.params };
+      if (f.durationMs !== null) params.duration = `${Math.max(1000, Math.round(f.durationMs))}ms`;
+      await client.startFault({ id: f.id, type: f.type, params });
+    },
+    async stopFault(id) {
+      try {
+        await client.stopFault(id);
+      } catch (e) {
+        // Already gone (TTL or dead-man reverted it): the goal, a reverted fault, holds.
+        if (isPuduError(e, 'FAULT_NOT_FOUND')) return;
+        throw e;
+      }
+    },
+    async faults() {
+      return (await client.listFaults()).faults.map((f) => ({ id: f.id, state: f.state, ...(f.reason ? { reason: f.reason } : {}) }));
+    },
+    async metrics() {
+      const m = await client.metrics();
+      return { cpu_pct: m.cpu_pct, mem_used_pct: m.mem_used_pct, disk_used_pct: m.disk_used_pct, disk_free_mb: m.disk_free_mb, load_avg_1: m.load_avg_1 };
+    },
+    async services() {
+      const r = await client.services();
+      return Object.fromEntries(r.services.map((s) => [s.name.replace(/\.service$/, ''), s.active === 'active']));
+    },
+    async heartbeat() {
+      await client.heartbeat();
+    },
+  };
+};

@@ -5,6 +5,7 @@
  */
 import { evaluateCondition, type CompiledObjective } from '@pudu/engine';
 import type { AgentPort, AgentTarget } from './agent-port.ts';
+import type { AgentLink } from './agent-link.ts';
 import { assertRouteThrough } from '../net/route-guard.ts';
 
 export const CHECK_TIMEOUT_MS = 700;
@@ -22,14 +23,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Where the check runs and how the run names its faults on the agent. */
-export interface CheckContext {
-  agentFor: (vm: string) => AgentPort;
-  /** The id under which a scenario fault was started on the agent. */
-  agentFaultId: (faultId: string) => string;
-}
+/** How the run names a scenario fault on the agent (agentFaultId with the run's id). */
+export type AgentFaultIdOf = (faultId: string) => string;
 
-async function checkOne(o: CompiledObjective, vm: AgentTarget, agent: AgentPort, ctx: CheckContext): Promise<CheckResult> {
+async function checkOne(o: CompiledObjective, vm: AgentTarget, agent: AgentPort, agentFaultIdOf: AgentFaultIdOf): Promise<CheckResult> {
   const c = o.check;
   switch (c.type) {
     case 'http': {
@@ -51,25 +48,22 @@ async function checkOne(o: CompiledObjective, vm: AgentTarget, agent: AgentPort,
       return { passing: active, detail: `${vm.vmName}: ${c.service} ${active ? 'active' : 'not active'}` };
     }
     case 'fault-cleared': {
-      const held = await withTimeout(agent.listFaults(), CHECK_TIMEOUT_MS, 'agent faults');
-      const holds = held.includes(ctx.agentFaultId(c.fault));
+      const held = await withTimeout(agent.faults(), CHECK_TIMEOUT_MS, 'agent faults');
+      const id = agentFaultIdOf(c.fault);
+      const holds = held.some((f) => f.id === id && f.state === 'active');
       return { passing: !holds, detail: `${vm.vmName}: ${c.fault} ${holds ? 'still in effect' : 'cleared'}` };
     }
   }
 }
 
 /** Passes when the check passes on every VM of the objective; the detail names each. */
-export async function evaluateObjective(
-  o: CompiledObjective,
-  targets: ReadonlyMap<string, AgentTarget>,
-  ctx: CheckContext,
-): Promise<CheckResult> {
+export async function evaluateObjective(o: CompiledObjective, link: AgentLink, agentFaultIdOf: AgentFaultIdOf): Promise<CheckResult> {
   const results = await Promise.all(
     o.vms.map(async (name): Promise<CheckResult> => {
-      const vm = targets.get(name);
+      const vm = link.target(name);
       if (!vm) return { passing: false, detail: `${name}: no such VM in the fleet` };
       try {
-        return await checkOne(o, vm, ctx.agentFor(name), ctx);
+        return await checkOne(o, vm, link.agent(name), agentFaultIdOf);
       } catch (e) {
         return { passing: false, detail: `${name}: check failed: ${(e as Error).message}` };
       }

@@ -1,57 +1,50 @@
 /**
- * The persisted state of one scenario run, and its projection to the API's RunStatus.
- * Times are wall-clock epoch ms so the run's clock survives a server restart intact.
+ * The persisted document of one scenario run (validated when read back), and its
+ * projection to the API's RunStatus. Times are wall-clock epoch ms so the run's clock
+ * survives a server restart intact.
  */
-import { scoreRun, type CompiledScenario } from '@pudu/engine';
-import type { RunState, RunStatus } from '@pudu/schema';
+import { z } from 'zod';
+import { CompiledScenarioSchema, elapsedOf, faultKey, RunProgressSchema, scoreRun, type RunProgress } from '@pudu/engine';
+import { PuduError, type RunStatus } from '@pudu/schema';
 import type { RunGovernance } from '../policy/enforce.ts';
 
-export interface FaultProgress {
-  state: 'pending' | 'active' | 'reverted' | 'failed';
-  error: string | null;
-  /** Failed apply attempts so far; the run fails after FAULT_APPLY_ATTEMPTS. */
-  attempts?: number;
-}
+/** The policy's decision at run start, as stored (checked against policy/enforce.ts's type). */
+const RunGovernanceSchema = z.object({
+  environment: z.string(),
+  experimentId: z.string().nullable(),
+  actor: z.object({ role: z.string(), groups: z.array(z.string()), names: z.array(z.string()) }),
+  outcome: z.enum(['allow', 'approval']),
+  reasons: z.array(z.string()),
+  policySha256: z.string(),
+  decidedAt: z.string(),
+}) satisfies z.ZodType<RunGovernance>;
 
-export interface ObjectiveProgress {
-  passing: boolean;
-  detail: string;
-  checkedAt: string | null;
-}
-
-export interface RunDoc {
-  id: string;
-  state: RunState;
-  createdAt: string;
-  file: string;
-  yaml: string;
-  compiled: CompiledScenario;
-  keepFleet: boolean;
-  fleetId: string | null;
-  startedAtMs: number | null;
-  endedAtMs: number | null;
-  resolvedAtMs: number | null;
-  alertsFired: string[];
-  /** Keyed `<faultId>@<vm>`. */
-  faults: Record<string, FaultProgress>;
-  objectives: Record<string, ObjectiveProgress>;
-  hintsUsed: number;
-  /** Some objective failed after every fault had struck: only then can passing objectives mean a fix. */
-  incidentSeen?: boolean;
-  error: string | null;
-  /** Set once faults are reverted and the fleet destroyed (or kept) after the run ended. */
-  tornDown: boolean;
-  createdBy: string;
+/** A run as stored: what it was started with, and its progress (the run loop's state). */
+export const RunDocSchema = RunProgressSchema.extend({
+  id: z.string(),
+  createdAt: z.string(),
+  file: z.string(),
+  yaml: z.string(),
+  compiled: CompiledScenarioSchema,
+  keepFleet: z.boolean(),
+  createdBy: z.string(),
   /** The policy's decision at run start: environment, experiment, whose permissions (absent on runs from before policies). */
-  governance?: RunGovernance;
+  governance: RunGovernanceSchema.optional(),
+});
+export type RunDoc = z.infer<typeof RunDocSchema>;
+
+/** The progress part of a document (what `step` reads and writes). */
+export function progressOf(doc: RunDoc): RunProgress {
+  const { id: _id, createdAt: _c, file: _f, yaml: _y, compiled: _s, keepFleet: _k, createdBy: _b, governance: _g, ...progress } = doc;
+  return progress;
 }
 
-export const faultKey = (f: { id: string; vm: string }): string => `${f.id}@${f.vm}`;
-
-/** Milliseconds on the run's clock: from start to now, or to its end. */
-export function elapsedOf(doc: RunDoc, nowMs: number): number {
-  if (doc.startedAtMs === null) return 0;
-  return Math.max(0, (doc.endedAtMs ?? nowMs) - doc.startedAtMs);
+/** A document read back from the store: validated, never cast; a broken one is named, not used. */
+export function parseRunDoc(id: string, raw: unknown): RunDoc {
+  const r = RunDocSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new PuduError('INTERNAL', `run ${id}: its stored document is not valid (${issues})`);
 }
 
 /** The score as it stands: final once resolved, else "if resolved now". */

@@ -5,15 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PuduError, type RunMetrics, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
-import type { Actor, CompiledScenario } from '@pudu/engine';
+import { newRunProgress, type Actor, type CompiledScenario } from '@pudu/engine';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Library } from '../library.ts';
 import type { EventBus } from './event-bus.ts';
-import type { AgentFactory, AgentPort, AgentTarget } from './agent-port.ts';
+import type { AgentFactory } from './agent-port.ts';
 import { ActiveRun } from './active-run.ts';
-import { faultKey, toRunStatus, type RunDoc } from './run-doc.ts';
+import { AgentLink } from './agent-link.ts';
+import { parseRunDoc, toRunStatus, type RunDoc } from './run-doc.ts';
 import { createToken, TRAINEE_GRACE_MS, type Principal } from '../auth/tokens.ts';
 import { compileOrThrow, scenarioText } from '../policy/scenario-source.ts';
 import type { RunGovernance } from '../policy/enforce.ts';
@@ -35,8 +36,6 @@ const TRAINEE_PROVISIONING_ALLOWANCE_MS = 30 * 60_000;
 
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
-  private readonly targets = new Map<string, Map<string, AgentTarget>>();
-  private readonly agents = new Map<string, AgentPort>();
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly d: Deps) {}
@@ -50,17 +49,15 @@ export class RunManager {
     const governance = this.d.authorize(compiled, req.environment, link.actor ?? by, link.experimentId ?? null);
     const id = `r${randomBytes(4).toString('hex')}`;
     const doc: RunDoc = {
-      id, state: 'provisioning', createdAt: new Date().toISOString(), file, yaml, compiled, keepFleet: req.keepFleet,
-      fleetId: null, startedAtMs: null, endedAtMs: null, resolvedAtMs: null, alertsFired: [],
-      faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null }])),
-      objectives: {}, hintsUsed: 0, error: null, tornDown: false, createdBy: `${by.name} (${by.id})`, governance,
+      id, createdAt: new Date().toISOString(), file, yaml, compiled, keepFleet: req.keepFleet, createdBy: `${by.name} (${by.id})`, governance,
+      ...newRunProgress(compiled),
     };
-    await this.persist(doc);
+    await this.d.store.putRun({ id, state: doc.state, createdAt: doc.createdAt, doc: doc as unknown as Record<string, unknown> });
     // It also dies with the run (plus a grace); this bound holds even if the run never ends.
     const ttlMs = compiled.timeLimitMs + TRAINEE_PROVISIONING_ALLOWANCE_MS + TRAINEE_GRACE_MS;
     const { token } = await createToken(this.d.store, { role: 'trainee', name: `trainee-${id}`, runId: id, ttlMs });
     await this.d.bus.publish(id, 'run.created', { scenarioId: compiled.id, title: compiled.title, seed: compiled.seed, by: doc.createdBy });
-    const run = this.attach(doc, false);
+    const run = this.attach(doc);
     this.track(this.provision(run));
     return { run: await this.status(id), traineeToken: token };
   }
@@ -70,86 +67,33 @@ export class RunManager {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private attach(doc: RunDoc, resumed: boolean): ActiveRun {
+  private attach(doc: RunDoc): ActiveRun {
     const run = new ActiveRun(doc, {
-      persist: (d) => this.persist(d),
-      publish: async (kind, data) => void (await this.d.bus.publish(doc.id, kind, data)),
-      agentFor: (vm) => this.agentFor(doc.id, vm),
-      targets: () => this.targets.get(doc.id) ?? new Map(),
-      destroyFleet: async () => {
-        if (!doc.fleetId || doc.keepFleet) return;
-        await this.d.fleets.delete(doc.fleetId);
-        await this.d.bus.publish(doc.id, 'fleet.destroyed', { fleetId: doc.fleetId });
+      ...this.d,
+      onTornDown: (r) => {
+        if (this.active.get(r.doc.id) === r) this.active.delete(r.doc.id);
       },
-      onFinished: (state, d) => {
-        this.active.delete(d.id);
-        // The runner's own decisions are mutations too: they go to the audit log with the API's.
-        void this.d.store.appendAudit({
-          actor: 'pudu-runner', role: 'system', action: `run.${state}`, target: `run ${d.id}`, result: state === 'failed' ? 'error' : 'ok',
-          detail: d.error ?? (d.resolvedAtMs !== null ? `resolved after ${Math.round(d.resolvedAtMs / 1000)} s, ${d.hintsUsed} hint(s)` : ''),
-        }).catch((e: unknown) => this.d.log(`audit write failed: ${String(e)}`));
-        if (state === 'resolved' && d.resolvedAtMs !== null) this.d.metrics.timeToFixSeconds.observe({ scenario: d.compiled.id }, d.resolvedAtMs / 1000);
-      },
-      onFault: (type, result) => this.d.metrics.faultInjections.inc({ type, result }),
-      onTornDown: () => {
-        this.targets.delete(doc.id);
-        for (const k of [...this.agents.keys()]) if (k.startsWith(`${doc.id}/`)) this.agents.delete(k);
-      },
-      log: this.d.log,
-    }, resumed);
+    });
     this.active.set(doc.id, run);
     return run;
   }
 
-  private agentFor(runId: string, vm: string): AgentPort {
-    const key = `${runId}/${vm}`;
-    let a = this.agents.get(key);
-    if (!a) {
-      const t = this.targets.get(runId)?.get(vm);
-      if (!t) throw new PuduError('VM_NOT_FOUND', `run ${runId} has no VM ${vm}`);
-      a = this.d.agentFactory(t);
-      this.agents.set(key, a);
-    }
-    return a;
-  }
-
-  private async loadTargets(doc: RunDoc): Promise<void> {
-    if (!doc.fleetId) return;
-    const { vms, agentKey } = await this.d.fleets.vmsOf(doc.fleetId);
-    const fleetId = doc.fleetId;
-    this.targets.set(doc.id, new Map(vms.map((v) => [v.name, { vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, agentSocket: v.agentSocket, hostLink: v.hostLink, agentKey, audience: `${fleetId}/${v.name}` }])));
-  }
-
-  /** Creates the fleet from the scenario's tiers, then starts the clock. */
+  /** Creates the fleet from the scenario's tiers; the run's clock starts when it is ready. */
   private async provision(run: ActiveRun): Promise<void> {
     const doc = run.doc;
     await this.d.bus.publish(doc.id, 'fleet.provisioning', { vms: doc.compiled.vms.map((v) => v.name) });
+    let fleet;
     try {
-      const fleet = await this.d.fleets.create(doc.compiled.vms, {
+      fleet = await this.d.fleets.create(doc.compiled.vms, {
         runId: doc.id,
         onProgress: (msg) => void this.d.bus.publish(doc.id, 'fleet.progress', { message: msg }).catch(() => undefined),
       });
-      doc.fleetId = fleet.id;
-      await this.persist(doc);
-      await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
-      await this.loadTargets(doc);
     } catch (e) {
-      await run.locked(() => run.finish('failed', null, `fleet provisioning failed: ${(e as Error).message}`));
+      await run.observe([{ kind: 'fleet-failed', error: `fleet provisioning failed: ${(e as Error).message}` }]);
       return;
     }
-    await run.locked(async () => {
-      if (doc.state !== 'provisioning') {
-        // Aborted while the fleet booted: the earlier teardown had no fleet to destroy yet.
-        doc.tornDown = false;
-        await run.teardown();
-        return;
-      }
-      doc.state = 'running';
-      doc.startedAtMs = Date.now();
-      await this.persist(doc);
-      await this.d.bus.publish(doc.id, 'run.started', { timeLimitMs: doc.compiled.timeLimitMs });
-    });
-    if (doc.state === 'running') run.start();
+    await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
+    await run.observe([{ kind: 'fleet-ready', fleetId: fleet.id }]);
   }
 
   /**
@@ -159,28 +103,16 @@ export class RunManager {
   private async reprovision(run: ActiveRun): Promise<void> {
     const doc = run.doc;
     await this.d.bus.publish(doc.id, 'fleet.lost', { fleetId: doc.fleetId, why: 'its VMs did not survive the server restart; booting a replacement' });
-    await run.locked(async () => {
-      doc.fleetId = null;
-      for (const p of Object.values(doc.faults)) if (p.state === 'active') p.state = 'pending';
-      await this.persist(doc);
-    });
+    await run.observe([{ kind: 'fleet-lost' }]);
+    let fleet;
     try {
-      const fleet = await this.d.fleets.create(doc.compiled.vms, { runId: doc.id });
-      await run.locked(async () => {
-        doc.fleetId = fleet.id;
-        await this.persist(doc);
-      });
-      await this.loadTargets(doc);
-      for (const k of [...this.agents.keys()]) if (k.startsWith(`${doc.id}/`)) this.agents.delete(k);
-      await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, replacement: true, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
-      run.start();
+      fleet = await this.d.fleets.create(doc.compiled.vms, { runId: doc.id });
     } catch (e) {
-      await run.locked(() => run.finish('failed', null, `the fleet was lost in a server restart and could not be replaced: ${(e as Error).message}`));
+      await run.observe([{ kind: 'fleet-failed', error: `the fleet was lost in a server restart and could not be replaced: ${(e as Error).message}` }]);
+      return;
     }
-  }
-
-  private async persist(doc: RunDoc): Promise<void> {
-    await this.d.store.putRun({ id: doc.id, state: doc.state, createdAt: doc.createdAt, doc: doc as unknown as Record<string, unknown> });
+    await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, replacement: true, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
+    await run.observe([{ kind: 'fleet-ready', fleetId: fleet.id }]);
   }
 
   private async loadDoc(id: string): Promise<RunDoc> {
@@ -188,7 +120,7 @@ export class RunManager {
     if (live) return live.doc;
     const rec = await this.d.store.getRun(id);
     if (!rec) throw new PuduError('RUN_NOT_FOUND', `no run ${id}`);
-    return rec.doc as unknown as RunDoc;
+    return parseRunDoc(id, rec.doc);
   }
 
   async status(id: string): Promise<RunStatus> {
@@ -202,10 +134,11 @@ export class RunManager {
   async metrics(id: string): Promise<RunMetrics> {
     const doc = await this.loadDoc(id);
     const status = await this.status(id);
-    if (!this.targets.has(id) && doc.fleetId && status.vms.length) await this.loadTargets(doc).catch(() => undefined);
+    const link = this.active.get(id)?.link ?? new AgentLink(this.d.fleets, this.d.agentFactory);
+    if (status.vms.length) await link.sync(doc.fleetId).catch(() => undefined);
     const vms = await Promise.all(status.vms.map(async (v) => {
       try {
-        const m = await this.agentFor(id, v.name).metrics();
+        const m = await link.agent(v.name).metrics();
         const metrics = { cpuPct: m.cpu_pct ?? 0, memUsedPct: m.mem_used_pct ?? 0, diskUsedPct: m.disk_used_pct ?? 0, diskFreeMb: m.disk_free_mb ?? 0, loadAvg1: m.load_avg_1 ?? 0 };
         return { vm: v.name, index: v.index, metrics, error: null };
       } catch (e) {
@@ -230,7 +163,13 @@ export class RunManager {
 
   async list(): Promise<RunStatus[]> {
     const out: RunStatus[] = [];
-    for (const rec of await this.d.store.listRuns()) out.push(toRunStatus(this.active.get(rec.id)?.doc ?? (rec.doc as unknown as RunDoc), []));
+    for (const rec of await this.d.store.listRuns()) {
+      try {
+        out.push(toRunStatus(this.active.get(rec.id)?.doc ?? parseRunDoc(rec.id, rec.doc), []));
+      } catch (e) {
+        this.d.log(`run list: ${(e as Error).message}`);
+      }
+    }
     return out;
   }
 
@@ -247,33 +186,35 @@ export class RunManager {
   async abort(id: string, by: Principal): Promise<RunStatus> {
     const run = this.active.get(id);
     const doc = await this.loadDoc(id);
-    if (!run || (doc.state !== 'running' && doc.state !== 'provisioning')) throw new PuduError('RUN_NOT_ACTIVE', `run ${id} is ${doc.state}`);
-    await run.locked(() => run.finish('aborted', null, `aborted by ${by.name}`));
+    if (!run) throw new PuduError('RUN_NOT_ACTIVE', `run ${id} is ${doc.state}`);
+    await run.abort(`aborted by ${by.name}`);
     return this.status(id);
   }
 
   /** At startup: resume running runs with their clocks, re-provision interrupted ones, finish teardowns. */
   async resumeAll(): Promise<void> {
     for (const rec of await this.d.store.listRuns()) {
-      const doc = rec.doc as unknown as RunDoc;
+      let doc: RunDoc;
+      try {
+        doc = parseRunDoc(rec.id, rec.doc);
+      } catch (e) {
+        this.d.log(`not resumed: ${(e as Error).message}`);
+        continue;
+      }
       if (doc.state === 'running') {
         const fleetOk = doc.fleetId ? (await this.d.fleets.get(doc.fleetId).catch(() => null))?.state === 'ready' : false;
-        const run = this.attach(doc, true);
-        await this.loadTargets(doc);
+        const run = this.attach(doc);
+        await run.observe([{ kind: 'resumed' }]);
         if (!fleetOk) {
           this.track(this.reprovision(run));
           continue;
         }
         this.d.log(`run ${doc.id}: resumed at ${Math.round((Date.now() - (doc.startedAtMs ?? Date.now())) / 1000)} s on its clock`);
-        run.start();
       } else if (doc.state === 'provisioning') {
         // The half-created fleet was destroyed by fleet reconcile; the clock never started.
-        const run = this.attach(doc, false);
-        this.track(this.provision(run));
+        this.track(this.provision(this.attach(doc)));
       } else if (!doc.tornDown) {
-        const run = this.attach(doc, false);
-        await this.loadTargets(doc).catch(() => undefined);
-        this.track(run.teardown().finally(() => this.active.delete(doc.id)));
+        this.track(this.attach(doc).observe([{ kind: 'resumed' }]));
       }
     }
   }

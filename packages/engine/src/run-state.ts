@@ -1,0 +1,165 @@
+/**
+ * The run loop's vocabulary: what a run remembers (RunProgress, stored with the run and
+ * validated when read back), what the I/O shell tells the step (observations) and what the
+ * step asks the shell to do (actions). `step` in run-step.ts is the only place that changes
+ * a RunProgress; docs: /work/team/notes/runloop-api.md and docs/ARCHITECTURE.md.
+ */
+import { z } from 'zod';
+import { RunStateSchema, type AgentFaultEndReason, type AgentFaultState, type ErrorCode, type RunState } from '@pudu/schema';
+import type { CompiledFault, CompiledScenario } from './compiled-scenario.ts';
+
+export const FAULT_PROGRESS_STATES = ['pending', 'active', 'reverted', 'failed'] as const;
+
+export const FaultProgressSchema = z.object({
+  state: z.enum(FAULT_PROGRESS_STATES),
+  error: z.string().nullable(),
+  /** Failed apply attempts so far; the run fails after FAULT_APPLY_ATTEMPTS. */
+  attempts: z.number().int().min(0).default(0),
+  /** Epoch ms before which a failed apply (or revert) is not tried again. */
+  retryAtMs: z.number().nullable().default(null),
+});
+export type FaultProgress = z.infer<typeof FaultProgressSchema>;
+
+export const ObjectiveProgressSchema = z.object({
+  passing: z.boolean(),
+  detail: z.string(),
+  checkedAt: z.string().nullable(),
+});
+export type ObjectiveProgress = z.infer<typeof ObjectiveProgressSchema>;
+
+/** Everything the run's rules decide on. Times are wall-clock epoch ms: they survive a restart. */
+export const RunProgressSchema = z.object({
+  state: RunStateSchema,
+  fleetId: z.string().nullable(),
+  startedAtMs: z.number().nullable(),
+  endedAtMs: z.number().nullable(),
+  /** Ms on the run's clock at which the fix was seen. */
+  resolvedAtMs: z.number().nullable(),
+  alertsFired: z.array(z.string()),
+  /** Keyed `<faultId>@<vm>` (faultKey). */
+  faults: z.record(z.string(), FaultProgressSchema),
+  objectives: z.record(z.string(), ObjectiveProgressSchema),
+  hintsUsed: z.number().int().min(0),
+  /** Some objective failed, every fault in place, in two rounds running: only then can passing objectives mean a fix. */
+  incidentSeen: z.boolean().default(false),
+  /** Objectives that failed in the last round with every fault in place. */
+  failedLastRound: z.array(z.string()).default([]),
+  error: z.string().nullable(),
+  /** Faults reverted and the fleet destroyed (or kept) after the run ended. */
+  tornDown: z.boolean(),
+  /** Faults whose revert (or discard) the teardown is waiting for; the fleet goes once it is empty. */
+  reverting: z.array(z.string()).default([]),
+  /** After a server restart: the agents must say which faults they still hold before anything else. */
+  reconcile: z.boolean().default(false),
+  lastEvalAtMs: z.number().default(0),
+  lastHeartbeatAtMs: z.number().default(0),
+});
+export type RunProgress = z.infer<typeof RunProgressSchema>;
+
+/** What the step reads besides the progress: the compiled scenario and the run's id. */
+export interface RunPlan {
+  runId: string;
+  compiled: CompiledScenario;
+}
+
+/** An error as a wire reported it: a shared code (errors.ts) and a message for people. */
+export interface ObservedError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** One fault as the agent reports it (its own state and, once ended, why). */
+export interface AgentFaultReport {
+  /** The agent-side id, `<runId>.<faultId>` (agentFaultId). */
+  id: string;
+  state: AgentFaultState;
+  reason?: AgentFaultEndReason;
+}
+
+/**
+ * One VM's agent's answer: the faults it holds and their states, or why it could not say
+ * (then it is taken to hold nothing). The agent's instance/boot ids belong here too.
+ */
+export interface AgentReport {
+  vm: string;
+  faults: AgentFaultReport[] | null;
+  error?: ObservedError;
+}
+
+export type Observation =
+  /** The clock moved: due alerts and faults, expiry, evaluation and heartbeat cadence. */
+  | { kind: 'tick' }
+  | { kind: 'fleet-ready'; fleetId: string }
+  /** No fleet (or no replacement fleet): the run fails with `error` as its reason. */
+  | { kind: 'fleet-failed'; error: string }
+  /** The run's VMs did not survive a server restart; a replacement is being booted. */
+  | { kind: 'fleet-lost' }
+  | { kind: 'fleet-destroyed' }
+  | { kind: 'fleet-destroy-failed'; error: string }
+  /** The server restarted with this run running. */
+  | { kind: 'resumed' }
+  | { kind: 'fault-applied'; key: string }
+  | { kind: 'fault-apply-failed'; key: string; error: ObservedError }
+  | { kind: 'fault-reverted'; key: string; why: string }
+  | { kind: 'fault-revert-failed'; key: string; error: ObservedError }
+  | { kind: 'fault-discarded'; key: string }
+  /** What the agents hold, one report per VM asked. */
+  | { kind: 'agent-faults'; reports: AgentReport[] }
+  /** One evaluation round: every objective's result, seen at `atMs` (epoch). */
+  | { kind: 'checks'; atMs: number; results: Record<string, { passing: boolean; detail: string }> }
+  | { kind: 'hint-requested' }
+  | { kind: 'abort'; reason: string };
+
+export type Action =
+  /** Persisted with the progress before it is pushed to subscribers. */
+  | { kind: 'publish'; event: string; data: Record<string, unknown> }
+  /** Results come back as fault-applied / fault-apply-failed. */
+  | { kind: 'apply-fault'; key: string; agentId: string; fault: CompiledFault; remainingMs: number | null }
+  /** Results come back as fault-reverted / fault-revert-failed. */
+  | { kind: 'revert-fault'; key: string; agentId: string; fault: CompiledFault; why: string }
+  /** A failed apply may have half-happened: stop it, ignoring errors; comes back as fault-discarded. */
+  | { kind: 'discard-fault'; key: string; agentId: string; fault: CompiledFault }
+  /** Results come back as one agent-faults observation per VM. */
+  | { kind: 'list-agent-faults'; vms: string[] }
+  /** Run every objective's check; the results come back as a checks observation. */
+  | { kind: 'evaluate' }
+  /** Fire and forget: keeps the agents' dead-man switches from reverting. */
+  | { kind: 'heartbeat' }
+  /** Results come back as fleet-destroyed / fleet-destroy-failed. */
+  | { kind: 'destroy-fleet' }
+  /** The run reached an end state (metrics, audit). */
+  | { kind: 'finished'; state: RunState }
+  | { kind: 'hint'; index: number; text: string; penalty: number }
+  /** A request the run cannot honour in its state. */
+  | { kind: 'refuse'; code: ErrorCode; message: string };
+
+export interface StepResult {
+  state: RunProgress;
+  /** Carried out in order; the ones with results are awaited together and fed back as one batch. */
+  actions: Action[];
+  /** Something that must survive a restart changed: store it before carrying out the actions. */
+  persist: boolean;
+}
+
+export const faultKey = (f: { id: string; vm: string }): string => `${f.id}@${f.vm}`;
+
+/** The id under which a run's fault lives on the agent: unique across runs sharing nothing else. */
+export const agentFaultId = (runId: string, faultId: string): string => `${runId}.${faultId}`;
+
+/** The progress of a run that was just created: provisioning, every fault pending. */
+export function newRunProgress(compiled: CompiledScenario): RunProgress {
+  return {
+    state: 'provisioning', fleetId: null, startedAtMs: null, endedAtMs: null, resolvedAtMs: null, alertsFired: [],
+    faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null, attempts: 0, retryAtMs: null }])),
+    objectives: {}, hintsUsed: 0, incidentSeen: false, failedLastRound: [], error: null, tornDown: false, reverting: [],
+    reconcile: false, lastEvalAtMs: 0, lastHeartbeatAtMs: 0,
+  };
+}
+
+/** Ms on the run's clock: from start to `nowMs`, or to its end. */
+export function elapsedOf(p: Pick<RunProgress, 'startedAtMs' | 'endedAtMs'>, nowMs: number): number {
+  if (p.startedAtMs === null) return 0;
+  return Math.max(0, (p.endedAtMs ?? nowMs) - p.startedAtMs);
+}
+
+export const isLive = (p: Pick<RunProgress, 'state'>): boolean => p.state === 'running' || p.state === 'provisioning';

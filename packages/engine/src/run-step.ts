@@ -1,0 +1,251 @@
+/**
+ * The run's rules as one pure function: `step(plan, progress, observations, nowMs)` →
+ * the next progress and the actions the I/O shell (the server's ActiveRun) must carry out.
+ * No clock, no I/O, no randomness: every rule is unit-tested without a VM (run-step.test.ts).
+ *
+ * To add a rule: a new fact the shell learns is an Observation (run-state.ts), handled in
+ * `observe`; a time-driven rule goes in `tick`; something the shell must do is an Action
+ * (and ActiveRun.advance/act carries it out; an action with an answer comes back as an
+ * observation in the next batch). State that must survive a restart goes in
+ * RunProgressSchema with a `.default()` so documents stored before it still read back.
+ */
+import { agentFaultId, faultKey, isLive, type Observation, type RunPlan, type RunProgress, type StepResult } from './run-state.ts';
+import { faultOf, publish, type Turn } from './run-turn.ts';
+import { beginTeardown, discardInTeardown, finish, revertInTeardown } from './run-end.ts';
+
+/** Objectives are re-evaluated this often, so a fix shows in status within ~1 s. */
+export const EVAL_INTERVAL_MS = 300;
+/** The agents' dead-man switch reverts faults when heartbeats stop for longer than their TTL. */
+export const HEARTBEAT_MS = 2000;
+/** A fault that cannot be injected is retried, then the run fails: no incident, no training. */
+export const FAULT_APPLY_ATTEMPTS = 3;
+export const FAULT_RETRY_MS = 1000;
+
+/** Advances a run by a batch of observations (in order). Never mutates its arguments. */
+export function step(plan: RunPlan, progress: RunProgress, observations: readonly Observation[], nowMs: number): StepResult {
+  const t: Turn = { plan, s: structuredClone(progress), out: [], now: nowMs, destroy: false };
+  for (const o of observations) observe(t, o);
+  if (t.destroy && t.s.reverting.length === 0 && !t.s.tornDown) t.out.push({ kind: 'destroy-fleet' });
+  return { state: t.s, actions: t.out, persist: durableJson(t.s) !== durableJson(progress) };
+}
+
+/**
+ * What must survive a restart: everything but the evaluation and heartbeat cadence and the
+ * time of the last check (a round that changes nothing is not worth a write).
+ */
+function durableJson(p: RunProgress): string {
+  const objectives = Object.fromEntries(Object.entries(p.objectives).map(([k, v]) => [k, { passing: v.passing, detail: v.detail }]));
+  return JSON.stringify({ ...p, lastEvalAtMs: 0, lastHeartbeatAtMs: 0, objectives });
+}
+
+function observe(t: Turn, o: Observation): void {
+  const { s } = t;
+  switch (o.kind) {
+    case 'tick':
+      return tick(t);
+    case 'fleet-ready':
+      s.fleetId = o.fleetId;
+      if (s.state === 'provisioning') {
+        s.state = 'running';
+        s.startedAtMs = t.now;
+        publish(t, 'run.started', { timeLimitMs: t.plan.compiled.timeLimitMs });
+      } else if (!isLive(s)) {
+        // Ended while the fleet booted: the earlier teardown had no fleet to destroy yet.
+        s.tornDown = false;
+        beginTeardown(t);
+      }
+      return;
+    case 'fleet-failed':
+      return finish(t, 'failed', null, o.error);
+    case 'fleet-lost':
+      s.fleetId = null;
+      for (const p of Object.values(s.faults)) if (p.state === 'active') p.state = 'pending';
+      return;
+    case 'fleet-destroyed':
+    case 'fleet-destroy-failed':
+      s.tornDown = true;
+      s.reverting = [];
+      return;
+    case 'resumed':
+      if (s.state === 'running') s.reconcile = true;
+      else if (!isLive(s) && !s.tornDown) beginTeardown(t);
+      return;
+    case 'fault-applied':
+      return faultApplied(t, o.key);
+    case 'fault-apply-failed':
+      return faultApplyFailed(t, o.key, o.error.code, o.error.message);
+    case 'fault-reverted':
+    case 'fault-revert-failed':
+    case 'fault-discarded':
+      return faultEnded(t, o);
+    case 'agent-faults':
+      return reconcile(t, o.reports);
+    case 'checks':
+      return checks(t, o.atMs, o.results);
+    case 'hint-requested':
+      return hint(t);
+    case 'abort':
+      if (!isLive(s)) return void t.out.push({ kind: 'refuse', code: 'RUN_NOT_ACTIVE', message: `run ${t.plan.runId} is ${s.state}` });
+      return finish(t, 'aborted', null, o.reason);
+  }
+}
+
+/** Time-driven rules, in order: reconcile after a restart, expiry, alerts, faults, heartbeat, evaluation. */
+function tick(t: Turn): void {
+  const { s, plan, now } = t;
+  // Without a fleet (a replacement is booting) nothing can be injected or checked: wait for it.
+  if (s.state !== 'running' || s.startedAtMs === null || s.fleetId === null) return;
+  if (s.reconcile) {
+    const vms = [...new Set(plan.compiled.faults.filter((f) => s.faults[faultKey(f)]?.state === 'active').map((f) => f.vm))];
+    if (vms.length > 0) return void t.out.push({ kind: 'list-agent-faults', vms });
+    reconcile(t, []);
+  }
+  const elapsed = now - s.startedAtMs;
+  if (elapsed >= plan.compiled.timeLimitMs) return finish(t, 'expired', null);
+  for (const a of plan.compiled.alerts) {
+    if (a.firedAtMs <= elapsed && !s.alertsFired.includes(a.name)) {
+      s.alertsFired.push(a.name);
+      publish(t, 'alert.fired', { name: a.name, severity: a.severity, message: a.message, atMs: a.firedAtMs });
+    }
+  }
+  for (const f of plan.compiled.faults) {
+    const key = faultKey(f);
+    const p = s.faults[key];
+    if (!p) continue;
+    const endsAt = f.durationMs === null ? null : f.atMs + f.durationMs;
+    if (p.state === 'pending' && endsAt !== null && elapsed >= endsAt) {
+      // Its whole window passed while the server was down: nothing to inject any more.
+      p.state = 'reverted';
+      publish(t, 'fault.skipped', { id: f.id, vm: f.vm, why: 'its window passed while the server was down' });
+    } else if (p.state === 'pending' && f.atMs <= elapsed && (p.retryAtMs ?? 0) <= now) {
+      t.out.push({ kind: 'apply-fault', key, agentId: agentFaultId(plan.runId, f.id), fault: f, remainingMs: endsAt === null ? null : endsAt - elapsed });
+    } else if (p.state === 'active' && endsAt !== null && elapsed >= endsAt && (p.retryAtMs ?? 0) <= now) {
+      t.out.push({ kind: 'revert-fault', key, agentId: agentFaultId(plan.runId, f.id), fault: f, why: 'duration over' });
+    }
+  }
+  if (now - s.lastHeartbeatAtMs >= HEARTBEAT_MS) {
+    s.lastHeartbeatAtMs = now;
+    t.out.push({ kind: 'heartbeat' });
+  }
+  if (now - s.lastEvalAtMs >= EVAL_INTERVAL_MS) {
+    s.lastEvalAtMs = now;
+    t.out.push({ kind: 'evaluate' });
+  }
+}
+
+function faultApplied(t: Turn, key: string): void {
+  const f = faultOf(t, key);
+  const p = t.s.faults[key];
+  if (!f || !p) return;
+  p.state = 'active';
+  p.error = null;
+  p.retryAtMs = null;
+  publish(t, 'fault.applied', { id: f.id, type: f.type, vm: f.vm });
+  // The run ended while this apply was in flight (another fault failed for good): undo it.
+  if (!isLive(t.s) && !t.s.tornDown) revertInTeardown(t, key);
+}
+
+function faultApplyFailed(t: Turn, key: string, code: string, message: string): void {
+  const f = faultOf(t, key);
+  const p = t.s.faults[key];
+  if (!f || !p) return;
+  p.error = message;
+  p.attempts += 1;
+  if (!isLive(t.s)) {
+    if (!t.s.tornDown) discardInTeardown(t, key);
+    return;
+  }
+  // The agent refused the fault itself (a unit not installed, a path missing): retrying cannot help.
+  if (code !== 'FAULT_INVALID' && p.attempts < FAULT_APPLY_ATTEMPTS) {
+    p.retryAtMs = t.now + FAULT_RETRY_MS;
+    return publish(t, 'fault.retrying', { id: f.id, type: f.type, vm: f.vm, attempt: p.attempts, error: message });
+  }
+  p.state = 'failed';
+  p.retryAtMs = null;
+  publish(t, 'fault.failed', { id: f.id, type: f.type, vm: f.vm, error: message });
+  finish(t, 'failed', null, `fault ${f.id} could not be injected on ${f.vm} after ${p.attempts} attempt(s): ${message}`);
+}
+
+function faultEnded(t: Turn, o: Extract<Observation, { kind: 'fault-reverted' | 'fault-revert-failed' | 'fault-discarded' }>): void {
+  const { s } = t;
+  const f = faultOf(t, o.key);
+  const p = s.faults[o.key];
+  if (!f || !p) return;
+  if (o.kind === 'fault-reverted') {
+    p.state = 'reverted';
+    p.retryAtMs = null;
+    publish(t, 'fault.reverted', { id: f.id, type: f.type, vm: f.vm, why: o.why });
+  } else if (o.kind === 'fault-revert-failed') {
+    p.error = `revert failed: ${o.error.message}`;
+    p.retryAtMs = t.now + FAULT_RETRY_MS;
+    publish(t, 'fault.revert-failed', { id: f.id, type: f.type, vm: f.vm, error: p.error });
+  }
+  if (s.reverting.includes(o.key)) {
+    s.reverting = s.reverting.filter((k) => k !== o.key);
+    if (!isLive(s)) t.destroy = true;
+  }
+}
+
+/**
+ * After a restart: a fault the run holds active but its agent no longer does (its TTL or
+ * dead-man switch fired while the server was down) is injected again, unless its window is over.
+ */
+function reconcile(t: Turn, reports: Extract<Observation, { kind: 'agent-faults' }>['reports']): void {
+  const { s, plan } = t;
+  if (!s.reconcile || s.state !== 'running' || s.startedAtMs === null) return;
+  s.reconcile = false;
+  const elapsed = t.now - s.startedAtMs;
+  const held = new Set(reports.flatMap((r) => (r.faults ?? []).filter((x) => x.state === 'active').map((x) => `${x.id}@${r.vm}`)));
+  for (const f of plan.compiled.faults) {
+    const p = s.faults[faultKey(f)];
+    if (p?.state !== 'active' || held.has(`${agentFaultId(plan.runId, f.id)}@${f.vm}`)) continue;
+    if (f.durationMs !== null && elapsed >= f.atMs + f.durationMs) continue;
+    p.state = 'pending';
+    publish(t, 'fault.lost', { id: f.id, vm: f.vm, why: 'agent no longer holds it after the server restart; re-applying' });
+  }
+  publish(t, 'run.resumed', { elapsedMs: elapsed });
+}
+
+/** One evaluation round; the run resolves when every objective passes in the same round. */
+function checks(t: Turn, atMs: number, results: Record<string, { passing: boolean; detail: string }>): void {
+  const { s, plan } = t;
+  if (s.state !== 'running' || s.startedAtMs === null) return;
+  const objectives = plan.compiled.objectives;
+  const checkedAt = new Date(atMs).toISOString();
+  const passing = (id: string): boolean => results[id]?.passing === true;
+  for (const o of objectives) {
+    const r = results[o.id] ?? { passing: false, detail: 'not evaluated' };
+    if (s.objectives[o.id]?.passing !== r.passing) publish(t, r.passing ? 'objective.passed' : 'objective.failing', { id: o.id, detail: r.detail });
+    s.objectives[o.id] = { passing: r.passing, detail: r.detail, checkedAt };
+  }
+  // Before every fault has struck, the system is healthy by construction: not a fix.
+  // When every fault has run its course, the system healed by itself: not a fix either.
+  const states = Object.values(s.faults).map((p) => p.state);
+  const allStruck = states.every((st) => st === 'active' || st === 'reverted');
+  const anyLive = states.includes('active');
+  // A fix needs a visible incident first: some objective failed with every fault in place
+  // (a slow leak passes its objective for minutes after it starts), in two rounds running:
+  // one slow /healthz on a loaded host is not an incident.
+  const failedNow = allStruck ? objectives.filter((o) => !passing(o.id)).map((o) => o.id) : [];
+  if (!s.incidentSeen && failedNow.some((id) => s.failedLastRound.includes(id))) s.incidentSeen = true;
+  s.failedLastRound = failedNow;
+  if (objectives.length > 0 && objectives.every((o) => passing(o.id)) && allStruck && anyLive && s.incidentSeen) {
+    // A fix is timed when Pudu saw it, not when the round began (a slow check would predate it).
+    finish(t, 'resolved', atMs - s.startedAtMs);
+  } else if (states.length > 0 && states.every((st) => st === 'reverted')) {
+    finish(t, 'expired', null, 'every fault ran its course before the objectives were met');
+  }
+}
+
+/** The next hint: charged once, in order; HINTS_EXHAUSTED past the last. */
+function hint(t: Turn): void {
+  const { s, plan } = t;
+  if (!isLive(s)) return void t.out.push({ kind: 'refuse', code: 'RUN_NOT_ACTIVE', message: `run ${plan.runId} is ${s.state}` });
+  const h = plan.compiled.hints[s.hintsUsed];
+  if (!h) return void t.out.push({ kind: 'refuse', code: 'HINTS_EXHAUSTED', message: `all ${plan.compiled.hints.length} hints were already given` });
+  const index = s.hintsUsed;
+  s.hintsUsed += 1;
+  const penalty = plan.compiled.scoring.hintPenalty;
+  publish(t, 'hint.taken', { index, hintsUsed: s.hintsUsed, penalty });
+  t.out.push({ kind: 'hint', index, text: h.text, penalty });
+}
