@@ -20,6 +20,7 @@ import { configError, formatIssues, loadConfig } from './config-load.ts';
 import { checkSettings } from './config-check.ts';
 import { createLogger } from './http/access-log.ts';
 import { addConfigCommand } from './config-command.ts';
+import { addTokenCommand } from './auth/token-command.ts';
 import { addInstallCommands } from './install-command.ts';
 import { webhooksFromOptions } from './webhooks/webhook-config.ts';
 
@@ -158,6 +159,7 @@ export function buildCli(): Command {
     });
 
   addConfigCommand(program);
+  addTokenCommand(program);
   addInstallCommands(program);
 
   program
