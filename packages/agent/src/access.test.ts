@@ -18,10 +18,11 @@ test('the key file holds the fleet\'s raw public key; anything else is refused n
 });
 
 test('only peers inside --allow-from and not owned by this machine are allowed', () => {
-  const allow = [parseCidr('172.16.5.1/32'), parseCidr('10.1.0.0/16')];
-  assert.equal(isPeerAllowed('172.16.5.1', allow), true);
-  assert.equal(isPeerAllowed('::ffff:172.16.5.1', allow), true);
-  assert.equal(isPeerAllowed('172.16.5.2', allow), false);
+  // TEST-NET addresses: a host running sandbox VMs owns 172.16.N.1 itself, which would count as "the VM".
+  const allow = [parseCidr('192.0.2.1/32'), parseCidr('10.1.0.0/16')];
+  assert.equal(isPeerAllowed('192.0.2.1', allow), true);
+  assert.equal(isPeerAllowed('::ffff:192.0.2.1', allow), true);
+  assert.equal(isPeerAllowed('192.0.2.2', allow), false);
   assert.equal(isPeerAllowed('10.1.200.3', allow), true);
   assert.equal(isPeerAllowed('127.0.0.1', [parseCidr('127.0.0.0/8')]), false, 'loopback is the VM itself');
   assert.equal(isPeerAllowed(undefined, allow), false);
