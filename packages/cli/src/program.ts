@@ -4,6 +4,7 @@ import { registerScenarioLocal } from './commands/scenario-local.ts';
 import { registerScenarioRemote } from './commands/scenario-remote.ts';
 import { registerScenarioLearning } from './commands/scenario-learning.ts';
 import { registerScenarioReport } from './commands/scenario-report.ts';
+import { registerGameDay } from './commands/gameday.ts';
 import { registerFleet } from './commands/fleet.ts';
 import { registerTerminal } from './commands/terminal.ts';
 import { registerPolicy } from './commands/policy.ts';
@@ -38,6 +39,7 @@ export function buildProgram(): { program: Command; scenario: Command } {
   registerScenarioLearning(scenario);
   registerScenarioReport(scenario);
   registerFleet(program);
+  registerGameDay(program);
   registerTerminal(program);
   registerPolicy(program);
   registerExperiment(program);

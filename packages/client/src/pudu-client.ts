@@ -154,6 +154,13 @@ export class PuduClient {
   getRunNotes(id: string) { return this.call('getRunNotes', { params: { id } }); }
   updateRunNotes(id: string, body: RouteBody<'updateRunNotes'>) { return this.call('updateRunNotes', { params: { id }, body }); }
   deleteRun(id: string) { return this.call('deleteRun', { params: { id } }); }
+  listGameDays() { return this.call('listGameDays', {}).then((r) => r.gamedays); }
+  createGameDay(body: RouteBody<'createGameDay'>) { return this.call('createGameDay', { body }); }
+  getGameDay(id: string) { return this.call('getGameDay', { params: { id } }); }
+  startGameDay(id: string) { return this.call('startGameDay', { params: { id } }, { timeoutMs: FLEET_CREATE_TIMEOUT_MS }); }
+  joinGameDay(id: string, code: string) { return this.call('joinGameDay', { params: { id }, body: { code } }); }
+  getLeaderboard(id: string) { return this.call('getLeaderboard', { params: { id }, query: { format: 'json' } }); }
+  getLeaderboardCsv(id: string) { return this.text('getLeaderboard', { params: { id }, query: { format: 'csv' } }, 'text/csv'); }
   listWebhooks() { return this.call('listWebhooks', {}); }
   createWebhook(body: RouteBody<'createWebhook'>) { return this.call('createWebhook', { body }); }
   deleteWebhook(id: string) { return this.call('deleteWebhook', { params: { id } }); }

@@ -158,3 +158,78 @@ export const WebhookDeliverySchema = z.object({
 });
 export type WebhookDelivery = z.infer<typeof WebhookDeliverySchema>;
 export const WebhookListSchema = z.object({ webhooks: z.array(WebhookSchema), deliveries: z.array(WebhookDeliverySchema) });
+
+export const GameDayTraineeInputSchema = z.strictObject({ name: z.string().min(1).max(80) });
+export const GameDayCreateSchema = z.strictObject({
+  name: z.string().min(1).max(120),
+  /** A library scenario (`monolith/disk-full`); every trainee gets the same one, with the same seed. */
+  scenario: z.string().min(1).max(200),
+  /** Omitted: one is drawn now and used for everyone, so the incidents are comparable. */
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  /** `together`: the instructor starts everyone at once; `self-paced`: each starts when they open their invite, within the window. */
+  mode: z.enum(['together', 'self-paced']).default('together'),
+  opensAt: z.iso.datetime().optional(),
+  closesAt: z.iso.datetime().optional(),
+  trainees: z.array(GameDayTraineeInputSchema).max(200).optional(),
+  /** Alternatively a CSV with a `name` column (or one name per line). */
+  csv: z.string().max(100_000).optional(),
+}).refine((g) => (g.trainees?.length ?? 0) > 0 || (g.csv?.trim() ?? '') !== '', { message: 'give trainees or csv' });
+export type GameDayCreate = z.input<typeof GameDayCreateSchema>;
+
+export const GameDayTraineeStateSchema = z.enum(['invited', 'queued', 'running', 'finished']);
+export const GameDayTraineeSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: GameDayTraineeStateSchema,
+  /** 1 = next to start, while queued for capacity. */
+  queuePosition: z.number().int().nullable(),
+  runId: z.string().nullable(),
+  runState: z.string().nullable(),
+  elapsedMs: z.number().nullable(),
+  objectivesPassing: z.number().int().nullable(),
+  objectivesTotal: z.number().int().nullable(),
+  hintsUsed: z.number().int().nullable(),
+  score: z.number().nullable(),
+  resolvedAtMs: z.number().nullable(),
+  /** Integrity events of the run (tampering, lost faults): worth a look before trusting the score. */
+  integrityFlags: z.number().int(),
+  /** Live terminal sessions: the board links to them (drop-in). */
+  sessions: z.array(z.object({ id: z.string(), vm: z.string(), vmIndex: z.number().int() })),
+});
+export const GameDaySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  scenario: z.string(),
+  seed: z.number().int(),
+  mode: z.enum(['together', 'self-paced']),
+  state: z.enum(['open', 'running', 'finished']),
+  opensAt: z.string().nullable(),
+  closesAt: z.string().nullable(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  startedAt: z.string().nullable(),
+  trainees: z.array(GameDayTraineeSchema),
+});
+export type GameDay = z.infer<typeof GameDaySchema>;
+export const GameDayListSchema = z.object({ gamedays: z.array(GameDaySchema.omit({ trainees: true }).extend({ trainees: z.number().int() })) });
+/** Invite links are shown once, at creation: the code in them is kept only as a hash. */
+export const GameDayCreatedSchema = z.object({
+  gameday: GameDaySchema,
+  invites: z.array(z.object({ traineeId: z.string(), name: z.string(), code: z.string(), link: z.string() })),
+});
+export const GameDayJoinSchema = z.strictObject({ code: z.string().min(10).max(200) });
+export const GameDayJoinedSchema = z.object({
+  traineeId: z.string(),
+  state: GameDayTraineeStateSchema,
+  queuePosition: z.number().int().nullable(),
+  runId: z.string().nullable(),
+  /** A trainee token for the run, once it exists. */
+  token: z.string().nullable(),
+});
+export const LeaderboardSchema = z.object({
+  gamedayId: z.string(),
+  /** Resolved runs by score (high first), ties by time to resolve, then hints; unresolved after. */
+  rows: z.array(z.object({ rank: z.number().int().nullable(), name: z.string(), runId: z.string().nullable(), state: z.string(), score: z.number().nullable(), resolvedAtMs: z.number().nullable(), hintsUsed: z.number().int().nullable(), integrityFlags: z.number().int() })),
+});
+export type Leaderboard = z.infer<typeof LeaderboardSchema>;
+export const LeaderboardQuerySchema = z.object({ format: z.enum(['json', 'csv']).default('json') });

@@ -24,13 +24,14 @@ import { addTokenCommand } from './auth/token-command.ts';
 import { addInstallCommands } from './install-command.ts';
 import { webhooksFromOptions } from './webhooks/webhook-config.ts';
 
-type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string; webhook?: string[]; webhooksFile?: string };
+type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string; webhook?: string[]; webhooksFile?: string; maxVms?: number };
 
 function addServeOptions(c: Command): Command {
   return addConfigOptions(c)
     .option('--cloud-init-iso <file>', 'accepted for compatibility with the original; VM config is generated per VM')
     .option('--webhook <url>', 'POST run and game-day events here, signed with $PUDU_WEBHOOK_SECRET (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--webhooks-file <file>', 'JSON list of webhooks: [{"url", "events": ["run.resolved", …], "secret"}]');
+    .option('--webhooks-file <file>', 'JSON list of webhooks: [{"url", "events": ["run.resolved", …], "secret"}]')
+    .option('--max-vms <n>', 'VMs this server runs at once; game-day trainees beyond it queue', (v: string) => Number(v));
 }
 
 async function serve(o: ServeOpts): Promise<RunningServer> {
@@ -57,6 +58,7 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     allowedOrigins: c.allowed_origins,
     policyFile: c.policy === undefined ? undefined : resolve(c.policy),
     webhooks: webhooksFromOptions(o.webhook ?? [], o.webhooksFile),
+    maxVms: o.maxVms ?? null,
     log,
     logger,
     tls: c.tls_cert && c.tls_key ? { certFile: c.tls_cert, keyFile: c.tls_key } : undefined,

@@ -16,6 +16,7 @@ import type { CapacityReport } from './capacity.ts';
 import type { HistorySampler } from './history/sampler.ts';
 import type { NotesStore } from './reports/notes-store.ts';
 import type { Webhooks } from './webhooks/webhooks.ts';
+import type { GameDays } from './gamedays/gameday-manager.ts';
 
 export interface ServerContext {
   version: string;
@@ -36,6 +37,8 @@ export interface ServerContext {
   notes: NotesStore;
   /** Signed notifications of run and game-day events. */
   webhooks: Webhooks;
+  /** Game days (cohorts): one scenario and seed for N trainees, queued for capacity. */
+  gamedays: GameDays;
   /** Directory of the built web UI (dist/web). */
   webDir: string;
   /** Origins (besides the server's own) allowed to open the terminal WebSocket. */

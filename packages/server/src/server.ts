@@ -38,6 +38,7 @@ import { ExperimentStore } from './experiments/experiment-store.ts';
 import { SsoService } from './auth/sso.ts';
 import { actorOf } from '@pudu/engine';
 import type { Principal } from './auth/tokens.ts';
+import { GameDays } from './gamedays/gameday-manager.ts';
 
 export const PUDU_VERSION = '0.1.0';
 
@@ -57,6 +58,8 @@ export interface ServerOptions {
   /** Webhooks from the command line or a config file (more can be added through the API). */
   webhooks?: WebhookConfig[];
   webhookOptions?: WebhookOptions;
+  /** VMs this server may run at once (game days queue beyond it); null: only the network's limit. */
+  maxVms?: number | null;
   log?: (msg: string) => void;
   /** Structured logger (access log); default silent — the CLI passes one at --log-level. */
   logger?: Logger;
@@ -131,13 +134,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     capacity: capacityProbe(o.driver, o.networkBase),
     policy, traineeGraceMs: o.traineeGraceMs ?? TRAINEE_GRACE_MS,
     experiments, sso,
+    // Set just below: the game days need the finished context.
+    gamedays: undefined as unknown as GameDays,
   };
+  ctx.gamedays = new GameDays(ctx, o.maxVms ?? null);
   const adminToken = await ensureAdminToken(store);
   await fleets.reconcile();
   await runs.resumeAll();
   await history.start();
   webhooks.start();
   experiments.startScheduler(SCHEDULER);
+  ctx.gamedays.start();
   const app = createApp(ctx, createHandlers(ctx), { https: tls, trustProxy: o.trustProxy });
   const detachTerminal = attachTerminal(ctx, app.server);
   await app.listen({ host: o.host, port: o.port });
@@ -155,6 +162,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
     async close() {
       history.stop();
+      ctx.gamedays.stop();
       await webhooks.close();
       experiments.stopScheduler();
       countEvents();

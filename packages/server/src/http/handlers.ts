@@ -15,6 +15,7 @@ import { runHistory } from '../history/run-history.ts';
 import { buildReport } from '../reports/build-report.ts';
 import { renderHtml, renderMarkdown } from '../reports/render-report.ts';
 import { deleteRunData } from '../reports/delete-run.ts';
+import { leaderboardCsv } from '../gamedays/leaderboard.ts';
 
 const SSE_KEEPALIVE_MS = 15_000;
 
@@ -197,6 +198,31 @@ export function createHandlers(ctx: ServerContext): Handlers {
       audit.target = `webhook ${params.id}`;
       const { id, url, events, source, createdAt } = await ctx.webhooks.remove(params.id);
       return { id, url, events, source, createdAt };
+    },
+    listGameDays: async () => ({ gamedays: await ctx.gamedays.list() }),
+    createGameDay: async ({ body, principal, audit }) => {
+      const out = await ctx.gamedays.create(body, principal!);
+      audit.target = `game day ${out.gameday.id}`;
+      audit.detail = `${out.gameday.scenario} seed ${out.gameday.seed}, ${out.invites.length} trainees, ${out.gameday.mode}`;
+      return out;
+    },
+    getGameDay: async ({ params }) => ctx.gamedays.board(params.id),
+    startGameDay: async ({ params, audit }) => {
+      audit.target = `game day ${params.id}`;
+      return ctx.gamedays.begin(params.id);
+    },
+    joinGameDay: async ({ params, body, audit }) => {
+      audit.target = `game day ${params.id}`;
+      const out = await ctx.gamedays.join(params.id, body.code);
+      audit.detail = `trainee ${out.traineeId}: ${out.state}${out.runId ? ` (run ${out.runId})` : ''}`;
+      return out;
+    },
+    getLeaderboard: async ({ params, query, reply }) => {
+      const board = await ctx.gamedays.leaderboard(params.id);
+      if (query.format === 'csv') {
+        return reply.code(200).type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="leaderboard-${params.id}.csv"`).send(leaderboardCsv(board.rows));
+      }
+      return board;
     },
     getRunHistory: async ({ params, principal }) => {
       assertRunAccess(principal, params.id);

@@ -19,7 +19,7 @@ const VERDICTS: Record<string, string> = {
 };
 
 /** Events that speak to whether the score can be trusted (from the agents and the runner). */
-const isIntegrity = (kind: string): boolean => /^(integrity|tamper|agent\.tamper)/.test(kind) || kind === 'fault.lost';
+export const isIntegrity = (kind: string): boolean => /^(integrity|tamper|agent\.tamper)/.test(kind) || kind === 'fault.lost';
 
 function firstAt(events: RunEvent[], startMs: number, pred: (e: RunEvent) => boolean): number | null {
   const e = events.find(pred);

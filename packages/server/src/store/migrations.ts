@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_created ON webhook_deliveries (created_at);
 `;
 
+const GAMEDAY_TABLE = `
+CREATE TABLE IF NOT EXISTS gamedays (id TEXT PRIMARY KEY, state TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
+`;
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -112,5 +116,10 @@ ALTER TABLE tokens ADD COLUMN IF NOT EXISTS expires_at TEXT;
 UPDATE tokens SET expires_at = to_char((now() + interval '12 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') WHERE expires_at IS NULL;
 CREATE TABLE IF NOT EXISTS experiments (id TEXT PRIMARY KEY, state TEXT NOT NULL, created_at TEXT NOT NULL, doc TEXT NOT NULL);
 `,
+  },
+  {
+    version: 1404,
+    sqlite: GAMEDAY_TABLE,
+    postgres: GAMEDAY_TABLE,
   },
 ];

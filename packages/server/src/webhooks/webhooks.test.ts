@@ -20,11 +20,11 @@ function verify(r: Received, secret: string): boolean {
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 
-async function setup(t: TestContext, hooks: { url: string; events?: string[] }[]) {
+async function setup(t: TestContext, hooks: { url: string; events?: string[] }[], timeoutMs = 5000) {
   const dir = mkdtempSync(join(tmpdir(), 'pudu-webhooks-'));
   const store = await openStore(join(dir, 'pudu.db'));
   const bus = new EventBus(store);
-  const w = new Webhooks(new WebhookStore(store.db), bus, hooks.map((h) => ({ ...h, secret: SECRET })), { attempts: 3, backoffMs: 100, timeoutMs: 500 }, () => undefined);
+  const w = new Webhooks(new WebhookStore(store.db), bus, hooks.map((h) => ({ ...h, secret: SECRET })), { attempts: 3, backoffMs: 100, timeoutMs }, () => undefined);
   w.start();
   t.after(async () => {
     await w.close();
@@ -59,7 +59,7 @@ test('a failing receiver is retried with backoff and every attempt is logged; pu
   const slow = await startReceiver(() => 'hang');
   t.after(() => rx.close());
   t.after(() => slow.close());
-  const { bus, w } = await setup(t, [{ url: rx.url }, { url: slow.url }]);
+  const { bus, w } = await setup(t, [{ url: rx.url }, { url: slow.url }], 500);
   const started = Date.now();
   await bus.publish('r2', 'run.started', {});
   assert.ok(Date.now() - started < 100, 'publish does not wait for deliveries');

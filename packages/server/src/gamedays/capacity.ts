@@ -1,0 +1,25 @@
+/**
+ * Whether the host has room for another fleet of `vms` VMs: the one place a game day asks.
+ * Today: the VMs this server has in use or on the way (every provisioning or running run's
+ * fleet, and fleets without a run) against its VM budget (`maxVms`), then the server's
+ * capacity probe (free network indexes). Issue 11's host budget replaces the first half.
+ */
+import type { ServerContext } from '../context.ts';
+import type { RunDoc } from '../runner/run-doc.ts';
+
+export async function vmsInUse(ctx: ServerContext): Promise<number> {
+  let used = 0;
+  for (const r of await ctx.store.listRuns()) {
+    if (r.state === 'provisioning' || r.state === 'running') used += (r.doc as unknown as RunDoc).compiled.vms.length;
+  }
+  for (const f of await ctx.fleets.list()) if (!f.runId && (f.state === 'creating' || f.state === 'ready')) used += f.vms.length;
+  return used;
+}
+
+export async function roomFor(ctx: ServerContext, vms: number, maxVms: number | null): Promise<{ ok: boolean; why: string }> {
+  const used = await vmsInUse(ctx);
+  if (maxVms !== null && used + vms > maxVms) return { ok: false, why: `${used} of ${maxVms} VMs in use` };
+  const probe = await ctx.capacity();
+  if (!probe.canStart) return { ok: false, why: `no free VM network index (${probe.usedVms}/${probe.maxVms})` };
+  return { ok: true, why: `${used + vms} of ${maxVms ?? probe.maxVms} VMs` };
+}
