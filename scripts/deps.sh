@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libnetfilter-queue-dev gcc
   qemu-system-x86 qemu-utils cpio zstd lz4 kmod
   chromium asciinema poppler-utils
-  prometheus
+  prometheus skopeo
 )
 
 missing=()

@@ -28,7 +28,7 @@ function walk(dir: string): string[] {
 test('every driver profile of the unit passes systemd-analyze verify', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pudu-unit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const driver of ['auto', 'sandbox', 'qemu', 'firecracker'] as const) {
+  for (const driver of ['auto', 'sandbox', 'qemu', 'firecracker', 'kubernetes'] as const) {
     const unit = join(dir, 'pudu.service');
     const text = renderUnit({ node: process.execPath, prefix: '/opt/pudu', configFile: '/etc/pudu/pudu.yaml', driver });
     writeFileSync(unit, text);
@@ -37,7 +37,7 @@ test('every driver profile of the unit passes systemd-analyze verify', (t) => {
     assert.equal(`${r.stdout}${r.stderr}`.trim(), '', `${driver}: systemd-analyze complained`);
     assert.match(text, /^CapabilityBoundingSet=CAP_/m);
     assert.doesNotMatch(text, /CAP_SYS_MODULE|CAP_SYS_RAWIO|CAP_SYS_BOOT|CAP_SYS_TIME|CAP_BPF/, `${driver}: host-wide capabilities`);
-    if (driver === 'qemu' || driver === 'firecracker') {
+    if (driver === 'qemu' || driver === 'firecracker' || driver === 'kubernetes') {
       for (const line of ['ProtectSystem=strict', 'PrivateTmp=yes', 'NoNewPrivileges=yes', 'ProtectHome=yes']) assert.match(text, new RegExp(`^${line}$`, 'm'), `${driver}: ${line}`);
     }
   }

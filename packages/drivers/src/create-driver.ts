@@ -33,6 +33,8 @@ export interface CreateDriverOptions {
    * the same id adopts them. A server derives it from its database.
    */
   ownerId?: string;
+  /** The kubernetes driver's cluster settings (the server's kubernetes_* settings). */
+  kubernetes?: { namespace: string; image?: string; runtimeClassName?: string; controlPlaneNamespace?: string };
   /** Where the decision and its reasons are reported. */
   log?: (msg: string) => void;
 }

@@ -2,7 +2,7 @@
  * One interface for every way Pudu runs a VM: a namespace sandbox, QEMU, Firecracker.
  * The engine and server talk to VMs only through this and the agent's HTTP API.
  */
-export type DriverName = 'sandbox' | 'qemu' | 'firecracker';
+export type DriverName = 'sandbox' | 'qemu' | 'firecracker' | 'kubernetes';
 
 import type { VmSpec } from '@pudu/schema';
 

@@ -2,6 +2,7 @@ export * from './driver.ts';
 export * from './network/addressing.ts';
 export * from './network/index-allocator.ts';
 export { verifyRoute } from './network/route-check.ts';
+export { exportOciLayout, type OciExport } from './kubernetes/oci-layout.ts';
 export { assertBaseFree, overlappingRoutes, readHostRoutes, type HostRoute } from './network/base-overlap.ts';
 export { pidAlive } from './util/pid.ts';
 export { allowFleet, removeFleetRules, ensureBaseFirewall, fleetChain, type FleetMember } from './network/firewall.ts';
@@ -20,3 +21,5 @@ import { cleanupQemuLeftovers } from './qemu/index.ts';
 registerCleaner('qemu', () => cleanupQemuLeftovers(process.env.PUDU_STATE_DIR ?? '/var/lib/pudu'));
 // The firecracker driver plugs itself into createDriver and cleanupHost.
 import './firecracker/register.ts';
+// So does the Kubernetes driver.
+import './kubernetes/register.ts';

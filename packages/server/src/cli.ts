@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { readHostRoutes } from '@pudu/drivers';
+import { buildGuestImage, exportOciLayout, readHostRoutes } from '@pudu/drivers';
 import { isTerminalRunState } from '@pudu/schema';
 import { findInstallRoot } from './paths.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -46,7 +46,9 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
   const root = findInstallRoot();
   const unlock = lockDataDir(c.data_dir);
   process.once('exit', unlock);
-  const driver = await openDriver({ name: c.driver, kernel: c.kernel, rootfs: c.rootfs, networkBase: c.network_base, onProgress: log });
+  const driver = await openDriver({ name: c.driver, kernel: c.kernel, rootfs: c.rootfs, networkBase: c.network_base, onProgress: log,
+    kubernetes: { namespace: c.kubernetes_namespace, image: c.kubernetes_image, runtimeClassName: c.kubernetes_runtime_class },
+  });
   const server = await startServer({
     host: c.bind,
     port: c.port,
@@ -163,6 +165,21 @@ export function buildCli(): Command {
   addConfigCommand(program);
   addTokenCommand(program);
   addInstallCommands(program);
+
+  program
+    .command('image')
+    .description('the guest image in other forms')
+    .command('export')
+    .description('write the guest image as an OCI image layout (for the kubernetes driver: push it with skopeo copy oci:DIR:REF docker://REGISTRY/REF)')
+    .requiredOption('--out <dir>', 'directory to write the layout to (replaced)')
+    .option('--ref <name>', 'reference name inside the layout (default pudu/guest:<image key>)')
+    .action(async (o: { out: string; ref?: string }) => {
+      const img = await buildGuestImage({ onProgress: (m) => console.error(`pudu: ${m}`) });
+      const ref = o.ref ?? `pudu/guest:${img.key}`;
+      const r = await exportOciLayout(img.rootfsDir, resolve(o.out), ref);
+      console.log(`wrote ${r.dir} (${ref}, manifest ${r.manifestDigest}, layer ${(r.layerBytes / 1048576).toFixed(0)} MiB)`);
+      console.log(`push: skopeo copy oci:${r.dir}:${ref} docker://<registry>/${ref}`);
+    });
 
   program
     .command('assets')

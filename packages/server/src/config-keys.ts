@@ -69,6 +69,15 @@ export const CONFIG_KEYS: ConfigKey[] = [
     help: 'block VM addresses come from, /8–/16, must not overlap a host route (see docs/operating.md for sizing)',
     schema: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR block like 10.213.0.0/16'), default: () => DEFAULT_NETWORK_BASE,
   },
+  {
+    key: 'kubernetes_namespace', flag: '--kubernetes-namespace', env: 'PUDU_KUBERNETES_NAMESPACE', kind: 'string', arg: '<ns>',
+    help: 'kubernetes driver: namespace the fleets\' Pods go in', schema: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a namespace name'), default: () => 'pudu',
+  },
+  { key: 'kubernetes_image', flag: '--kubernetes-image', env: 'PUDU_KUBERNETES_IMAGE', kind: 'string', arg: '<ref>', help: 'kubernetes driver: the guest image in a registry (pudu image export, then push)', schema: path },
+  {
+    key: 'kubernetes_runtime_class', flag: '--kubernetes-runtime-class', env: 'PUDU_KUBERNETES_RUNTIME_CLASS', kind: 'string', arg: '<name>',
+    help: 'kubernetes driver: RuntimeClass that makes each Pod a microVM (kata-qemu, kata-fc)', schema: path,
+  },
   { key: 'policy', flag: '--policy', env: 'PUDU_POLICY', kind: 'string', arg: '<file>', help: 'blast-radius policy (YAML; re-read when it changes); default: the shipped library in training only', schema: path },
   { key: 'tls_cert', flag: '--tls-cert', env: 'PUDU_TLS_CERT', kind: 'string', arg: '<file>', help: 'PEM certificate chain: serve HTTPS (reloaded on SIGHUP)', schema: path },
   { key: 'tls_key', flag: '--tls-key', env: 'PUDU_TLS_KEY', kind: 'string', arg: '<file>', help: 'PEM private key of --tls-cert (reloaded on SIGHUP)', schema: path },
@@ -101,6 +110,9 @@ export interface ServerConfig {
   rootfs?: string;
   network_base: string;
   policy?: string;
+  kubernetes_namespace: string;
+  kubernetes_image?: string;
+  kubernetes_runtime_class?: string;
   tls_cert?: string;
   tls_key?: string;
   trust_proxy: string[];

@@ -99,8 +99,20 @@ function hypervisorProfile(driver: 'qemu' | 'firecracker'): string[] {
   ];
 }
 
+/** Kubernetes: the server is only an API client of the cluster — no root powers at all. */
+function kubernetesProfile(): string[] {
+  return [
+    'KillMode=mixed', 'DynamicUser=yes', 'ProtectSystem=strict', 'PrivateTmp=yes', 'PrivateDevices=yes', 'ProtectHome=yes',
+    'ProtectKernelModules=yes', 'ProtectKernelLogs=yes', 'ProtectKernelTunables=yes', 'ProtectClock=yes', 'ProtectHostname=yes',
+    'ProtectControlGroups=yes', 'NoNewPrivileges=yes', 'RestrictSUIDSGID=yes', 'RestrictNamespaces=yes', 'UMask=0027',
+    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6', 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE', 'AmbientCapabilities=CAP_NET_BIND_SERVICE',
+    // A dynamic user is not root: say where the state directory is instead of falling back to its (unwritable) home.
+    'Environment=PUDU_DATA_DIR=/var/lib/pudu',
+  ];
+}
+
 /** The unit file's text for `o.driver` (`auto` gets the sandbox profile: what auto picks on a host without a booting KVM). */
 export function renderUnit(o: UnitOptions): string {
-  const profile = o.driver === 'qemu' || o.driver === 'firecracker' ? hypervisorProfile(o.driver) : sandboxProfile();
+  const profile = o.driver === 'qemu' || o.driver === 'firecracker' ? hypervisorProfile(o.driver) : o.driver === 'kubernetes' ? kubernetesProfile() : sandboxProfile();
   return [...header(o), ...profile, '', '[Install]', 'WantedBy=multi-user.target', ''].join('\n');
 }
