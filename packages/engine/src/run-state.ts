@@ -100,6 +100,8 @@ export type Observation =
   | { kind: 'resumed' }
   | { kind: 'fault-applied'; key: string }
   | { kind: 'fault-apply-failed'; key: string; error: ObservedError }
+  /** The blast-radius policy, asked just before the apply, refused this fault (rule changed mid-run). */
+  | { kind: 'fault-denied'; key: string; reason: string; rule: string | null }
   | { kind: 'fault-reverted'; key: string; why: string }
   | { kind: 'fault-revert-failed'; key: string; error: ObservedError }
   | { kind: 'fault-discarded'; key: string }

@@ -72,6 +72,8 @@ function observe(t: Turn, o: Observation): void {
       return;
     case 'fault-applied':
       return faultApplied(t, o.key);
+    case 'fault-denied':
+      return faultDenied(t, o.key, o.reason, o.rule);
     case 'fault-apply-failed':
       return faultApplyFailed(t, o.key, o.error.code, o.error.message);
     case 'fault-reverted':
@@ -143,6 +145,22 @@ function faultApplied(t: Turn, key: string): void {
   publish(t, 'fault.applied', { id: f.id, type: f.type, vm: f.vm });
   // The run ended while this apply was in flight (another fault failed for good): undo it.
   if (!isLive(t.s) && !t.s.tornDown) revertInTeardown(t, key);
+}
+
+/**
+ * The policy refused the fault just before it was applied: nothing was injected. The run
+ * records why and ends (aborted): the organisation no longer allows this experiment, so the
+ * faults already in place are reverted too.
+ */
+function faultDenied(t: Turn, key: string, reason: string, rule: string | null): void {
+  const f = faultOf(t, key);
+  const p = t.s.faults[key];
+  if (!f || !p || !isLive(t.s)) return;
+  p.state = 'failed';
+  p.error = `denied by policy: ${reason}`;
+  p.retryAtMs = null;
+  publish(t, 'fault.denied', { id: f.id, type: f.type, vm: f.vm, rule, reason });
+  finish(t, 'aborted', null, `the policy denied fault ${f.id} on ${f.vm} before it was applied: ${reason}`);
 }
 
 function faultApplyFailed(t: Turn, key: string, code: string, message: string): void {

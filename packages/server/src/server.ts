@@ -32,7 +32,7 @@ import { NotesStore } from './reports/notes-store.ts';
 import { Webhooks, type WebhookConfig, type WebhookOptions } from './webhooks/webhooks.ts';
 import { WebhookStore } from './webhooks/webhook-store.ts';
 import { PolicySource } from './policy/policy-source.ts';
-import { authorizeRun } from './policy/enforce.ts';
+import { authorizeRun, checkRunFault } from './policy/enforce.ts';
 import { ExperimentManager } from './experiments/experiment-manager.ts';
 import { ExperimentStore } from './experiments/experiment-store.ts';
 import { SsoService } from './auth/sso.ts';
@@ -116,6 +116,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const runs = new RunManager({
     store, fleets, metrics, library, bus, agentFactory: o.agentFactory, log,
     authorize: (plan, env, who, experimentId) => authorizeRun(policy, plan, env, 'names' in who ? who : actorOf(policy.spec(), who.policyRole, who.groups), experimentId),
+    checkFault: (doc, fault) => checkRunFault(policy, doc.compiled, fault, doc.governance ?? null),
   });
   const experiments = new ExperimentManager({
     store: new ExperimentStore(store.db), policy, library, log,

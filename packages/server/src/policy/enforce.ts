@@ -3,7 +3,7 @@
  * before each fault (that fault alone, against the policy as it is at that moment). What
  * was decided is kept with the run, so the run records why a fault was or was not applied.
  */
-import { decideFault, evaluatePolicy, factsOf, type Actor, type CompiledFault, type CompiledScenario, type FaultDecision } from '@pudu/engine';
+import { actorOf, decideFault, evaluatePolicy, factsOf, type Actor, type CompiledFault, type CompiledScenario, type FaultDecision } from '@pudu/engine';
 import { PuduError } from '@pudu/schema';
 import type { PolicySource } from './policy-source.ts';
 
@@ -55,4 +55,21 @@ export function checkFaultNow(policy: PolicySource, plan: CompiledScenario, faul
   }
   if (d.outcome === 'allow' || (d.outcome === 'approval' && g.experimentId)) return null;
   return d.outcome === 'approval' ? { ...d, outcome: 'deny', reason: `${d.reason}, and this run is not an approved experiment` } : d;
+}
+
+/**
+ * The run loop's pre-apply hook: null to apply, else why not. The run keeps the permissions
+ * it started with (the proposer's for an experiment); a role the policy no longer defines
+ * is a denial too. Runs from before policies existed are not checked.
+ */
+export function checkRunFault(policy: PolicySource, plan: CompiledScenario, fault: CompiledFault, g: RunGovernance | null, nowMs = Date.now()): { reason: string; rule: string | null } | null {
+  if (!g) return null;
+  let actor: Actor;
+  try {
+    actor = actorOf(policy.spec(), g.actor.role, g.actor.groups);
+  } catch (e) {
+    return { reason: (e as Error).message.split('\n')[0] ?? 'policy unavailable', rule: null };
+  }
+  const d = checkFaultNow(policy, plan, fault, g, actor, nowMs);
+  return d ? { reason: d.reason, rule: d.rule } : null;
 }

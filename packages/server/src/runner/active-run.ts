@@ -4,7 +4,7 @@
  * progress it returns before anything becomes visible, and carries out its actions. A
  * restarted server reads the stored progress back and continues exactly where this stopped.
  */
-import { agentFaultId, step, type Action, type Observation, type ObservedError, type RunPlan } from '@pudu/engine';
+import { agentFaultId, step, type Action, type CompiledFault, type Observation, type ObservedError, type RunPlan } from '@pudu/engine';
 import { isPuduError, PuduError, type RunState } from '@pudu/schema';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
@@ -27,6 +27,8 @@ export interface RunDeps {
   log: (msg: string) => void;
   /** The run ended and its faults and fleet are gone: nothing will talk to its agents again. */
   onTornDown: (run: ActiveRun) => void;
+  /** Asked just before each fault is applied: the policy in force now; a refusal says why. */
+  checkFault?: (doc: RunDoc, fault: CompiledFault) => { reason: string; rule: string | null } | null;
 }
 
 type Reply = Extract<Action, { kind: 'hint' | 'refuse' }>;
@@ -151,7 +153,9 @@ export class ActiveRun {
       return [{ kind: 'agent-faults', reports: a.vms.map((vm) => ({ vm, faults: null, error: observed(e) })) }];
     }
     switch (a.kind) {
-      case 'apply-fault':
+      case 'apply-fault': {
+        const denied = this.d.checkFault?.(this.doc, a.fault) ?? null;
+        if (denied) return [{ kind: 'fault-denied', key: a.key, reason: denied.reason, rule: denied.rule }];
         try {
           await this.link.agent(a.fault.vm).startFault({ id: a.agentId, type: a.fault.type, params: a.fault.params, durationMs: a.remainingMs });
           this.d.metrics.faultInjections.inc({ type: a.fault.type, result: 'applied' });
@@ -160,6 +164,7 @@ export class ActiveRun {
           this.d.metrics.faultInjections.inc({ type: a.fault.type, result: 'failed' });
           return [{ kind: 'fault-apply-failed', key: a.key, error: observed(e) }];
         }
+      }
       case 'revert-fault':
         try {
           await this.link.agent(a.fault.vm).stopFault(a.agentId);

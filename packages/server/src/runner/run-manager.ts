@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Library } from '../library.ts';
 import type { EventBus } from './event-bus.ts';
 import type { AgentFactory } from './agent-port.ts';
-import { ActiveRun } from './active-run.ts';
+import { ActiveRun, type RunDeps } from './active-run.ts';
 import { AgentLink } from './agent-link.ts';
 import { parseRunDoc, toRunStatus, type RunDoc } from './run-doc.ts';
 import { createToken, TRAINEE_GRACE_MS, type Principal } from '../auth/tokens.ts';
@@ -29,6 +29,8 @@ interface Deps {
   log: (msg: string) => void;
   /** The policy's run-start decision (throws POLICY_DENIED / APPROVAL_REQUIRED). */
   authorize(plan: CompiledScenario, environment: string, who: Principal | Actor, experimentId: string | null): RunGovernance;
+  /** The policy's check before each fault (see RunDeps.checkFault). */
+  checkFault?: RunDeps['checkFault'];
 }
 
 /** A trainee token's upper bound covers booting the fleet before the clock starts. */
