@@ -103,7 +103,7 @@ test('bad params are rejected with a code and change nothing', async () => {
     assert.match(e.message, /params\.load/);
     return true;
   });
-  await assert.rejects(agent.startFault({ id: 'bad2', type: 'network', params: { action: 'delay' } }), /params\.latency: required/);
+  await assert.rejects(agent.startFault({ id: 'bad2', type: 'network', params: { action: 'delay' } }), /params\.latency: action "delay" needs "latency"/);
   await assert.rejects(agent.startFault({ id: 'bad3', type: 'process', params: { service: 'no-such-thing', action: 'stop' } }), /not installed/);
   await assert.rejects(agent.startFault({ id: 'bad4', type: 'disk', params: { path: '/nope' } }), /does not exist/);
   assert.equal((await agent.listFaults()).faults.length, before_);
