@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
+import { BlockList } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { PuduError } from '@pudu/schema';
+import { PuduError, parseCidr as parseAnyCidr, type Cidr } from '@pudu/schema';
 import { publicKeyFromRaw } from './signing.ts';
 
 /**
@@ -23,34 +23,17 @@ export function loadPublicKey(file: string): KeyObject {
   }
 }
 
-export interface Cidr {
-  base: number;
-  bits: number;
-  text: string;
-}
+export type { Cidr } from '@pudu/schema';
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
-}
-
-/** Parses "172.16.5.1/32" (or a bare address) into a matcher; throws BAD_REQUEST with the text on error. */
+/** Parses "172.16.5.1/32" (or a bare address); throws BAD_REQUEST with the text on error. */
 export function parseCidr(text: string): Cidr {
-  const [ip, bitsText] = text.split('/');
-  const bits = bitsText === undefined ? 32 : Number(bitsText);
-  if (!ip || !isIPv4(ip) || !Number.isInteger(bits) || bits < 0 || bits > 32) {
-    throw new PuduError('BAD_REQUEST', `--allow-from ${text}: expected an IPv4 CIDR like 172.16.0.1/32`);
-  }
-  return { base: ipToInt(ip), bits, text };
+  const c = parseAnyCidr(text);
+  if (c?.family !== 4) throw new PuduError('BAD_REQUEST', `--allow-from ${text}: expected an IPv4 CIDR like 172.16.0.1/32`);
+  return c;
 }
 
 function normalise(addr: string): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
-}
-
-function inCidr(ip: string, c: Cidr): boolean {
-  if (!isIPv4(ip)) return false;
-  const mask = c.bits === 0 ? 0 : (~0 << (32 - c.bits)) >>> 0;
-  return ((ipToInt(ip) & mask) >>> 0) === ((c.base & mask) >>> 0);
 }
 
 /** The VM's own addresses: a request from one of them comes from inside the VM, whatever the CIDR says. */
@@ -68,5 +51,7 @@ export function isPeerAllowed(remote: string | undefined, allow: readonly Cidr[]
   if (!remote) return false;
   const ip = normalise(remote);
   if (localAddresses().has(ip)) return false;
-  return allow.some((c) => inCidr(ip, c));
+  const list = new BlockList();
+  for (const c of allow) list.addSubnet(c.address, c.prefixLen, 'ipv4');
+  return list.check(ip, 'ipv4');
 }

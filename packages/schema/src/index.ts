@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './units.ts';
+export * from './cidr.ts';
 export * from './scenario-fields.ts';
 export * from './fault-params.ts';
 export * from './scenario-spec.ts';

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseCidr } from '@pudu/schema';
 import { DEFAULT_NETWORK_BASE, type DriverChoice } from '@pudu/drivers';
 import { defaultDataDir } from './paths.ts';
 import { DRIVER_CHOICES } from './driver-setup.ts';
@@ -33,11 +34,7 @@ export interface ConfigKey {
 }
 
 const path = z.string().min(1, 'must not be empty');
-const ipOrCidr = z.string().refine((s) => {
-  const [addr, len, ...rest] = s.split('/');
-  if (rest.length || !addr || !isIP(addr)) return false;
-  return len === undefined || (/^\d+$/.test(len) && Number(len) <= (isIP(addr) === 4 ? 32 : 128));
-}, 'must be an IP address or CIDR block');
+const ipOrCidr = z.string().refine((s) => parseCidr(s) !== null, 'must be an IP address or CIDR block');
 
 export const CONFIG_KEYS: ConfigKey[] = [
   {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isScalar, type Document } from 'yaml';
-import { PuduError } from '@pudu/schema';
+import { PuduError, formatIssue } from '@pudu/schema';
 import { locatePath } from '@pudu/engine';
 import { CONFIG_KEYS, DEFAULT_CONFIG_FILE, normalizeValue, type ConfigKey, type ServerConfig } from './config-keys.ts';
 
@@ -178,5 +178,5 @@ export function configError(issues: ConfigIssue[]): PuduError {
 
 /** `where: key: message` lines, in the order found. */
 export function formatIssues(issues: ConfigIssue[]): string[] {
-  return issues.map((i) => `${i.at}: ${i.key ? `${i.key}: ` : ''}${i.message}`);
+  return issues.map((i) => formatIssue({ file: i.at, path: i.key, message: i.message }));
 }

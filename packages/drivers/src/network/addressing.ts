@@ -7,7 +7,7 @@
  * (172.17.0.0/30, 172.17.0.4/30, …) up to the end of the block (a /12 by default:
  * 172.16.0.0–172.31.255.255 → 256 + 15·16384 = 246 016 VMs).
  */
-import { PuduError } from '@pudu/schema';
+import { PuduError, formatIpv4, ipv4Range, parseCidr, parseIpv4 } from '@pudu/schema';
 
 /** The seed's base block. */
 export const DEFAULT_NETWORK_BASE = '172.16.0.0/12';
@@ -50,35 +50,23 @@ export interface VmHostNames {
   tap: string;
 }
 
-/** Parses `a.b.c.d` into a 32-bit unsigned integer; throws on anything else. */
-export function parseIpv4(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new PuduError('BAD_REQUEST', `invalid IPv4 address "${ip}"`);
-  }
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
-/** Formats a 32-bit unsigned integer as `a.b.c.d`. */
-export function formatIpv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+export { formatIpv4, parseIpv4 } from '@pudu/schema';
 
 /**
  * Parses a base block such as `172.16.0.0/12` (or `10.200.0.0/16`).
  * The block must be at least a /16 so the seed's `X.Y.N.1` layout fits, and must be aligned.
  */
 export function parseNetworkBase(cidr: string = DEFAULT_NETWORK_BASE): NetworkBase {
-  const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr.trim());
-  if (!m) throw new PuduError('BAD_REQUEST', `network base "${cidr}" is not a CIDR block like 172.16.0.0/12`);
-  const prefixLen = Number(m[2]);
+  const c = parseCidr(cidr);
+  if (c?.family !== 4 || !cidr.includes('/')) throw new PuduError('BAD_REQUEST', `network base "${cidr}" is not a CIDR block like 172.16.0.0/12`);
+  const { prefixLen } = c;
   if (prefixLen > 16 || prefixLen < 8) {
     throw new PuduError('BAD_REQUEST', `network base "${cidr}": prefix must be between /8 and /16 (the seed layout needs a /16)`);
   }
-  const start = parseIpv4(m[1]!);
-  const size = 2 ** (32 - prefixLen);
-  if (start % size !== 0) {
-    throw new PuduError('BAD_REQUEST', `network base "${cidr}" is not aligned: ${m[1]} is not the first address of a /${prefixLen}`);
+  const [start, end] = ipv4Range(c);
+  const size = end - start;
+  if (parseIpv4(c.address) !== start) {
+    throw new PuduError('BAD_REQUEST', `network base "${cidr}" is not aligned: ${c.address} is not the first address of a /${prefixLen}`);
   }
   const sixteens = size / 65536;
   const capacity = SEED_LAYOUT_INDEXES + (sixteens - 1) * (65536 / 4);
@@ -139,10 +127,14 @@ export function hostNamesForIndex(index: number): VmHostNames {
 
 /** True when the /30s of VM index N and `cidr` overlap. */
 export function subnetOverlaps(index: number, cidr: string, base: NetworkBase = parseNetworkBase()): boolean {
-  const [ip, lenText] = cidr.split('/');
-  const len = lenText === undefined ? 32 : Number(lenText);
-  const size = 2 ** (32 - len);
-  const start = Math.floor(parseIpv4(ip!) / size) * size;
+  const [start, end] = cidrRange(cidr);
   const vm = parseIpv4(addressForIndex(index, base).subnet);
-  return vm < start + size && start < vm + 4;
+  return vm < end && start < vm + 4;
+}
+
+/** The [first, end) IPv4 integers of `cidr` (a bare address is a /32); BAD_REQUEST on anything else. */
+export function cidrRange(cidr: string): [number, number] {
+  const c = parseCidr(cidr);
+  if (c?.family !== 4) throw new PuduError('BAD_REQUEST', `"${cidr}" is not an IPv4 address or block`);
+  return ipv4Range(c);
 }

@@ -7,7 +7,7 @@
  */
 import { PuduError } from '@pudu/schema';
 import { run } from '../util/exec.ts';
-import { formatIpv4, indexForAddress, parseIpv4, parseNetworkBase, type NetworkBase } from './addressing.ts';
+import { cidrRange as range, formatIpv4, indexForAddress, parseNetworkBase, type NetworkBase } from './addressing.ts';
 import { candidateNames } from './index-allocator.ts';
 
 export interface HostRoute {
@@ -29,14 +29,6 @@ export async function readHostRoutes(): Promise<HostRoute[]> {
   return (JSON.parse(stdout || '[]') as IpRoute[])
     .filter((r) => r.dst && r.dst !== 'default')
     .map((r) => ({ dst: r.dst!, dev: r.dev, table: r.table }));
-}
-
-function range(cidr: string): [number, number] {
-  const [ip, lenText] = cidr.split('/');
-  const len = lenText === undefined ? 32 : Number(lenText);
-  const size = 2 ** (32 - len);
-  const start = Math.floor(parseIpv4(ip!) / size) * size;
-  return [start, start + size];
 }
 
 /** A route to one VM's /30 (or an address in it) through a link named for that VM's index. */

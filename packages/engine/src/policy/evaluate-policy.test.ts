@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PolicySpec, PuduError } from '@pudu/schema';
+import { formatIssue, type PolicySpec, type PuduError } from '@pudu/schema';
 import { compileScenario } from '../compile-scenario.ts';
 import { parseScenario } from '../parse-scenario.ts';
 import { actorOf } from './actor.ts';
@@ -17,13 +17,13 @@ const AT = Date.parse('2026-12-01T10:00:00Z');
 
 function policyOf(text: string): PolicySpec {
   const r = parsePolicy(text, 'policy.yaml');
-  if (!r.ok) throw new Error(r.errors.map((e) => `${e.line}:${e.col} ${e.path} ${e.message}`).join('\n'));
+  if (!r.ok) throw new Error(r.errors.map(formatIssue).join('\n'));
   return r.policy;
 }
 
 function plan(yaml: string) {
   const r = parseScenario(yaml, 's.yaml');
-  if (!r.ok) throw new Error(r.errors.map((e) => `${e.line}:${e.col} ${e.path} ${e.message}`).join('\n'));
+  if (!r.ok) throw new Error(r.errors.map(formatIssue).join('\n'));
   return compileScenario(r.spec, { seed: 1 });
 }
 

@@ -3,7 +3,7 @@
  * name), parsed and compiled, or SCENARIO_INVALID with every located issue.
  */
 import { compileScenario, parseScenario, type CompiledScenario } from '@pudu/engine';
-import { PuduError } from '@pudu/schema';
+import { PuduError, formatIssue } from '@pudu/schema';
 import type { Library } from '../library.ts';
 
 export interface ScenarioSource { yaml?: string; file?: string; name?: string }
@@ -21,7 +21,7 @@ export async function scenarioText(library: Library, s: ScenarioSource): Promise
 export function compileOrThrow(yaml: string, file: string, o: { seed?: number; defaultSeed?: number } = {}): CompiledScenario {
   const parsed = parseScenario(yaml, file);
   if (!parsed.ok) {
-    const list = parsed.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.path ? `${e.path}: ` : ''}${e.message}`);
+    const list = parsed.errors.map(formatIssue);
     throw new PuduError('SCENARIO_INVALID', `${file}: ${parsed.errors.length} problem(s):\n${list.join('\n')}`, { errors: parsed.errors });
   }
   const seed = o.seed ?? parsed.spec.scenario.seed ?? o.defaultSeed;
