@@ -29,6 +29,12 @@ async function exerciseStore(store: Store): Promise<void> {
   await store.putRun({ id: 'r1', state: 'resolved', createdAt: '2026-01-01T00:00:00.000Z', doc: { a: 2 } });
   assert.deepEqual((await store.getRun('r1'))?.doc, { a: 2 });
   assert.equal((await store.listRuns()).length, 1);
+  const fleet = { id: 'f0123456789ab', state: 'ready' as const, runId: 'r1', createdAt: '2026-01-01T00:00:00.000Z', doc: { old: true } };
+  assert.equal(await store.insertFleet(fleet), true);
+  assert.equal(await store.insertFleet({ ...fleet, state: 'creating', runId: null, doc: { new: true } }), false, 'an id collision is refused');
+  assert.deepEqual(await store.getFleet(fleet.id), fleet, 'the old fleet is left as it was');
+  await store.putFleet({ ...fleet, state: 'deleted' });
+  assert.equal((await store.getFleet(fleet.id))?.state, 'deleted');
   const trainee = await createToken(store, { role: 'trainee', runId: 'r1' });
   assert.equal((await authenticateToken(store, trainee.token)).runId, 'r1');
 

@@ -10,6 +10,14 @@ import type { VmDriver, VmInfo, VmSpec } from '@pudu/drivers';
 import type { FleetRecord, Store } from '../store/store.ts';
 import type { Metrics } from '../metrics.ts';
 
+/** 48 random bits: fleet ids are kept with their audit trail, so they must not come round again. */
+const FLEET_ID_BYTES = 6;
+const FLEET_ID_ATTEMPTS = 5;
+
+function newFleetId(): string {
+  return `f${randomBytes(FLEET_ID_BYTES).toString('hex')}`;
+}
+
 interface FleetDoc {
   driver: string;
   specs: VmSpec[];
@@ -46,11 +54,10 @@ export class FleetManager {
 
   /** Creates a fleet and resolves when every VM is ready. On failure nothing is left behind. */
   async create(specs: VmSpec[], opts: { runId?: string | null; onProgress?: (msg: string) => void } = {}): Promise<Fleet> {
-    const id = `f${randomBytes(3).toString('hex')}`;
     const keys = generateAgentKeyPair();
     const doc: FleetDoc = { driver: this.driver.name, specs, vms: [], readyAt: null, bootMs: null, error: null, agentKey: keys.privateKeyPem };
-    const rec: FleetRecord = { id, state: 'creating', runId: opts.runId ?? null, createdAt: new Date().toISOString(), doc: doc as unknown as Record<string, unknown> };
-    await this.put(rec);
+    const rec = await this.insertNew(doc, opts.runId ?? null);
+    const { id } = rec;
     const started = performance.now();
     try {
       // A trainee is root in the VM: they can read the public key, and it signs nothing.
@@ -142,6 +149,18 @@ export class FleetManager {
     const rec = await this.store.getFleet(id);
     if (!rec) throw new PuduError('FLEET_NOT_FOUND', `no fleet ${id}`);
     return rec;
+  }
+
+  /** Stores a new fleet under a fresh id; an id already taken (a past fleet's) is never overwritten. */
+  private async insertNew(doc: FleetDoc, runId: string | null): Promise<FleetRecord> {
+    for (let attempt = 0; attempt < FLEET_ID_ATTEMPTS; attempt++) {
+      const rec: FleetRecord = { id: newFleetId(), state: 'creating', runId, createdAt: new Date().toISOString(), doc: doc as unknown as Record<string, unknown> };
+      if (await this.store.insertFleet(rec)) {
+        for (const fn of this.onChange) fn(this.toApi(rec));
+        return rec;
+      }
+    }
+    throw new PuduError('INTERNAL', `no free fleet id after ${FLEET_ID_ATTEMPTS} attempts`);
   }
 
   private async put(rec: FleetRecord): Promise<void> {

@@ -77,6 +77,13 @@ export class SqlStore implements Store {
     return Number(rows[0]?.n ?? 0);
   }
 
+  async insertFleet(f: FleetRecord): Promise<boolean> {
+    const rows = await this.db.all(
+      'INSERT INTO fleets (id, state, run_id, created_at, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id',
+      [f.id, f.state, f.runId, f.createdAt, JSON.stringify(f.doc)],
+    );
+    return rows.length === 1;
+  }
   async putFleet(f: FleetRecord): Promise<void> {
     await this.db.run(
       `INSERT INTO fleets (id, state, run_id, created_at, doc) VALUES (?, ?, ?, ?, ?)

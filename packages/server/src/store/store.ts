@@ -64,6 +64,9 @@ export interface Store {
   revokeToken(id: string, at: string): Promise<void>;
   countTokens(): Promise<number>;
 
+  /** Stores a new fleet; false (and nothing written) when its id is taken already. */
+  insertFleet(f: FleetRecord): Promise<boolean>;
+  /** Updates a fleet stored before. */
   putFleet(f: FleetRecord): Promise<void>;
   getFleet(id: string): Promise<FleetRecord | null>;
   listFleets(): Promise<FleetRecord[]>;
