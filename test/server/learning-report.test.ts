@@ -4,6 +4,7 @@
  * gets a blameless post-mortem in JSON, Markdown and HTML; deleting it takes its data along.
  */
 import { test } from 'node:test';
+import { apiPath } from '@pudu/schema';
 import assert from 'node:assert/strict';
 import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { waitFor } from './vm-shell.ts';
@@ -23,7 +24,7 @@ test('an aborted run: history sampled every second (faults hidden from the train
     const r = await admin.getRun(id);
     return r.state === 'running' && r.faults.every((f) => f.state === 'active') ? r : undefined;
   }, 120_000, 250);
-  const term = await openTerminal(`${s.url.replace('http', 'ws')}/ws?vm=${live.vms[0]!.index}`, traineeToken);
+  const term = await openTerminal(s.url.replace('http', 'ws') + apiPath('terminal', {}, { vm: live.vms[0]!.index }), traineeToken);
   await term.seen('root@app-0:');
   term.type('ls /var/log\r');
   await new Promise((r) => setTimeout(r, LIVE_MS));

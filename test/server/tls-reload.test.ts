@@ -11,6 +11,7 @@ import { get } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiPath } from '@pudu/schema';
 import { REPO_ROOT } from './harness.ts';
 import { FatalWait, waitFor } from './vm-shell.ts';
 
@@ -60,20 +61,20 @@ test('serves HTTPS from pudu.yaml, reloads a renewed certificate on SIGHUP and k
     return /serving on (https:\/\/\S+)/.exec(stdout)?.[1]?.replace('localhost', '127.0.0.1');
   }, 240_000, 100);
 
-  assert.deepEqual(await peer(url, '/healthz'), { cn: 'pudu-a', status: 200 });
+  assert.deepEqual(await peer(url, apiPath('healthz')), { cn: 'pudu-a', status: 200 });
   copyFileSync(b.cert, live.cert);
   copyFileSync(b.key, live.key);
   child.kill('SIGHUP');
-  await waitFor('the renewed certificate', async () => ((await peer(url, '/healthz')).cn === 'pudu-b' ? true : undefined), 10_000, 100);
+  await waitFor('the renewed certificate', async () => ((await peer(url, apiPath('healthz'))).cn === 'pudu-b' ? true : undefined), 10_000, 100);
 
   writeFileSync(live.cert, '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n');
   child.kill('SIGHUP');
   await waitFor('the refusal in the log', async () => (/kept the old certificate/.test(stdout) ? true : undefined), 10_000, 100);
-  assert.deepEqual(await peer(url, '/healthz'), { cn: 'pudu-b', status: 200 }, 'a bad renewal must not take the server down');
+  assert.deepEqual(await peer(url, apiPath('healthz')), { cn: 'pudu-b', status: 200 }, 'a bad renewal must not take the server down');
   assert.equal(child.exitCode, null);
 
   const json = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; level: string; route?: string });
-  assert.ok(json.some((e) => e.msg === 'request' && e.route === '/healthz'), stdout);
+  assert.ok(json.some((e) => e.msg === 'request' && e.route === apiPath('healthz')), stdout);
   assert.ok(json.some((e) => e.level === 'error' && /SIGHUP: kept the old certificate: TLS: cannot read a PEM certificate/.test(e.msg)), stdout);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

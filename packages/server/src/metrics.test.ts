@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { apiPath } from '@pudu/schema';
 import { createMetrics } from './metrics.ts';
 import { promtoolCheckMetrics, promtoolCheckRules, promtoolTestRules } from '../../../test/support/promtool.ts';
 
@@ -46,7 +47,7 @@ test("the server's metrics pass promtool check metrics, in base units, with the 
   });
   m.faultInjections.inc({ type: 'disk', result: 'applied' });
   m.fleetBootSeconds.observe({ driver: 'sandbox' }, 1.2);
-  m.apiLatencySeconds.observe({ method: 'GET', route: '/api/v1/fleets', status: '200' }, 0.004);
+  m.apiLatencySeconds.observe({ method: 'GET', route: apiPath('listFleets'), status: '200' }, 0.004);
   m.runEvents.inc({ kind: 'fault.applied' });
   const text = await m.registry.metrics();
   assert.deepEqual(promtoolCheckMetrics(text), []);
