@@ -25,6 +25,8 @@ import { RecordingStore } from './recordings/recording-store.ts';
 import { TerminalHub } from './terminals/terminal-hub.ts';
 import { createLogger, type Logger } from './http/access-log.ts';
 import { capacityProbe, vmCounts } from './capacity.ts';
+import { countOverdueFaults } from './overdue-faults.ts';
+import { parseRunDoc } from './runner/run-doc.ts';
 import { checkTlsPair } from './config-check.ts';
 import { HistorySampler } from './history/sampler.ts';
 import { HistoryStore } from './history/history-store.ts';
@@ -108,6 +110,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return counts;
     },
     vms: vmCounts(o.driver, o.networkBase),
+    faultsOverdue: async () => {
+      const docs = [];
+      for (const r of await store.listRuns()) {
+        // A document that does not parse is reported by the run loop; it holds nothing countable here.
+        try {
+          docs.push(parseRunDoc(r.id, r.doc));
+        } catch { /* named elsewhere */ }
+      }
+      return countOverdueFaults(docs, Date.now());
+    },
   });
   const bus = new EventBus(store);
   const countEvents = bus.subscribe('*', (ev) => metrics.runEvents.inc({ kind: ev.kind }));
