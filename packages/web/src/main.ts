@@ -16,6 +16,7 @@ import { renderIncidentRoom } from './views/incident-room.ts';
 import { renderInstructor } from './views/instructor.ts';
 import { renderResult } from './views/result.ts';
 import { renderSignIn } from './views/sign-in.ts';
+import { renderApprovals, renderExperiment } from './views/approvals.ts';
 
 const NOTICE_MS = 4500;
 
@@ -54,7 +55,8 @@ function show(view: View): void {
 
 function renderNav(): void {
   const links: [string, string][] = identity && canInstruct(identity)
-    ? [['Dashboard', '#/'], ['Instructor', '#/instructor']]
+    ? [['Dashboard', '#/'], ['Instructor', '#/instructor'], ['Approvals', '#/approvals']]
+    : identity && identity.role !== 'trainee' ? [['Dashboard', '#/'], ['Approvals', '#/approvals']]
     : identity?.runId ? [['My incident', routeHash({ name: 'room', runId: identity.runId, readOnly: false })]] : [['Dashboard', '#/']];
   const here = location.hash || '#/';
   replaceChildren(nav, links.map(([label, href]) => h('a', { href, 'aria-current': here === href ? 'page' : null }, label)));
@@ -109,6 +111,8 @@ function viewFor(r: Route, ctx: AppContext): View {
     case 'room': return renderIncidentRoom(ctx, r.runId, r.readOnly);
     case 'result': return renderResult(ctx, r.runId);
     case 'instructor': return renderInstructor(ctx);
+    case 'approvals': return renderApprovals(ctx);
+    case 'experiment': return renderExperiment(ctx, r.id);
     case 'notfound': return { el: h('main', { id: 'main', class: 'panel' }, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the dashboard'))), dispose: () => undefined };
     default: return renderDashboard(ctx);
   }

@@ -6,6 +6,8 @@ export type Route =
   | { name: 'room'; runId: string; readOnly: boolean }
   | { name: 'result'; runId: string }
   | { name: 'instructor' }
+  | { name: 'approvals' }
+  | { name: 'experiment'; id: string }
   | { name: 'join'; runId: string; token: string | null }
   | { name: 'notfound'; path: string };
 
@@ -18,6 +20,8 @@ export function parseRoute(hash: string): Route {
   if (parts.length === 0) return { name: 'dashboard' };
   if (parts[0] === 'signin' && parts.length === 1) return { name: 'signin', next: params.get('next') };
   if (parts[0] === 'instructor' && parts.length === 1) return { name: 'instructor' };
+  if (parts[0] === 'approvals' && parts.length === 1) return { name: 'approvals' };
+  if (parts[0] === 'approvals' && parts[1] && parts.length === 2) return { name: 'experiment', id: parts[1] };
   if (parts[0] === 'runs' && parts[1] && parts.length === 2) return { name: 'room', runId: parts[1], readOnly: false };
   if (parts[0] === 'runs' && parts[1] && parts[2] === 'result' && parts.length === 3) return { name: 'result', runId: parts[1] };
   if (parts[0] === 'watch' && parts[1] && parts.length === 2) return { name: 'room', runId: parts[1], readOnly: true };
@@ -33,6 +37,8 @@ export function routeHash(route: Route): string {
     case 'room': return `#/${route.readOnly ? 'watch' : 'runs'}/${encodeURIComponent(route.runId)}`;
     case 'result': return `#/runs/${encodeURIComponent(route.runId)}/result`;
     case 'instructor': return '#/instructor';
+    case 'approvals': return '#/approvals';
+    case 'experiment': return `#/approvals/${encodeURIComponent(route.id)}`;
     case 'join': return `#/join/${encodeURIComponent(route.runId)}`;
     case 'notfound': return '#/';
   }
