@@ -66,6 +66,7 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     tls: c.tls_cert && c.tls_key ? { certFile: c.tls_cert, keyFile: c.tls_key } : undefined,
     trustProxy: c.trust_proxy,
     networkBase: c.network_base,
+    warmPool: c.warm_pool,
   });
   // SIGHUP: pick up a renewed certificate without dropping connections (certbot's deploy hook, cert-manager).
   process.on('SIGHUP', () => {

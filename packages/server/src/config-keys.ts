@@ -67,6 +67,11 @@ export const CONFIG_KEYS: ConfigKey[] = [
     schema: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR block like 10.213.0.0/16'), default: () => DEFAULT_NETWORK_BASE,
   },
   {
+    key: 'warm_pool', flag: '--warm-pool', env: 'PUDU_WARM_POOL', kind: 'string', arg: '<spec>',
+    help: 'booted, verified fleets kept ready per library scenario, e.g. disk-full:3,db-connection-exhaustion:2 (docs/operating.md)',
+    schema: z.string().regex(/^[\w./-]+(:\d+)?(,[\w./-]+(:\d+)?)*$/, 'must be scenario[:count],… like disk-full:3,db-connection-exhaustion:2'),
+  },
+  {
     key: 'kubernetes_namespace', flag: '--kubernetes-namespace', env: 'PUDU_KUBERNETES_NAMESPACE', kind: 'string', arg: '<ns>',
     help: 'kubernetes driver: namespace the fleets\' Pods go in', schema: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a namespace name'), default: () => 'pudu',
   },
@@ -107,6 +112,7 @@ export interface ServerConfig {
   rootfs?: string;
   network_base: string;
   policy?: string;
+  warm_pool?: string;
   kubernetes_namespace: string;
   kubernetes_image?: string;
   kubernetes_runtime_class?: string;

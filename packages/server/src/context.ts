@@ -13,6 +13,7 @@ import type { Recordings } from './recordings/recorder.ts';
 import type { TerminalHub } from './terminals/terminal-hub.ts';
 import type { Logger } from './http/access-log.ts';
 import type { CapacityReport } from './capacity.ts';
+import type { WarmPool } from './warm-pool.ts';
 import type { HistorySampler } from './history/sampler.ts';
 import type { NotesStore } from './reports/notes-store.ts';
 import type { Webhooks } from './webhooks/webhooks.ts';
@@ -39,6 +40,8 @@ export interface ServerContext {
   webhooks: Webhooks;
   /** Game days (cohorts): one scenario and seed for N trainees, queued for capacity. */
   gamedays: GameDays;
+  /** `--warm-pool`'s ready fleets, when configured. */
+  warmPool?: WarmPool;
   /** Directory of the built web UI (dist/web). */
   webDir: string;
   /** Origins (besides the server's own) allowed to open the terminal WebSocket. */

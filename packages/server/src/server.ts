@@ -26,6 +26,7 @@ import { TerminalHub } from './terminals/terminal-hub.ts';
 import { createLogger, type Logger } from './http/access-log.ts';
 import { capacityProbe, vmCounts } from './capacity.ts';
 import { countOverdueFaults } from './overdue-faults.ts';
+import { WarmPool, parseWarmPoolSpec } from './warm-pool.ts';
 import { parseRunDoc } from './runner/run-doc.ts';
 import { checkTlsPair } from './config-check.ts';
 import { HistorySampler } from './history/sampler.ts';
@@ -73,6 +74,8 @@ export interface ServerOptions {
   networkBase?: string;
   /** Blast-radius policy file (`--policy`); absent = the built-in default (training only). */
   policyFile?: string;
+  /** `--warm-pool`: ready fleets to keep per library scenario (`disk-full:3,db-connection-exhaustion:2`). */
+  warmPool?: string;
   /** How long a trainee token outlives its run (default 15 min). */
   traineeGraceMs?: number;
 }
@@ -125,8 +128,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const countEvents = bus.subscribe('*', (ev) => metrics.runEvents.inc({ kind: ev.kind }));
   const library = new Library(o.libraryDir);
   const fleets = new FleetManager(store, o.driver, metrics, log);
+  const capacity = capacityProbe(o.driver, o.networkBase);
+  const warmPool = o.warmPool ? new WarmPool({ fleets, library, agentFactory: o.agentFactory, canStart: async () => (await capacity()).canStart, log }) : undefined;
+  if (warmPool) await warmPool.configure(parseWarmPoolSpec(o.warmPool!));
   const runs = new RunManager({
-    store, fleets, metrics, library, bus, agentFactory: o.agentFactory, log,
+    store, fleets, metrics, library, bus, agentFactory: o.agentFactory, log, warmPool,
     authorize: (plan, env, who, experimentId) => authorizeRun(policy, plan, env, 'names' in who ? who : actorOf(policy.spec(), who.policyRole, who.groups), experimentId),
     checkFault: (doc, fault) => checkRunFault(policy, doc.compiled, fault, doc.governance ?? null),
   });
@@ -144,7 +150,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const ctx: ServerContext = {
     version: PUDU_VERSION, store, driver: o.driver, metrics, fleets, runs, library, bus, recordings, terminals, history, notes: new NotesStore(store.db), webhooks,
     webDir: o.webDir, allowedOrigins: o.allowedOrigins ?? [], log, logger,
-    capacity: capacityProbe(o.driver, o.networkBase),
+    capacity,
+    warmPool,
     policy, traineeGraceMs: o.traineeGraceMs ?? TRAINEE_GRACE_MS,
     experiments, sso,
     // Set just below: the game days need the finished context.
@@ -154,6 +161,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const adminToken = await ensureAdminToken(store);
   await fleets.reconcile();
   await runs.resumeAll();
+  warmPool?.refill();
   await history.start();
   webhooks.start();
   experiments.startScheduler(SCHEDULER);
@@ -179,6 +187,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await webhooks.close();
       experiments.stopScheduler();
       countEvents();
+      await warmPool?.close();
       await runs.stopAll();
       detachTerminal();
       await app.close();

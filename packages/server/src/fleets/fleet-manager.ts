@@ -113,6 +113,15 @@ export class FleetManager {
   }
 
   /** Driver-level VM infos of a fleet (guest IPs, agent channels, host links) and the key its agents' requests are signed with. */
+  /** Hands a ready fleet made for no run (the warm pool's) to `runId`. */
+  async claim(id: string, runId: string): Promise<Fleet> {
+    const rec = await this.getRecord(id);
+    if (rec.state !== 'ready' || rec.runId !== null) throw new PuduError('CONFLICT', `fleet ${id} is not a free ready fleet`);
+    rec.runId = runId;
+    await this.put(rec);
+    return this.toApi(rec);
+  }
+
   async vmsOf(id: string): Promise<{ vms: (VmInfo & { tier: string })[]; agentKey: string }> {
     const doc = (await this.getRecord(id)).doc as unknown as FleetDoc;
     return { vms: doc.vms, agentKey: doc.agentKey };

@@ -17,6 +17,7 @@ import { AgentLink } from './agent-link.ts';
 import { parseRunDoc, toRunStatus, type RunDoc } from './run-doc.ts';
 import { createToken, TRAINEE_GRACE_MS, type Principal } from '../auth/tokens.ts';
 import { compileOrThrow, scenarioText } from '../policy/scenario-source.ts';
+import type { WarmPool } from '../warm-pool.ts';
 import type { RunGovernance } from '../policy/enforce.ts';
 
 interface Deps {
@@ -31,6 +32,8 @@ interface Deps {
   authorize(plan: CompiledScenario, environment: string, who: Principal | Actor, experimentId: string | null): RunGovernance;
   /** The policy's check before each fault (see RunDeps.checkFault). */
   checkFault?: RunDeps['checkFault'];
+  /** Ready fleets by shape (`--warm-pool`): a run takes one instead of booting. */
+  warmPool?: Pick<WarmPool, 'take'>;
 }
 
 /** A trainee token's upper bound covers booting the fleet before the clock starts. */
@@ -86,7 +89,7 @@ export class RunManager {
     await this.d.bus.publish(doc.id, 'fleet.provisioning', { vms: doc.compiled.vms.map((v) => v.name) });
     let fleet;
     try {
-      fleet = await this.d.fleets.create(doc.compiled.vms, {
+      fleet = (await this.d.warmPool?.take(doc.compiled.vms, doc.id)) ?? await this.d.fleets.create(doc.compiled.vms, {
         runId: doc.id,
         onProgress: (msg) => void this.d.bus.publish(doc.id, 'fleet.progress', { message: msg }).catch(() => undefined),
       });
