@@ -42,6 +42,7 @@ export async function runAgent(cfg: AgentConfig): Promise<void> {
   const recovered = await faults.recover();
   if (recovered > 0) log.write('reverted faults left by a previous run', { count: recovered });
   const bootId = readBootId();
+  let refused = 0;
   const identity = (): AgentIdentity => ({
     instance_id: instanceIdOf(key),
     key,
@@ -50,6 +51,7 @@ export async function runAgent(cfg: AgentConfig): Promise<void> {
     uptime_ms: Date.now() - startedAt,
     journal: journal.status,
     recovered,
+    refused,
   });
   const metrics = new MetricsSampler();
   metrics.start();
@@ -69,6 +71,7 @@ export async function runAgent(cfg: AgentConfig): Promise<void> {
     version: AGENT_VERSION,
     deadmanMs: cfg.deadmanMs,
     onAuthenticated: () => deadman.touch(),
+    onRefused: () => void refused++,
     log,
   });
   const listen = cfg.listen;

@@ -24,6 +24,8 @@ export interface AgentServerOptions {
   deadmanMs: number;
   /** Called on every authenticated request: it feeds the dead-man switch. */
   onAuthenticated: () => void;
+  /** Called on every refused request: the count travels in every reply's identity. */
+  onRefused: () => void;
   log: AgentLog;
 }
 
@@ -90,6 +92,7 @@ async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Repl
   if (o.tcp) {
     const peer = req.socket.remoteAddress;
     if (!isPeerAllowed(peer, o.allowFrom)) {
+      o.onRefused();
       o.log.write('refused request from a disallowed source', { peer, route });
       throw new PuduError('FORBIDDEN', `source ${peer ?? '?'} is not allowed to talk to this agent`);
     }
@@ -105,6 +108,7 @@ async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Repl
     signature: header(req, AGENT_SIG_HEADERS.signature),
   });
   if (!check.ok) {
+    o.onRefused();
     o.log.write('refused an unauthenticated request', { route, why: check.why });
     throw new PuduError('UNAUTHORIZED', `request refused: ${check.why === 'missing' ? 'no signature' : check.why}`);
   }

@@ -17,6 +17,8 @@ export const FaultProgressSchema = z.object({
   attempts: z.number().int().min(0).default(0),
   /** Epoch ms before which a failed apply (or revert) is not tried again. */
   retryAtMs: z.number().nullable().default(null),
+  /** Lost (its agent ended it for its own reasons) and being injected again. */
+  reinjecting: z.boolean().default(false),
 });
 export type FaultProgress = z.infer<typeof FaultProgressSchema>;
 
@@ -53,6 +55,12 @@ export const RunProgressSchema = z.object({
   reconcile: z.boolean().default(false),
   lastEvalAtMs: z.number().default(0),
   lastHeartbeatAtMs: z.number().default(0),
+  /** The agent instance (and boot) each VM's faults were applied through: a change is a restart. */
+  agents: z.record(z.string(), z.object({ instanceId: z.string(), bootId: z.string(), refused: z.number().default(0) })).default({}),
+  /** VMs whose agent is unreachable or unauthenticated right now (one event per change). */
+  agentTrouble: z.record(z.string(), z.string()).default({}),
+  /** Every integrity event of the run (agent restarted, fault lost, …): staff see them in the result. */
+  integrity: z.array(z.object({ kind: z.string(), atMs: z.number(), vm: z.string().nullable(), detail: z.string() })).default([]),
 });
 export type RunProgress = z.infer<typeof RunProgressSchema>;
 
@@ -84,6 +92,8 @@ export interface AgentReport {
   vm: string;
   faults: AgentFaultReport[] | null;
   error?: ObservedError;
+  /** Who answered (from the signed reply): a new instance id is a restarted or replaced agent. */
+  identity?: { instanceId: string; bootId: string; journal: 'new' | 'intact' | 'lost'; recovered: number; refused?: number };
 }
 
 export type Observation =
@@ -98,7 +108,7 @@ export type Observation =
   | { kind: 'fleet-destroy-failed'; error: string }
   /** The server restarted with this run running. */
   | { kind: 'resumed' }
-  | { kind: 'fault-applied'; key: string }
+  | { kind: 'fault-applied'; key: string; identity?: AgentReport['identity'] }
   | { kind: 'fault-apply-failed'; key: string; error: ObservedError }
   /** The blast-radius policy, asked just before the apply, refused this fault (rule changed mid-run). */
   | { kind: 'fault-denied'; key: string; reason: string; rule: string | null }
@@ -108,7 +118,13 @@ export type Observation =
   /** What the agents hold, one report per VM asked. */
   | { kind: 'agent-faults'; reports: AgentReport[] }
   /** One evaluation round: every objective's result, seen at `atMs` (epoch). */
-  | { kind: 'checks'; atMs: number; results: Record<string, { passing: boolean; detail: string }> }
+  | {
+      kind: 'checks';
+      atMs: number;
+      results: Record<string, { passing: boolean; detail: string }>;
+      /** Agents' claims the host's own view contradicts (sandbox: disk, processes). */
+      contradictions?: { vm: string; objective: string; detail: string }[];
+    }
   | { kind: 'hint-requested' }
   | { kind: 'abort'; reason: string };
 
@@ -152,9 +168,9 @@ export const agentFaultId = (runId: string, faultId: string): string => `${runId
 export function newRunProgress(compiled: CompiledScenario): RunProgress {
   return {
     state: 'provisioning', fleetId: null, startedAtMs: null, endedAtMs: null, resolvedAtMs: null, alertsFired: [],
-    faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null, attempts: 0, retryAtMs: null }])),
+    faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null, attempts: 0, retryAtMs: null, reinjecting: false }])),
     objectives: {}, hintsUsed: 0, incidentSeen: false, failedLastRound: [], error: null, tornDown: false, reverting: [],
-    reconcile: false, lastEvalAtMs: 0, lastHeartbeatAtMs: 0,
+    reconcile: false, lastEvalAtMs: 0, lastHeartbeatAtMs: 0, agents: {}, agentTrouble: {}, integrity: [],
   };
 }
 

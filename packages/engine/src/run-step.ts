@@ -10,6 +10,7 @@
  * RunProgressSchema with a `.default()` so documents stored before it still read back.
  */
 import { agentFaultId, faultKey, isLive, type Observation, type RunPlan, type RunProgress, type StepResult } from './run-state.ts';
+import { contradicted, pinInstance, reinjected, verifyAgents } from './run-integrity.ts';
 import { faultOf, publish, type Turn } from './run-turn.ts';
 import { beginTeardown, discardInTeardown, finish, revertInTeardown } from './run-end.ts';
 
@@ -71,6 +72,7 @@ function observe(t: Turn, o: Observation): void {
       else if (!isLive(s) && !s.tornDown) beginTeardown(t);
       return;
     case 'fault-applied':
+      if (o.identity) pinInstance(t, faultOf(t, o.key)?.vm ?? '', o.identity);
       return faultApplied(t, o.key);
     case 'fault-denied':
       return faultDenied(t, o.key, o.reason, o.rule);
@@ -81,8 +83,11 @@ function observe(t: Turn, o: Observation): void {
     case 'fault-discarded':
       return faultEnded(t, o);
     case 'agent-faults':
-      return reconcile(t, o.reports);
+      if (s.reconcile) return reconcile(t, o.reports);
+      if (!verifyAgents(t, o.reports)) t.untrusted = true;
+      return;
     case 'checks':
+      if (!contradicted(t, o.contradictions ?? [])) t.untrusted = true;
       return checks(t, o.atMs, o.results);
     case 'hint-requested':
       return hint(t);
@@ -143,6 +148,7 @@ function faultApplied(t: Turn, key: string): void {
   p.error = null;
   p.retryAtMs = null;
   publish(t, 'fault.applied', { id: f.id, type: f.type, vm: f.vm });
+  reinjected(t, key, f);
   // The run ended while this apply was in flight (another fault failed for good): undo it.
   if (!isLive(t.s) && !t.s.tornDown) revertInTeardown(t, key);
 }
@@ -247,7 +253,7 @@ function checks(t: Turn, atMs: number, results: Record<string, { passing: boolea
   const failedNow = allStruck ? objectives.filter((o) => !passing(o.id)).map((o) => o.id) : [];
   if (!s.incidentSeen && failedNow.some((id) => s.failedLastRound.includes(id))) s.incidentSeen = true;
   s.failedLastRound = failedNow;
-  if (objectives.length > 0 && objectives.every((o) => passing(o.id)) && allStruck && anyLive && s.incidentSeen) {
+  if (objectives.length > 0 && objectives.every((o) => passing(o.id)) && allStruck && anyLive && s.incidentSeen && !t.untrusted) {
     // A fix is timed when Pudu saw it, not when the round began (a slow check would predate it).
     finish(t, 'resolved', atMs - s.startedAtMs);
   } else if (states.length > 0 && states.every((st) => st === 'reverted')) {

@@ -11,6 +11,8 @@ export interface Turn {
   now: number;
   /** The teardown may destroy the fleet once no revert is outstanding (decided after the batch). */
   destroy: boolean;
+  /** This batch's agent reports could not vouch for every fault (see run-integrity.ts): no resolution in it. */
+  untrusted?: boolean;
 }
 
 export const publish = (t: Turn, event: string, data: Record<string, unknown> = {}): void => void t.out.push({ kind: 'publish', event, data });

@@ -127,6 +127,8 @@ export const AgentIdentitySchema = z.object({
   journal: z.enum(['new', 'intact', 'lost']),
   /** Faults the agent reverted at start because a previous instance left them applied. */
   recovered: z.number(),
+  /** Requests this instance refused (bad, stale or replayed signature, or a disallowed source). */
+  refused: z.number().default(0),
 });
 export type AgentIdentity = z.infer<typeof AgentIdentitySchema>;
 

@@ -55,16 +55,21 @@ export const diskFault: FaultDriver<'disk'> = {
   async plan(_id, p: AgentDiskParams): Promise<Undo> {
     if (!existsSync(p.path)) throw new PuduError('FAULT_INVALID', `params.path: ${p.path} does not exist in the VM`);
     const file = chooseFillFile(p.path);
-    if (existsSync(file)) throw new PuduError('FAULT_CONFLICT', `params.path: ${file} already exists; refusing to overwrite it`);
+    // A fill left by an agent that lost its journal is ours: the server injects the fault again
+    // and it is topped up, not refused. Anything else by that name is not ours to touch.
+    if (existsSync(file)) {
+      if (statSync(file).size > TRUNCATED_BYTES) return { file, createdDir: null, adopted: true };
+      throw new PuduError('FAULT_CONFLICT', `params.path: ${file} already exists; refusing to overwrite it`);
+    }
     return { file, createdDir: existsSync(dirname(file)) ? null : dirname(file) };
   },
   async apply(_id, _p, undo) {
     const file = String(undo.file);
     mkdirSync(dirname(file), { recursive: true });
-    const fd = openSync(file, 'wx', 0o644);
+    const fd = openSync(file, undo.adopted === true ? 'r+' : 'wx', 0o644);
     let mechanism = 'write';
     try {
-      writeSync(fd, logHeader());
+      if (undo.adopted !== true) writeSync(fd, logHeader());
       // fallocate in shrinking rounds (each asks for 90 % of what is free: the filesystem needs
       // some of the rest for the file's own metadata), then writes take the last blocks.
       // bfree, not bavail: root may write into the reserved blocks, so fill those too.

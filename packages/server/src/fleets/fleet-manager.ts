@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateAgentKeyPair } from '@pudu/agent';
 import { PuduError, type Fleet, type FleetCreateRequest, FleetCreateRequestSchema } from '@pudu/schema';
-import type { VmDriver, VmInfo, VmSpec } from '@pudu/drivers';
+import type { HostVmView, VmDriver, VmInfo, VmSpec } from '@pudu/drivers';
 import type { FleetRecord, Store } from '../store/store.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -110,6 +110,11 @@ export class FleetManager {
       if (vm) return { fleet: this.toApi(rec), vm };
     }
     return null;
+  }
+
+  /** What the host itself sees of one VM (drivers that can look: the sandbox); undefined otherwise. */
+  async hostView(fleetId: string, vm: string): Promise<HostVmView | undefined> {
+    return this.driver.hostView?.(fleetId, vm).catch(() => undefined);
   }
 
   /** Driver-level VM infos of a fleet (guest IPs, agent channels, host links) and the key its agents' requests are signed with. */

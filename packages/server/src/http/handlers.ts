@@ -25,9 +25,12 @@ function summaryOf(r: RunStatus) {
 }
 
 /** Streams a run's events as SSE: stored ones after `after` (or Last-Event-ID), then live. */
-/** Fault events name the incident's cause; a trainee has to find it. */
+/**
+ * Fault events name the incident's cause (a trainee has to find it); integrity events say
+ * what the server noticed of tampering, for staff only (they would teach how to hide it).
+ */
 function traineeVisible(ev: RunEvent): boolean {
-  return !ev.kind.startsWith('fault.');
+  return !ev.kind.startsWith('fault.') && !ev.kind.startsWith('integrity.');
 }
 
 async function streamEvents(ctx: ServerContext, runId: string, after: number, reply: FastifyReply, visible: (ev: RunEvent) => boolean): Promise<FastifyReply> {

@@ -4,7 +4,7 @@
  * progress it returns before anything becomes visible, and carries out its actions. A
  * restarted server reads the stored progress back and continues exactly where this stopped.
  */
-import { agentFaultId, step, type Action, type CompiledFault, type Observation, type ObservedError, type RunPlan } from '@pudu/engine';
+import { agentFaultId, faultKey, step, type Action, type AgentReport, type CompiledFault, type Observation, type ObservedError, type RunPlan } from '@pudu/engine';
 import { isPuduError, PuduError, type RunState } from '@pudu/schema';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
@@ -104,7 +104,7 @@ export class ActiveRun {
         this.evaluationDue = false;
         // Checks run outside the lock: a slow one must not hold up a hint or an abort.
         const round = await this.evaluate();
-        await this.observe([round]);
+        await this.observe(round);
       }
     } catch (e) {
       this.d.log(`run ${this.doc.id}: tick failed: ${(e as Error).stack ?? String(e)}`);
@@ -123,7 +123,10 @@ export class ActiveRun {
       if (r.persist) await this.persist();
       const answers: Promise<Observation[]>[] = [];
       for (const a of r.actions) {
-        if (a.kind === 'publish') await this.d.bus.publish(this.doc.id, a.event, a.data);
+        if (a.kind === 'publish') {
+          await this.d.bus.publish(this.doc.id, a.event, a.data);
+          if (a.event.startsWith('integrity.')) this.integrity(a.event, a.data);
+        }
         else if (a.kind === 'hint' || a.kind === 'refuse') replies.push(a);
         else if (a.kind === 'finished') this.finished(a.state);
         else if (a.kind === 'heartbeat') void this.heartbeat();
@@ -157,9 +160,10 @@ export class ActiveRun {
         const denied = this.d.checkFault?.(this.doc, a.fault) ?? null;
         if (denied) return [{ kind: 'fault-denied', key: a.key, reason: denied.reason, rule: denied.rule }];
         try {
-          await this.link.agent(a.fault.vm).startFault({ id: a.agentId, type: a.fault.type, params: a.fault.params, durationMs: a.remainingMs });
+          const port = this.link.agent(a.fault.vm);
+          await port.startFault({ id: a.agentId, type: a.fault.type, params: a.fault.params, durationMs: a.remainingMs });
           this.d.metrics.faultInjections.inc({ type: a.fault.type, result: 'applied' });
-          return [{ kind: 'fault-applied', key: a.key }];
+          return [{ kind: 'fault-applied', key: a.key, identity: port.identity() }];
         } catch (e) {
           this.d.metrics.faultInjections.inc({ type: a.fault.type, result: 'failed' });
           return [{ kind: 'fault-apply-failed', key: a.key, error: observed(e) }];
@@ -181,14 +185,7 @@ export class ActiveRun {
         }
         return [{ kind: 'fault-discarded', key: a.key }];
       case 'list-agent-faults': {
-        const reports = await Promise.all(a.vms.map(async (vm) => {
-          try {
-            return { vm, faults: await this.link.agent(vm).faults() };
-          } catch (e) {
-            return { vm, faults: null, error: observed(e) };
-          }
-        }));
-        return [{ kind: 'agent-faults', reports }];
+        return [{ kind: 'agent-faults', reports: await this.agentReports(a.vms) }];
       }
     }
   }
@@ -207,12 +204,49 @@ export class ActiveRun {
     }
   }
 
-  /** One evaluation round: every objective's check, timed when the last answer came in. */
-  private async evaluate(): Promise<Observation> {
+  /** What each VM's agent holds, and who answered (the signed reply's identity). */
+  private agentReports(vms: string[]): Promise<AgentReport[]> {
+    return Promise.all(vms.map(async (vm): Promise<AgentReport> => {
+      const port = this.link.agent(vm);
+      try {
+        const faults = await port.faults();
+        const identity = port.identity();
+        return { vm, faults, ...(identity ? { identity } : {}) };
+      } catch (e) {
+        return { vm, faults: null, error: observed(e) };
+      }
+    }));
+  }
+
+  /**
+   * One evaluation round: every objective's check (timed when the last answer came in), then
+   * what the agents hold and who they are. Asked *after* the checks: a round counts only if
+   * the agent instance that applied each fault still holds it (or saw the trainee fix it)
+   * once the evidence is in — a restart or impostor during the checks shows up here.
+   */
+  private async evaluate(): Promise<Observation[]> {
     await this.link.sync(this.doc.fleetId);
+    const fleetId = this.doc.fleetId;
+    const hostView = fleetId ? (vm: string) => this.d.fleets.hostView(fleetId, vm) : undefined;
     const objectives = this.doc.compiled.objectives;
-    const results = await Promise.all(objectives.map((o) => evaluateObjective(o, this.link, (id) => agentFaultId(this.doc.id, id))));
-    return { kind: 'checks', atMs: Date.now(), results: Object.fromEntries(objectives.map((o, i) => [o.id, results[i]!])) };
+    const results = await Promise.all(objectives.map((o) => evaluateObjective(o, this.link, (id) => agentFaultId(this.doc.id, id), hostView)));
+    const atMs = Date.now();
+    const faultVms = [...new Set(this.doc.compiled.faults.filter((f) => this.doc.faults[faultKey(f)]?.state === 'active').map((f) => f.vm))];
+    const reports = await this.agentReports(faultVms);
+    const contradictions = objectives.flatMap((o, i) => (results[i]!.contradictions ?? []).map((c) => ({ ...c, objective: o.id })));
+    // The agents' answer goes first: the step must know the round is untrusted before it judges it.
+    return [
+      { kind: 'agent-faults', reports },
+      { kind: 'checks', atMs, results: Object.fromEntries(objectives.map((o, i) => [o.id, { passing: results[i]!.passing, detail: results[i]!.detail }])), contradictions },
+    ];
+  }
+
+  /** Integrity events are audited as the runner's own findings (pudu_run_events_total counts them). */
+  private integrity(event: string, data: Record<string, unknown>): void {
+    const vm = typeof data.vm === 'string' ? ` vm ${data.vm}` : '';
+    void this.d.store.appendAudit({
+      actor: 'pudu-runner', role: 'system', action: event, target: `run ${this.doc.id}${vm}`, result: 'error', detail: String(data.detail ?? data.error ?? data.why ?? ''),
+    }).catch((e: unknown) => this.d.log(`audit write failed: ${String(e)}`));
   }
 
   private async heartbeat(): Promise<void> {

@@ -5,7 +5,7 @@
  * branch on the code, never on the message.
  */
 import { createAgentClient, type AgentEndpoint } from '@pudu/agent';
-import type { AgentFaultReport } from '@pudu/engine';
+import type { AgentFaultReport, AgentReport } from '@pudu/engine';
 import { isPuduError, type FaultType, type MetricName } from '@pudu/schema';
 import { assertRouteThrough } from '../net/route-guard.ts';
 
@@ -28,6 +28,8 @@ export interface AgentPort {
   /** systemd units' active state by name (without `.service`). */
   services(): Promise<Record<string, boolean>>;
   heartbeat(): Promise<void>;
+  /** Who answered the last authenticated call (instance id, boot id, journal state). */
+  identity(): AgentReport['identity'];
 }
 
 /** The address and credentials of one VM's agent. */
@@ -89,6 +91,10 @@ export const agentClientFactory: AgentFactory = (t) => {
     },
     async heartbeat() {
       await client.heartbeat();
+    },
+    identity() {
+      const id = client.lastIdentity();
+      return id && { instanceId: id.instance_id, bootId: id.boot_id, journal: id.journal, recovered: id.recovered, refused: id.refused };
     },
   };
 };
