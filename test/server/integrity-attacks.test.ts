@@ -88,6 +88,8 @@ async function realFixResolves(t: TestContext, s: TestServer, run: LiveRun): Pro
   assert.ok(resolved.score !== null && resolved.score > 0);
   const traineeKinds = (await run.trainee.listRunEvents(run.id)).map((e) => e.kind);
   assert.deepEqual(traineeKinds.filter((k) => k.startsWith('integrity.')), [], 'integrity events are for staff only');
+  assert.ok(resolved.integrity.length > 0, 'the run\'s result lists what happened for staff');
+  assert.deepEqual((await run.trainee.getRun(run.id)).integrity, [], 'and not for the trainee');
   t.diagnostic(`staff saw: ${(await integrityKinds(s, run)).join(', ')}`);
 }
 

@@ -262,6 +262,12 @@ export const RunStatusSchema = RunSummarySchema.extend({
   experimentId: z.string().nullable(),
   /** The scenario's experiment charter, stored with the run. */
   charter: charterSchema.nullable(),
+  /**
+   * What the server noticed of tampering with the score (agent restarted or unreachable, reply
+   * not authenticated, requests refused, a claim the host contradicts, a fault lost and injected
+   * again), on the run's clock. Staff only: empty for a trainee.
+   */
+  integrity: z.array(z.object({ kind: z.string(), atMs: z.number(), vm: z.string().nullable(), detail: z.string() })).default([]),
 });
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 

@@ -105,7 +105,8 @@ export function createHandlers(ctx: ServerContext): Handlers {
       assertRunAccess(principal, params.id);
       const status = await ctx.runs.status(params.id);
       // Faults name the cause and alerts not fired yet foretell the next stage: not for trainees.
-      return principal.role === 'trainee' ? { ...status, faults: [], alerts: status.alerts.filter((a) => a.fired) } : status;
+      // Integrity findings would teach how to hide tampering: staff only.
+      return principal.role === 'trainee' ? { ...status, faults: [], alerts: status.alerts.filter((a) => a.fired), integrity: [] } : status;
     },
     takeHint: async ({ params, principal, audit }) => {
       assertRunAccess(principal, params.id);

@@ -96,5 +96,6 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     environment: doc.governance?.environment ?? 'training',
     experimentId: doc.governance?.experimentId ?? null,
     charter: c.charter ?? null,
+    integrity: doc.integrity,
   };
 }

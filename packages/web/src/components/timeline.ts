@@ -4,10 +4,13 @@ import { h, replaceChildren } from '../dom.ts';
 import { formatClock, formatTimeOfDay } from '../format.ts';
 import { eventOffsetMs, type RunEvent } from '../view-model.ts';
 
-/** A coarse kind for styling: the event kind's first word (fault, alert, hint, objective, run, fleet…). */
+/**
+ * A coarse kind for styling: the event kind's first word (fault, alert, hint, objective,
+ * integrity — staff only: the agent restarted, a fault was lost and injected again —, run, fleet…).
+ */
 export function eventKind(kind: string): string {
   const family = kind.split('.')[0] ?? '';
-  return ['fault', 'alert', 'hint', 'objective'].includes(family) ? family : family === 'run' || family === 'fleet' ? 'run' : 'other';
+  return ['fault', 'alert', 'hint', 'objective', 'integrity'].includes(family) ? family : family === 'run' || family === 'fleet' ? 'run' : 'other';
 }
 
 /** A one-line description of an event, from its type and data. */
