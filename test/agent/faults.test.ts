@@ -128,11 +128,18 @@ test('a memory fault reaches an 85% ceiling and holds there without anything bei
   assert.ok(await eventually(() => PROBES.memory.baseline(sb)));
 });
 
-test('a degraded service is thawed when the agent is killed with SIGKILL and comes back', async () => {
+test('a degraded service stays degraded when the agent is killed with SIGKILL, and is thawed when the fault stops', async () => {
   await agent.startFault({ id: 'deg-kill', type: 'process', params: { service: 'nginx', action: 'degrade', duration: '60s' } });
   await sleep(700);
+  const before = agent.lastIdentity()!.instance_id;
   process.kill(await sb.agentPid(), 'SIGKILL');
-  assert.ok(await eventually(async () => (await agent.listFaults()).faults.find((f) => f.id === 'deg-kill')?.reason === 'recovered', 15_000));
+  assert.ok(await eventually(async () => (await agent.heartbeat()) && agent.lastIdentity()!.instance_id !== before, 15_000));
+  assert.equal(agent.lastIdentity()!.adopted, 1, 'the new instance kept the fault');
+  assert.equal((await agent.listFaults()).faults.find((f) => f.id === 'deg-kill')?.state, 'active');
+  const slow: number[] = [];
+  for (let i = 0; i < 5; i++) slow.push(await httpMs(sb));
+  assert.ok(Math.max(...slow) > 150, `still slow after the restart: ${slow.map((t) => t.toFixed(0)).join(', ')} ms`);
+  await agent.stopFault('deg-kill');
   const stat = await sb.exec('ps', '-C', 'nginx', '-o', 'stat=');
   assert.ok(!/T/.test(stat.stdout), `nginx states after recovery: ${stat.stdout.trim()}`);
   const times: number[] = [];

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { AgentClient } from '@pudu/agent';
 import { createAgentSandbox, type AgentSandbox } from './support/sandbox.ts';
-import { eventually } from './support/probes.ts';
+import { eventually, resolve } from './support/probes.ts';
 
 let sb: AgentSandbox;
 let agent: AgentClient;
@@ -35,16 +35,17 @@ test('the agent has no network port: the host reaches it only through its socket
   assert.ok(id.uptime_ms >= 0);
 });
 
-test('kill -9 of the agent: the new instance has another id and reports the fault it reverted as recovered, not fixed', async () => {
+test('kill -9 of the agent: the new instance has another id and keeps the fault it found applied', async () => {
   await agent.startFault({ id: 'r1.dns', type: 'dns', params: { record: 'db.internal', resolve_to: '10.9.9.9', duration: '60s' } });
   const before = agent.lastIdentity()!.instance_id;
   await restartAgentHard();
   assert.ok(await eventually(async () => (await agent.heartbeat().then(() => true, () => false)) && agent.lastIdentity()!.instance_id !== before, 10_000));
   const id = agent.lastIdentity()!;
-  assert.equal(id.recovered, 1);
-  assert.equal(id.journal, 'intact');
+  assert.deepEqual([id.adopted, id.recovered, id.journal], [1, 0, 'intact']);
   const f = (await agent.listFaults()).faults.find((x) => x.id === 'r1.dns');
-  assert.deepEqual([f?.state, f?.reason], ['reverted', 'recovered']);
+  assert.equal(f?.state, 'active');
+  assert.equal(await resolve(sb, 'db.internal'), '10.9.9.9', 'the fault never left');
+  await agent.stopFault('r1.dns');
 });
 
 test('a journal emptied before the kill shows as lost in the next instance\'s identity', async () => {

@@ -39,8 +39,9 @@ export async function runAgent(cfg: AgentConfig): Promise<void> {
     maxTtlMs: cfg.maxTtlMs,
     ctx: { controlPort: cfg.listen.kind === 'tcp' ? cfg.listen.port : 0, nativeDir: cfg.nativeDir, log: log.write },
   });
-  const recovered = await faults.recover();
+  const { adopted, reverted: recovered } = await faults.recover();
   if (recovered > 0) log.write('reverted faults left by a previous run', { count: recovered });
+  if (adopted > 0) log.write('kept faults a previous run left applied', { count: adopted });
   const bootId = readBootId();
   let refused = 0;
   const identity = (): AgentIdentity => ({
@@ -51,6 +52,7 @@ export async function runAgent(cfg: AgentConfig): Promise<void> {
     uptime_ms: Date.now() - startedAt,
     journal: journal.status,
     recovered,
+    adopted,
     refused,
   });
   const metrics = new MetricsSampler();
@@ -60,6 +62,8 @@ export async function runAgent(cfg: AgentConfig): Promise<void> {
     log.write('dead-man switch: no word from the controller; reverting every fault', { deadman_ms: cfg.deadmanMs });
     void faults.revertAll('deadman');
   });
+  // Kept faults are covered by the dead-man switch from the start, server or not.
+  if (adopted > 0) deadman.touch();
   const server = createAgentServer({
     faults,
     metrics,

@@ -60,16 +60,38 @@ export class FaultManager {
     return next;
   }
 
-  /** Reverts whatever the journal says may still be applied (after a crash or kill -9). */
-  recover(): Promise<number> {
+  /**
+   * After a crash or kill -9: a fault the journal says is applied, whose window is not over
+   * and whose effect is really still there, is *adopted* — kept, its TTL re-armed for what
+   * is left (the dead-man switch still covers a server that is gone). Killing the agent
+   * therefore never takes the incident away. Anything else the journal holds (half-applied,
+   * expired, already undone) is reverted (reason `recovered`).
+   */
+  recover(): Promise<{ adopted: number; reverted: number }> {
     return this.serial(async () => {
-      let n = 0;
+      const out = { adopted: 0, reverted: 0 };
       for (const e of this.journal.load()) {
         if (e.phase === 'ended') continue;
-        n++;
+        const left = Date.parse(e.expires_at) - Date.now();
+        const driver = FAULT_DRIVERS[e.type] as FaultDriver;
+        let keep = false;
+        if (e.phase === 'applied' && e.state === 'active' && left > 0) {
+          try {
+            keep = await driver.isActive(e.undo, this.ctx);
+            if (keep) await driver.resume?.(e.undo, this.ctx);
+          } catch {
+            keep = false;
+          }
+        }
+        if (keep) {
+          this.armTtl(e, left);
+          out.adopted++;
+          continue;
+        }
         await this.end(e, 'reverted', 'recovered');
+        out.reverted++;
       }
-      return n;
+      return out;
     });
   }
 

@@ -125,8 +125,10 @@ export const AgentIdentitySchema = z.object({
   started_at: z.string(),
   uptime_ms: z.number(),
   journal: z.enum(['new', 'intact', 'lost']),
-  /** Faults the agent reverted at start because a previous instance left them applied. */
+  /** Faults the agent reverted at start because a previous instance left them half-applied or expired. */
   recovered: z.number(),
+  /** Faults a previous instance left applied that this one kept (their effect still there, window not over). */
+  adopted: z.number().default(0),
   /** Requests this instance refused (bad, stale or replayed signature, or a disallowed source). */
   refused: z.number().default(0),
 });

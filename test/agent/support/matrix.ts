@@ -14,7 +14,8 @@ export type Ending = 'stop' | 'duration' | 'restart' | 'deadman' | 'trainee';
 const EXPECTED: Record<Ending, { state: AgentFaultState; reason: AgentFaultEndReason }> = {
   stop: { state: 'reverted', reason: 'stop' },
   duration: { state: 'expired', reason: 'ttl' },
-  restart: { state: 'reverted', reason: 'recovered' },
+  // A killed agent keeps what it had applied (adopted on start); the stop afterwards ends it.
+  restart: { state: 'reverted', reason: 'stop' },
   deadman: { state: 'reverted', reason: 'deadman' },
   trainee: { state: 'fixed-by-trainee', reason: 'trainee' },
 };
@@ -69,6 +70,10 @@ export function defineMatrixRow(ending: Ending, index: number): void {
           await eventually(async () => (await agent.health()).uptime_s >= 0 && (await sb.agentPid()) !== pid, 15_000),
           'systemd restarted the agent',
         );
+        assert.ok(await probe.applied(sb), 'the restarted agent kept the fault: still in effect');
+        assert.equal((await agent.listFaults()).faults.find((f) => f.id === id)?.state, 'active');
+        assert.equal(agent.lastIdentity()?.adopted, 1);
+        await agent.stopFault(id);
       } else if (ending === 'trainee') {
         await probe.traineeFix(sb);
         assert.ok(

@@ -31,5 +31,7 @@ export interface FaultDriver<T extends FaultType = FaultType> {
   /** Applies the fault; may add facts to `undo` (e.g. a helper's pid), which are journaled again. */
   apply(id: string, params: AgentFaultParamsByType[T], undo: Undo, ctx: FaultContext): Promise<{ mechanism: string }>;
   revert(undo: Undo, ctx: FaultContext): Promise<void>;
+  /** After an agent restart adopted the fault: start again what lived only in the agent (a timer loop). */
+  resume?(undo: Undo, ctx: FaultContext): Promise<void>;
   isActive(undo: Undo, ctx: FaultContext): Promise<boolean>;
 }

@@ -186,6 +186,9 @@ export const processFault: FaultDriver<'process'> = {
       }
     }
   },
+  async resume(undo) {
+    if (undo.action === 'degrade') startDegrade(String(undo.id), String(undo.controlGroup));
+  },
   async isActive(undo) {
     const unit = String(undo.unit);
     if (undo.action === 'restart') return existsSync(String(undo.dropin));
