@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { stringify } from 'yaml';
-import { formatIssue, parseScenario } from '@pudu/engine';
+import { compileScenario, formatIssue, parseScenario } from '@pudu/engine';
 import { FAULT_PARAMS, FAULT_TYPES, SCENARIO_SCHEMA_FILE, type FaultType } from '@pudu/schema';
 import { FaultManager } from '../../packages/agent/src/fault-manager.ts';
 
@@ -195,4 +195,16 @@ test('a misspelled fault or check type is one error in the JSON Schema, not one 
     assert.equal(schemaCheck(doc), false);
     assert.deepEqual(schemaCheck.errors?.map((e: { keyword: string }) => e.keyword), ['enum'], JSON.stringify(schemaCheck.errors));
   }
+});
+
+test('what validate passes reaches the agent intact: every compiled fault of the base (numbers too) passes the agent\'s check', () => {
+  const r = parseScenario(stringify(BASE), 'parity.yaml');
+  assert.ok(r.ok);
+  const plan = compileScenario(r.spec, { seed: 1 });
+  assert.ok(plan.faults.length >= FAULT_TYPES.length);
+  for (const f of plan.faults) {
+    const params = { ...f.params, ...(f.durationMs === null ? {} : { duration: `${f.durationMs}ms` }) };
+    assert.ok(agentAccepts(f.type, params), `${f.id} on ${f.vm}: ${JSON.stringify(params)}`);
+  }
+  assert.equal(plan.faults.find((f) => f.type === 'db-connections')?.params.connections, 50, 'a number stays a number');
 });

@@ -2,7 +2,7 @@
  * A validated spec → the plan the engine runs: VMs expanded from tiers, targets resolved
  * with the seeded selection, and one sorted timeline. Pure: it touches nothing.
  */
-import { parseCondition, parseDurationMs } from '@pudu/schema';
+import { FAULT_PARAMS, parseCondition, parseDurationMs } from '@pudu/schema';
 import type { ObjectiveSpec, ScenarioSpec } from '@pudu/schema';
 import type { CompiledCheck, CompiledFault, CompiledScenario, TimelineEvent, TimelineKind, VmPlan } from './compiled-scenario.ts';
 import { newSeed, seededRandom } from './random.ts';
@@ -47,7 +47,8 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
       id: f.id,
       type: f.type,
       vm,
-      params: Object.fromEntries(Object.entries(f.params).map(([k, v]) => [k, String(v)])),
+      // The one param schema's output: the agent parses the same object with the same schema.
+      params: FAULT_PARAMS[f.type].parse(f.params) as Record<string, string | number>,
       atMs: ms(f.at),
       durationMs: f.duration === undefined ? null : ms(f.duration),
     })),

@@ -23,7 +23,8 @@ export const CompiledFaultSchema = z.object({
   id: z.string(),
   type: z.enum(FAULT_TYPES),
   vm: z.string(),
-  params: z.record(z.string(), z.string()),
+  /** The params as FAULT_PARAMS parsed them (defaults filled, numbers kept): what the agent checks again. */
+  params: z.record(z.string(), z.union([z.string(), z.number()])),
   atMs: z.number(),
   /** null: lasts until the run ends or the trainee fixes it. */
   durationMs: z.number().nullable(),

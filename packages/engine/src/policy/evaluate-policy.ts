@@ -95,17 +95,19 @@ export function factsOf(plan: CompiledScenario, fs: CompiledFault[]): FaultFacts
   const f = fs[0]!;
   const vms = plan.vms.filter((v) => fs.some((x) => x.vm === v.name));
   const tier = vms[0]?.tier ?? null;
-  const latency = f.type === 'network' && f.params.latency !== undefined ? (parseDurationMs(f.params.latency) ?? 0) + (parseDurationMs(f.params.jitter ?? '0s') ?? 0) : null;
+  // Rules match params as text (glob patterns), whatever their type in the scenario.
+  const params = Object.fromEntries(Object.entries(f.params).map(([k, v]) => [k, String(v)]));
+  const latency = f.type === 'network' && params.latency !== undefined ? (parseDurationMs(params.latency) ?? 0) + (parseDurationMs(params.jitter ?? '0s') ?? 0) : null;
   return {
     id: f.id,
     type: f.type,
-    params: f.params,
+    params,
     tier,
     vms: vms.map((v) => v.name),
     tierSize: plan.vms.filter((v) => v.tier === tier).length,
     services: [...new Set(vms.flatMap((v) => v.services))],
     durationMs: f.durationMs ?? Math.max(0, plan.timeLimitMs - f.atMs),
-    intensityPct: intensityOf(f.type, f.params),
+    intensityPct: intensityOf(f.type, params),
     latencyMs: latency,
   };
 }

@@ -13,7 +13,7 @@ export interface AgentFault {
   /** Unique on the agent: `<runId>.<faultId>` (agentFaultId). */
   id: string;
   type: FaultType;
-  params: Record<string, string>;
+  params: Record<string, string | number>;
   /** The agent reverts on its own after this (dead-man backstop); null = until stopped. */
   durationMs: number | null;
 }
@@ -65,7 +65,7 @@ export const agentClientFactory: AgentFactory = (t) => {
   });
   return {
     async startFault(f) {
-      const params: Record<string, string> = { ...f.params };
+      const params: Record<string, string | number> = { ...f.params };
       if (f.durationMs !== null) params.duration = `${Math.max(1000, Math.round(f.durationMs))}ms`;
       await client.startFault({ id: f.id, type: f.type, params });
     },
