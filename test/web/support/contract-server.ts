@@ -192,7 +192,10 @@ export async function startContractServer(webDir: string, options: ContractOptio
       if (matched.params.id !== undefined && !run) return problem(res, 404, 'RUN_NOT_FOUND', `no run ${matched.params.id}`);
       if (run && who.role === 'trainee' && who.runId !== run.id) return problem(res, 403, 'FORBIDDEN', 'not your run');
       switch (op) {
-        case 'whoami': return ok(200, { id: 'tok', name: who.name, role: who.role, runId: who.runId });
+        case 'whoami': return ok(200, {
+          id: 'tok', name: who.name, role: who.role, policyRole: who.role, user: who.name, groups: [], runId: who.runId,
+          expiresAt: new Date(Date.now() + 12 * 3600_000).toISOString(), approver: who.role === 'admin',
+        });
         case 'listLibrary':
           if (who.role === 'trainee') return problem(res, 403, 'FORBIDDEN', 'staff only');
           return ok(200, { scenarios: [
