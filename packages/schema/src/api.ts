@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SEED_MAX } from './scenario-spec.ts';
+import { POSITIVE_DURATION_PATTERN } from './units.ts';
 import { charterSchema } from './charter-spec.ts';
 
 export const RoleSchema = z.enum(['admin', 'instructor', 'engineer', 'trainee', 'observer']);
@@ -81,7 +82,7 @@ export const TokenCreateRequestSchema = z.strictObject({
   user: z.string().min(1).max(200).optional(),
   groups: z.array(z.string().min(1).max(100)).max(50).optional(),
   /** Lifetime like 2s, 30m, 12h or 90d. */
-  ttl: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a lifetime like 30m, 12h or 90d').optional(),
+  ttl: z.string().regex(new RegExp(POSITIVE_DURATION_PATTERN), 'expected a lifetime like 30m, 12h or 90d').optional(),
   /** Required for (and only for) trainee tokens: the one run the token may see. */
   runId: z.string().optional(),
 });

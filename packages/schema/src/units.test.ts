@@ -10,10 +10,11 @@ test('parses every duration form the scenario language allows', () => {
   assert.equal(parseDurationMs('1h30m'), 5_400_000);
   assert.equal(parseDurationMs('1m30s'), 90_000);
   assert.equal(parseDurationMs('2h0m5s250ms'), 7_205_250);
+  assert.equal(parseDurationMs('90d'), 90 * 86_400_000, 'token lifetimes use the same grammar');
 });
 
 test('rejects malformed durations instead of guessing', () => {
-  for (const bad of ['', '10', '10x', '1.5s', '-1s', 's', '1s1m', 'ms', '1 m', '1d']) assert.equal(parseDurationMs(bad), null, bad);
+  for (const bad of ['', '10', '10x', '1.5s', '-1s', 's', '1s1m', 'ms', '1 m', '1h1d', 'd']) assert.equal(parseDurationMs(bad), null, bad);
 });
 
 test('formats durations back the way a trainer writes them', () => {

@@ -8,10 +8,10 @@
  */
 import toRegexRange from 'to-regex-range';
 
-/** `1h30m`, `90s`, `500ms`, `0s`: at least one part, in this order. */
-export const DURATION_PATTERN = '^(?=\\d)(?:(\\d+)h)?(?:(\\d+)m(?!s))?(?:(\\d+)s)?(?:(\\d+)ms)?$';
+/** `1h30m`, `90s`, `500ms`, `0s`, `90d` (token lifetimes): at least one part, in this order. */
+export const DURATION_PATTERN = '^(?=\\d)(?:(\\d+)d)?(?:(\\d+)h)?(?:(\\d+)m(?!s))?(?:(\\d+)s)?(?:(\\d+)ms)?$';
 /** A duration longer than zero. */
-export const POSITIVE_DURATION_PATTERN = `^(?!(?:0+h)?(?:0+m)?(?:0+s)?(?:0+ms)?$)${DURATION_PATTERN.slice(1)}`;
+export const POSITIVE_DURATION_PATTERN = `^(?!(?:0+d)?(?:0+h)?(?:0+m)?(?:0+s)?(?:0+ms)?$)${DURATION_PATTERN.slice(1)}`;
 const DURATION_RE = new RegExp(DURATION_PATTERN);
 export const DURATION_HELP = 'a duration like 500ms, 0s, 90s, 1m or 1h30m';
 
@@ -19,8 +19,8 @@ export const DURATION_HELP = 'a duration like 500ms, 0s, 90s, 1m or 1h30m';
 export function parseDurationMs(text: string): number | null {
   const m = DURATION_RE.exec(text.trim());
   if (!m) return null;
-  const [, h, min, s, ms] = m;
-  return (Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(s ?? 0)) * 1000 + Number(ms ?? 0);
+  const [, d, h, min, s, ms] = m;
+  return (Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(s ?? 0)) * 1000 + Number(ms ?? 0);
 }
 
 /** Formats milliseconds the way a trainer writes them: 0s, 500ms, 90s → 1m30s, 1h30m. */

@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { PuduError } from '@pudu/schema';
+import { PuduError, parseDurationMs } from '@pudu/schema';
 import { loadConfig } from '../config-load.ts';
 import { openStore } from '../store/sql-store.ts';
 import type { Store } from '../store/store.ts';
-import { createToken, parseTtlMs, tokenInfo } from './tokens.ts';
+import { createToken, tokenInfo } from './tokens.ts';
 
 interface StoreOpts { config?: string; dataDir?: string; database?: string }
 
@@ -36,7 +36,7 @@ function storeOptions(c: Command): Command {
 }
 
 function ttlOption(v: string): number {
-  const ms = parseTtlMs(v);
+  const ms = parseDurationMs(v);
   if (ms === null) throw new PuduError('BAD_REQUEST', `--ttl must be like 30m, 12h or 90d, got ${v}`);
   return ms;
 }

@@ -155,14 +155,6 @@ export function assertRunAccess(p: Principal, runId: string): void {
   if (p.role === 'trainee' && p.runId !== runId) throw new PuduError('FORBIDDEN', `this trainee token is scoped to run ${p.runId}, not ${runId}`);
 }
 
-/** `2s`, `30m`, `12h`, `90d` → ms (the API's and the CLI's `ttl`); null when malformed. */
-export function parseTtlMs(text: string): number | null {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) return null;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
-}
-
 /** What the API and `pudu token list` show of a token (never its hash). */
 export function tokenInfo(t: TokenRecord) {
   return {

@@ -4,10 +4,10 @@
  * token store, the policy, the experiment manager or the SSO service.
  */
 import { actorOf, evaluatePolicy, EXPLAIN_SEED } from '@pudu/engine';
-import { PuduError } from '@pudu/schema';
+import { PuduError, parseDurationMs } from '@pudu/schema';
 import type { ServerContext } from '../context.ts';
 import type { Handlers } from './app.ts';
-import { createToken, parseTtlMs, tokenInfo } from '../auth/tokens.ts';
+import { createToken, tokenInfo } from '../auth/tokens.ts';
 import { actorOfPrincipal, authOptions } from '../auth/authenticate.ts';
 import { compileOrThrow, scenarioText } from '../policy/scenario-source.ts';
 
@@ -33,7 +33,7 @@ export function createGovernanceHandlers(ctx: ServerContext): Pick<Handlers, Gov
       if (body.runId) await ctx.runs.status(body.runId);
       // The role must exist in the policy now; it is resolved again at every request.
       authOptions(ctx).resolveRole(body.role);
-      const ttlMs = body.ttl === undefined ? undefined : parseTtlMs(body.ttl) ?? undefined;
+      const ttlMs = body.ttl === undefined ? undefined : parseDurationMs(body.ttl) ?? undefined;
       const { record, token } = await createToken(ctx.store, {
         role: body.role, kind: body.role === 'trainee' ? 'trainee' : body.kind ?? 'human', name: body.name, user: body.user,
         groups: body.groups, runId: body.runId ?? null, ttlMs,
