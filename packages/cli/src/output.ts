@@ -14,7 +14,7 @@ export function printJson(value: unknown): void {
 /** Documented exit codes (see `puduc --help`). */
 export const EXIT = {
   OK: 0,
-  /** Invalid input, a refused request (400/404/409/422), or a run that ended unresolved. */
+  /** Invalid input, a refused request (400/404/409/422/423), or a run that ended unresolved. */
   FAILED: 1,
   /** Wrong usage (unknown command or option). */
   USAGE: 2,

@@ -10,12 +10,13 @@ import { registerTerminal } from './commands/terminal.ts';
 import { registerPolicy } from './commands/policy.ts';
 import { registerExperiment } from './commands/experiment.ts';
 import { registerLogin } from './commands/login.ts';
+import { registerHalt } from './commands/halt.ts';
 import { EXIT } from './output.ts';
 
 const EXIT_HELP = `
 Exit codes:
   0  success (with --wait: the run resolved)
-  1  invalid input, a refused request (400/404/409/422), or a run that ended
+  1  invalid input, a refused request (400/404/409/422/423), or a run that ended
      unresolved (aborted, expired, failed)
   2  wrong usage
   3  server unreachable, not authorised (401/403), or a server error (5xx)
@@ -44,5 +45,6 @@ export function buildProgram(): { program: Command; scenario: Command } {
   registerPolicy(program);
   registerExperiment(program);
   registerLogin(program);
+  registerHalt(program);
   return { program, scenario };
 }

@@ -126,7 +126,9 @@ export type Observation =
       contradictions?: { vm: string; objective: string; detail: string }[];
     }
   | { kind: 'hint-requested' }
-  | { kind: 'abort'; reason: string };
+  | { kind: 'abort'; reason: string }
+  /** Halt-all: end the run `halted`, reverting everything (a no-op on an ended run). */
+  | { kind: 'halt'; reason: string };
 
 export type Action =
   /** Persisted with the progress before it is pushed to subscribers. */

@@ -395,3 +395,16 @@ test('a progress stored by an older server (no cadence or teardown fields) reads
   assert.deepEqual(p.reverting, []);
   assert.equal(RunProgressSchema.safeParse({ ...old, state: 'exploded' }).success, false);
 });
+
+test('halt-all ends a live run halted with its reason and reverts its faults; an ended run is left alone', () => {
+  const plan = planOf();
+  const r = step(plan, running(plan, { 'f1@app-0': 'active' }), [{ kind: 'halt', reason: 'db incident in prod' }], T0 + 5000);
+  assert.equal(r.state.state, 'halted');
+  assert.equal(r.state.error, 'halted: db incident in prod');
+  assert.deepEqual(kinds(r.actions), ['publish:run.halted', 'finished', 'revert-fault']);
+  const provisioning = step(plan, newRunProgress(plan.compiled), [{ kind: 'halt', reason: 'x' }], T0);
+  assert.equal(provisioning.state.state, 'halted');
+  const again = step(plan, r.state, [{ kind: 'halt', reason: 'again' }], T0 + 6000);
+  assert.deepEqual(again.actions, []);
+  assert.equal(again.persist, false);
+});

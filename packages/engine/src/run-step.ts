@@ -94,6 +94,8 @@ function observe(t: Turn, o: Observation): void {
     case 'abort':
       if (!isLive(s)) return void t.out.push({ kind: 'refuse', code: 'RUN_NOT_ACTIVE', message: `run ${t.plan.runId} is ${s.state}` });
       return finish(t, 'aborted', null, o.reason);
+    case 'halt':
+      return finish(t, 'halted', null, `halted: ${o.reason}`);
   }
 }
 

@@ -153,10 +153,10 @@ export const FleetCreateRequestSchema = z.union([
 ]);
 export type FleetCreateRequest = z.input<typeof FleetCreateRequestSchema>;
 
-export const RunStateSchema = z.enum(['provisioning', 'running', 'resolved', 'aborted', 'expired', 'failed']);
+export const RunStateSchema = z.enum(['provisioning', 'running', 'resolved', 'aborted', 'expired', 'failed', 'halted']);
 export type RunState = z.infer<typeof RunStateSchema>;
 /** States a run never leaves; the one list every consumer uses. */
-export const TERMINAL_RUN_STATES: readonly RunState[] = ['resolved', 'aborted', 'expired', 'failed'];
+export const TERMINAL_RUN_STATES: readonly RunState[] = ['resolved', 'aborted', 'expired', 'failed', 'halted'];
 /** True when a run in `state` has ended for good (also for `run.<state>` event kinds' state part). */
 export function isTerminalRunState(state: string): boolean {
   return (TERMINAL_RUN_STATES as readonly string[]).includes(state);

@@ -52,6 +52,10 @@ export const ERROR_CODES = {
   SSO_NOT_CONFIGURED: 404,
   SSO_FAILED: 400,
   /** A client got no answer from the Pudu server (connection refused, timeout); status 0 on the client. */
+  /** Halt-all is engaged: no new run and no new fault until an admin releases it. */
+  HALTED: 423,
+  /** Release asked while halt-all is not engaged. */
+  NOT_HALTED: 409,
   SERVER_UNREACHABLE: 502,
   /** A client got an answer that is not the documented one (not problem+json, or a body off the contract). */
   BAD_RESPONSE: 502,

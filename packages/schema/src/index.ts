@@ -15,3 +15,4 @@ export * from './time-window.ts';
 export * from './charter-spec.ts';
 export * from './policy-spec.ts';
 export * from './api-governance.ts';
+export * from './api-halt.ts';

@@ -18,6 +18,7 @@ import type { HistorySampler } from './history/sampler.ts';
 import type { NotesStore } from './reports/notes-store.ts';
 import type { Webhooks } from './webhooks/webhooks.ts';
 import type { GameDays } from './gamedays/gameday-manager.ts';
+import type { HaltSwitch } from './runner/halt-switch.ts';
 
 export interface ServerContext {
   version: string;
@@ -57,4 +58,6 @@ export interface ServerContext {
   traineeGraceMs: number;
   experiments: ExperimentManager;
   sso: SsoService;
+  /** Halt-all: the emergency stop (423 HALTED for new runs and faults while engaged). */
+  halt: HaltSwitch;
 }

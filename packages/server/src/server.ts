@@ -10,6 +10,7 @@ import { PuduError } from '@pudu/schema';
 import type { VmDriver } from '@pudu/drivers';
 import { openStore } from './store/sql-store.ts';
 import { createMetrics } from './metrics.ts';
+import { HaltSwitch } from './runner/halt-switch.ts';
 import { FleetManager } from './fleets/fleet-manager.ts';
 import { RunManager } from './runner/run-manager.ts';
 import { EventBus } from './runner/event-bus.ts';
@@ -123,6 +124,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       }
       return countOverdueFaults(docs, Date.now());
     },
+    haltEngaged: async () => halt.engaged(),
   });
   const bus = new EventBus(store);
   const countEvents = bus.subscribe('*', (ev) => metrics.runEvents.inc({ kind: ev.kind }));
@@ -136,6 +138,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     authorize: (plan, env, who, experimentId) => authorizeRun(policy, plan, env, 'names' in who ? who : actorOf(policy.spec(), who.policyRole, who.groups), experimentId),
     checkFault: (doc, fault) => checkRunFault(policy, doc.compiled, fault, doc.governance ?? null),
   });
+  const halt = new HaltSwitch({ store, runs, fleets, agentFactory: o.agentFactory, log });
+  runs.haltGuard = (what) => halt.assertNotHalted(what);
   const experiments = new ExperimentManager({
     store: new ExperimentStore(store.db), policy, library, log,
     startRun: (input, by, link) => runs.start({ ...input, keepFleet: false }, by, link),
@@ -153,14 +157,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     capacity,
     warmPool,
     policy, traineeGraceMs: o.traineeGraceMs ?? TRAINEE_GRACE_MS,
-    experiments, sso,
+    experiments, sso, halt,
     // Set just below: the game days need the finished context.
     gamedays: undefined as unknown as GameDays,
   };
   ctx.gamedays = new GameDays(ctx, o.maxVms ?? null);
   const adminToken = await ensureAdminToken(store);
   await fleets.reconcile();
+  await halt.load();
   await runs.resumeAll();
+  await halt.reassert();
   warmPool?.refill();
   await history.start();
   webhooks.start();

@@ -25,7 +25,7 @@ export async function withClient(fn: () => Promise<number | void>): Promise<void
       if (e.status === 401) msg += '\n  set PUDU_TOKEN to a token the server issued (the admin token is printed at its first start)';
       console.error(msg);
       // Invalid input the server rejected is the caller's failure; the rest is the server's.
-      process.exitCode = e.status === 400 || e.status === 404 || e.status === 409 || e.status === 422 ? EXIT.FAILED : EXIT.SERVER;
+      process.exitCode = e.status === 400 || e.status === 404 || e.status === 409 || e.status === 422 || e.status === 423 ? EXIT.FAILED : EXIT.SERVER;
       return;
     }
     throw e;

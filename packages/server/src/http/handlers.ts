@@ -9,6 +9,7 @@ import type { Handlers } from './app.ts';
 import { healthHandlers } from './health.ts';
 import { assertRunAccess } from '../auth/tokens.ts';
 import { createGovernanceHandlers } from './governance-handlers.ts';
+import { createHaltHandlers } from './halt-handlers.ts';
 import { vmSpecsOf } from '../fleets/fleet-manager.ts';
 import { commandsOfRun } from '../recordings/run-commands.ts';
 import { runHistory } from '../history/run-history.ts';
@@ -70,6 +71,7 @@ export function createHandlers(ctx: ServerContext): Handlers {
     metrics: async ({ reply }) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
     health: async () => ({ status: 'ok' as const, version: ctx.version, driver: ctx.driver.name, database: ctx.store.kind }),
     ...createGovernanceHandlers(ctx),
+    ...createHaltHandlers(ctx),
 
     listFleets: async () => ({ fleets: await ctx.fleets.list() }),
     createFleet: async ({ body, audit }) => {

@@ -41,6 +41,8 @@ const TRAINEE_PROVISIONING_ALLOWANCE_MS = 30 * 60_000;
 
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
+  /** Refuses new runs while halt-all is engaged (set by the server once its HaltSwitch exists). */
+  haltGuard: (what: string) => void = () => undefined;
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly d: Deps) {}
@@ -48,6 +50,7 @@ export class RunManager {
   /** Validates and compiles the scenario, records the run, and provisions in the background. */
   async start(input: ScenarioRunRequest, by: Principal, link: { experimentId?: string; actor?: Actor } = {}): Promise<{ run: RunStatus; traineeToken: string }> {
     const req = ScenarioRunRequestSchema.parse(input);
+    this.haltGuard('a new run is');
     const { yaml, file } = await scenarioText(this.d.library, req);
     const compiled = compileOrThrow(yaml, file, { seed: req.seed });
     // The policy decides before anything exists: a refused run leaves nothing behind.
@@ -194,6 +197,18 @@ export class RunManager {
     if (!run) throw new PuduError('RUN_NOT_ACTIVE', `run ${id} is ${doc.state}`);
     await run.abort(`aborted by ${by.name}`);
     return this.status(id);
+  }
+
+  /** Halt-all: every live run ends `halted` through its own loop, all at once. */
+  async haltAll(reason: string): Promise<{ runs: string[]; faultsReverted: number }> {
+    const live = [...this.active.values()].filter((r) => r.doc.state === 'running' || r.doc.state === 'provisioning');
+    const activeFaults = (r: ActiveRun): number => Object.values(r.doc.faults).filter((p) => p.state === 'active').length;
+    const counts = await Promise.all(live.map(async (r) => {
+      const before = activeFaults(r);
+      await r.observe([{ kind: 'halt', reason }]);
+      return before - activeFaults(r);
+    }));
+    return { runs: live.map((r) => r.doc.id), faultsReverted: counts.reduce((a, b) => a + b, 0) };
   }
 
   /** At startup: resume running runs with their clocks, re-provision interrupted ones, finish teardowns. */
