@@ -62,3 +62,15 @@ test('rejects a bad item body with 400 and unknown routes with 404', async (t) =
 test('a non-numeric pool size in the environment is refused with the variable name', () => {
   assert.throws(() => readConfig({ APP_DB_POOL_MAX: 'ten' }), /APP_DB_POOL_MAX=ten/);
 });
+
+test('with an empty PGHOST (no database tier) /healthz is 200 and the item routes say there is no database', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pudu-app-'));
+  const { app, base } = await start({ APP_LOG_DIR: dir, PGHOST: '' });
+  t.after(async () => { await app.close(); rmSync(dir, { recursive: true, force: true }); });
+  const h = await fetch(`${base}/healthz`);
+  assert.equal(h.status, 200);
+  assert.equal(((await h.json()) as { db: string }).db, 'none');
+  const r = await fetch(`${base}/api/items`);
+  assert.equal(r.status, 503);
+  assert.match(((await r.json()) as { error: string }).error, /no database/);
+});

@@ -48,7 +48,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** Creates (does not start) the app-server. */
 export function createAppServer(cfg: AppConfig): AppServer {
-  const pool = createPgPool({ ...cfg.pg, max: cfg.poolMax, connectionTimeoutMillis: cfg.poolWaitMs, idleTimeoutMillis: 30_000, maxLifetimeSeconds: cfg.poolMaxLifetimeS });
+  const pool = createPgPool({ ...(cfg.pg ?? { host: '127.0.0.1', port: 5432, user: 'none', database: 'none' }), max: cfg.poolMax, connectionTimeoutMillis: cfg.poolWaitMs, idleTimeoutMillis: 30_000, maxLifetimeSeconds: cfg.poolMaxLifetimeS });
   // An idle client losing its connection (postgres restarted) must not crash the service.
   pool.on('error', () => {});
   const logFile = join(cfg.logDir, 'access.log');
@@ -60,6 +60,7 @@ export function createAppServer(cfg: AppConfig): AppServer {
   }
 
   async function withDb<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
+    if (!cfg.pg) throw Object.assign(new Error('this app-server has no database (PGHOST is empty: the scenario has no database tier)'), { status: 503 });
     let client: PgClient;
     try {
       client = await pool.connect();
@@ -87,6 +88,8 @@ export function createAppServer(cfg: AppConfig): AppServer {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://app');
     if (req.method === 'GET' && url.pathname === '/healthz') {
+      // No database in this scenario: healthy on its own, as the seed's one-tier example expects.
+      if (!cfg.pg) return send(res, 200, { status: 'ok', db: 'none', pool: poolStats() });
       const db = await withDb((c) => c.query('SELECT 1')).then(() => 'ok', (e: Error) => e.message);
       send(res, db === 'ok' ? 200 : 503, { status: db === 'ok' ? 'ok' : 'degraded', db, pool: poolStats() });
       return;

@@ -12,7 +12,11 @@ export interface AppConfig {
    * change in where the database name points (DNS, /etc/hosts) reaches the app within it.
    */
   poolMaxLifetimeS: number;
-  pg: { host: string; port: number; user: string; database: string; password?: string };
+  /**
+   * null: the scenario gives this app no database (PGHOST set and empty): /healthz is 200
+   * with `db: "none"`, the item routes answer 503 saying so.
+   */
+  pg: { host: string; port: number; user: string; database: string; password?: string } | null;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
@@ -32,7 +36,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     poolMax: intFrom(env, 'APP_DB_POOL_MAX', 10),
     poolWaitMs: intFrom(env, 'APP_DB_POOL_WAIT_MS', 2000),
     poolMaxLifetimeS: intFrom(env, 'APP_DB_CONN_MAX_LIFETIME_S', 15),
-    pg: {
+    pg: env.PGHOST === '' ? null : {
       host: env.PGHOST ?? '127.0.0.1',
       port: intFrom(env, 'PGPORT', 5432),
       user: env.PGUSER ?? 'postgres',

@@ -12,7 +12,7 @@ try {
 }
 const app = createAppServer(cfg);
 app.server.listen(cfg.port, cfg.host, () => {
-  console.log(`app-server listening on ${cfg.host}:${cfg.port}, pool max ${cfg.poolMax}, db ${cfg.pg.host}:${cfg.pg.port}`);
+  console.log(`app-server listening on ${cfg.host}:${cfg.port}, pool max ${cfg.poolMax}, db ${cfg.pg ? `${cfg.pg.host}:${cfg.pg.port}` : 'none'}`);
 });
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {

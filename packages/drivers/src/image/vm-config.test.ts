@@ -35,6 +35,11 @@ test('the database VM talks to its own Postgres and a VM without a key gets one 
   assert.match(content(files, '/etc/pudu/agent.pub'), /^[A-Za-z0-9_-]{43}\n$/);
 });
 
+test('a fleet with no database VM gets an empty PGHOST: its app-server runs without a database', () => {
+  const files = renderVmFiles({ name: 'app-0', services: ['nginx', 'app-server'], fleet: [{ name: 'app-0', guestIp: '172.16.0.2', services: ['nginx', 'app-server'] }] });
+  assert.match(content(files, '/etc/default/app-server'), /^PGHOST=$/m);
+});
+
 test('agent options go to PUDU_AGENT_OPTS and unsafe ones are refused', () => {
   const files = renderVmFiles({ name: 'db-0', services: [], fleet, agentOpts: ['--deadman', '60s', '--allow-from', '172.16.5.1/32'] });
   assert.equal(content(files, '/etc/default/pudu-agent'), 'PUDU_AGENT_OPTS="--deadman 60s --allow-from 172.16.5.1/32"\n');

@@ -44,7 +44,8 @@ export function renderVmFiles(input: VmConfigInput): VmFile[] {
     ...input.fleet.filter((m) => m.name !== input.name).map((m) => `${m.guestIp}\t${m.name}`),
   ];
   const db = input.fleet.find((m) => m.services.some((s) => s.replace(/\.service$/, '') === 'postgresql'));
-  const dbHost = !db || db.name === input.name ? '127.0.0.1' : db.name;
+  // No database VM in the fleet: an empty PGHOST tells the app-server it has none (healthy alone).
+  const dbHost = !db ? '' : db.name === input.name ? '127.0.0.1' : db.name;
   const appEnv = (GUEST_FILES[GUEST_APP_ENV_PATH] ?? '').replace(/^PGHOST=.*$/m, `PGHOST=${dbHost}`);
   const files: VmFile[] = [
     { path: '/etc/hostname', content: `${input.name}\n` },
