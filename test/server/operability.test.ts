@@ -146,3 +146,16 @@ test("a live server's /metrics, after real requests, passes promtool check metri
   assert.match(text, /^pudu_api_request_duration_seconds_count\{method="GET",route="\/api\/v1\/fleets",status="200"\} 1$/m);
   assert.match(text, /^pudu_vms 0$/m);
 });
+
+test('the terminal WebSocket refused for want of a token names the Bearer scheme too', async (t) => {
+  const s = await startTestServer(t);
+  const u = new URL(s.url);
+  const head = await new Promise<{ status: number; challenge: string | undefined }>((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: `${apiRoute('terminal').path}?vm=0`, headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    req.on('response', (res) => { res.resume(); resolve({ status: res.statusCode ?? 0, challenge: res.headers['www-authenticate'] as string | undefined }); });
+    req.on('upgrade', () => reject(new Error('upgraded without a token')));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.deepEqual(head, { status: 401, challenge: 'Bearer realm="pudu"' });
+});

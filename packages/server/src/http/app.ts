@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { bearerToken, type Principal } from '../auth/tokens.ts';
 import { authenticate as authenticateWith } from '../auth/authenticate.ts';
 import type { ServerContext } from '../context.ts';
-import { parseInput, toProblem } from './problem.ts';
+import { bearerChallenge, parseInput, toProblem } from './problem.ts';
 import { serveStatic } from './static.ts';
 import { accessEntry } from './access-log.ts';
 
@@ -62,8 +62,7 @@ export interface AppOptions {
 
 /** RFC 6750: a 401 names the scheme it wants, and says the token was bad when one was sent. */
 function wwwAuthenticate(req: FastifyRequest): string {
-  const sent = req.headers.authorization !== undefined || /[?&]token=/.test(req.url);
-  return `Bearer realm="pudu"${sent ? ', error="invalid_token"' : ''}`;
+  return bearerChallenge(req.headers.authorization !== undefined || /[?&]token=/.test(req.url));
 }
 
 function sendProblem(ctx: ServerContext, err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {

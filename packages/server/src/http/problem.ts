@@ -65,3 +65,8 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   const errors = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
   throw new PuduError('BAD_REQUEST', `invalid ${where}: ${errors.map((x) => `${x.path}: ${x.message}`).join('; ')}`, { errors });
 }
+
+/** RFC 6750's challenge on a 401: the scheme, and `invalid_token` when a token was sent. */
+export function bearerChallenge(tokenSent: boolean): string {
+  return `Bearer realm="pudu"${tokenSent ? ', error="invalid_token"' : ''}`;
+}

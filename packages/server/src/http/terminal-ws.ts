@@ -15,7 +15,7 @@ import type { ServerContext } from '../context.ts';
 import { tokenFromRequest, type Principal } from '../auth/tokens.ts';
 import { authenticate } from '../auth/authenticate.ts';
 import { assertRouteThrough } from '../net/route-guard.ts';
-import { toProblem } from './problem.ts';
+import { bearerChallenge, toProblem } from './problem.ts';
 import type { ShellStream } from '../terminals/terminal-session.ts';
 
 const TERMINAL_PATH = apiRoute('terminal').path;
@@ -44,7 +44,9 @@ function originAllowed(req: IncomingMessage, allowed: string[]): boolean {
 function refuse(socket: Duplex, e: unknown): void {
   const p = toProblem(e, TERMINAL_PATH);
   const body = JSON.stringify(p);
-  socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // A WebSocket client cannot tell a missing token from a bad one; the challenge names the scheme either way.
+  const challenge = p.status === 401 ? `www-authenticate: ${bearerChallenge(false)}\r\n` : '';
+  socket.end(`HTTP/1.1 ${p.status} ${p.title}\r\ncontent-type: application/problem+json\r\n${challenge}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /** Opens an interactive shell over SSH; resolves when the shell channel is ready. */
