@@ -15,10 +15,14 @@ test('auto picks a driver by probing and logs which one and why', { skip, timeou
   assert.ok(decision.startsWith(`driver auto → ${driver.name}`), decision);
   assert.match(decision, /\(.+\)/, 'the decision carries its reason');
   if (driver.name === 'sandbox') assert.match(decision, /no hypervisor: /, 'choosing the sandbox says why no hypervisor was used');
+  const isolation = lines.find((l) => l.startsWith('isolation: '));
+  assert.ok(isolation, `an isolation line in ${JSON.stringify(lines)}`);
+  if (driver.name === 'sandbox') assert.match(isolation, /^isolation: user-namespace \(moderate\) — .*unprivileged host uid \d+.*use the qemu or firecracker driver/);
+  else assert.match(isolation, /^isolation: hypervisor \(strong\)/);
 });
 
 test('the sandbox probe passes here and a driver that is not built in is refused clearly', { skip }, async () => {
-  assert.deepEqual(await probeSandbox(), { ok: true, reason: 'namespaces, cgroup v1 and lxcfs available' });
+  assert.deepEqual(await probeSandbox(), { ok: true, reason: 'user namespaces, idmapped mounts, cgroup v1 and lxcfs available' });
   const image = await testImage();
   await assert.rejects(createDriver('firecracker', { image }), (e: Error & { code: string }) => {
     // Either the firecracker driver is registered (and checks its binary) or it is not in this build.

@@ -1,7 +1,9 @@
 /**
  * Acceptance: a run survives `kill -9` of the server mid-incident. The server is a real
- * child process on the sandbox driver; after the restart the run's clock has kept going,
- * the incident is live again, and the trainee's fix still resolves it with the right score.
+ * child process on the sandbox driver; its VMs outlive it and the restarted server adopts
+ * them — the same VMs (same agent process and instance id, the trainee's shell history
+ * still there) — the run's clock has kept going, the incident is live, and the trainee's
+ * fix resolves it with the right score.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import { cleanupHost } from '@pudu/drivers';
 import { PuduClient } from '@pudu/client';
 import { compileScenario, parseScenario, scoreRun } from '@pudu/engine';
 import { REPO_ROOT } from './harness.ts';
+import { serverOwner } from '../../packages/server/src/fleets/server-owner.ts';
 import { OpenApiChecker } from './openapi-check.ts';
 import { sandboxSkipReason } from './sandbox-server.ts';
 import { FatalWait, sshExec, waitFor } from './vm-shell.ts';
@@ -20,6 +23,13 @@ import { FatalWait, sshExec, waitFor } from './vm-shell.ts';
 const DISK_FULL = join(REPO_ROOT, 'scenarios/monolith/disk-full.yaml');
 
 interface Proc { child: ChildProcess; out: () => string; url: Promise<string> }
+
+/** The agent's main PID, its instance id (from the identity on its /health reply) and the last line the trainee typed. */
+const AGENT_AND_HISTORY = [
+  'systemctl show -p MainPID pudu-agent',
+  "curl -s -D - -o /dev/null --unix-socket /run/pudu-agent/agent.sock http://agent/health | tr -d '\\r' | sed -n 's/^x-pudu-agent: //Ip' | base64 -d 2>/dev/null | jq -r .instance_id",
+  'tail -1 /dev/shm/trainee-history',
+].join('; ');
 
 function startServerProcess(dataDir: string, port: number): Proc {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/server/src/main.ts'), 'server',
@@ -49,8 +59,8 @@ test('a run survives kill -9 of the server and a restart mid-incident, then reso
   const procs: ChildProcess[] = [];
   t.after(async () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    // The killed servers' VMs are orphans now (their index leases died with them).
-    await cleanupHost({ orphansOnly: true });
+    // The killed servers' VMs wait for a server on this database: remove them.
+    await cleanupHost({ orphansOnly: true, ownerId: serverOwner(join(dataDir, 'pudu.db')).id });
     rmSync(dataDir, { recursive: true, force: true });
   });
   const first = startServerProcess(dataDir, 0);
@@ -69,6 +79,13 @@ test('a run survives kill -9 of the server and a restart mid-incident, then reso
   }, 60_000);
   await trainee.takeHint(run.id);
   const before = await trainee.getRun(run.id);
+  const vm0 = before.vms[0]!;
+  // What only the same VM can show: the agent process with its instance id, and what the trainee typed
+  // (in memory, tmpfs: the disk is full, and a VM booted afresh would not have it).
+  await sshExec(vm0.guestIp, vm0.hostLink, 'echo "du -sh /var/log  # typed before the crash" >> /dev/shm/trainee-history');
+  const sameVm = async (vm: { guestIp: string; hostLink: string }) => (await sshExec(vm.guestIp, vm.hostLink, AGENT_AND_HISTORY)).stdout.trim();
+  const fingerprint = await sameVm(vm0);
+  assert.match(fingerprint, /^MainPID=\d+\n[A-Za-z0-9_-]+\ndu -sh \/var\/log/, fingerprint);
 
   first.child.kill('SIGKILL');
   await new Promise((r) => first.child.once('exit', r));
@@ -87,6 +104,8 @@ test('a run survives kill -9 of the server and a restart mid-incident, then reso
   assert.equal(live.startedAt, before.startedAt, 'the clock was restarted');
   assert.ok(live.elapsedMs >= before.elapsedMs + downMs, `elapsed ${live.elapsedMs} did not keep counting from ${before.elapsedMs}`);
   assert.equal(live.hintsUsed, 1, 'the hint taken before the crash was lost');
+  assert.deepEqual(live.vms.map((v) => [v.name, v.index]), before.vms.map((v) => [v.name, v.index]), 'the same VMs');
+  assert.equal(await sameVm(live.vms[0]!), fingerprint, 'the same agent process and instance, and what the trainee typed is still there');
   const df = await sshExec(live.vms[0]!.guestIp, live.vms[0]!.hostLink, 'df --output=pcent / | tail -1');
   assert.match(df.stdout.trim(), /^(9\d|100)%$/, 'the incident is not live in the VM after the restart');
 
@@ -104,7 +123,9 @@ test('a run survives kill -9 of the server and a restart mid-incident, then reso
   const measured = fixedAt - Date.parse(done.startedAt!);
   assert.ok(Math.abs(done.resolvedAtMs! - measured) <= 1000, `resolvedAtMs ${done.resolvedAtMs} vs measured ${measured}`);
   const kinds = (await admin.listRunEvents(run.id)).map((e) => e.kind);
-  assert.ok(kinds.includes('run.resumed') || kinds.includes('fleet.lost'), kinds.join(','));
+  assert.ok(kinds.includes('run.resumed'), kinds.join(','));
+  assert.ok(!kinds.includes('fleet.lost'), `the VMs were adopted, not replaced: ${kinds.join(',')}`);
+  assert.match(second.out(), /fleet f[0-9a-f]+: adopted \(1 VM\(s\) still running\)/);
   t.diagnostic(`elapsed before kill ${before.elapsedMs} ms, after restart ${live.elapsedMs} ms; score ${done.scoreDetail.score}; events ${kinds.join(',')}`);
   second.child.kill('SIGTERM');
   await new Promise((r) => second.child.once('exit', r));

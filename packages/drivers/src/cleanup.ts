@@ -5,13 +5,14 @@
  * Order: processes, mounts, loop devices, cgroups, network namespaces and links,
  * iptables chains, lxcfs, state directories.
  */
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './util/exec.ts';
 import { mountsUnder } from './util/mounts.ts';
 import { findPuduCgroups, removeCgroupTree } from './sandbox/cgroups.ts';
 import { killCgroupProcesses } from './sandbox/teardown.ts';
 import { lxcfsMountPoint, sandboxStateRoot } from './sandbox/paths.ts';
+import { stopLxcfs } from './sandbox/lxcfs.ts';
 import { reconcileSandboxOrphans } from './sandbox/reconcile.ts';
 import { removeAllPuduRules } from './network/firewall.ts';
 
@@ -145,26 +146,4 @@ function listPuduNetns(): string[] {
   } catch {
     return [];
   }
-}
-
-async function stopLxcfs(): Promise<string[]> {
-  const mnt = lxcfsMountPoint();
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let cmd = '';
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    const argv = cmd.split('\0');
-    if (argv[0]?.endsWith('lxcfs') && argv.includes(mnt)) {
-      try {
-        process.kill(Number(pid), 'SIGTERM');
-        out.push(`lxcfs process ${pid}`);
-      } catch { /* gone */ }
-    }
-  }
-  await run('umount', ['-l', mnt], { allowFail: true });
-  return out;
 }

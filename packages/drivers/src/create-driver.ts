@@ -4,6 +4,7 @@
  * /dev/kvm but boot no stock kernel), else the namespace sandbox, else QEMU under TCG.
  */
 import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { PuduError } from '@pudu/schema';
 import type { DriverName, VmDriver } from './driver.ts';
 import { buildGuestImage, defaultCacheDir, type GuestImage } from './image/build-guest-image.ts';
@@ -12,6 +13,7 @@ import { QemuDriver, chooseAccel, probeQemu } from './qemu/index.ts';
 import { AGENT_PORT } from './image/recipe.ts';
 import { resolveUserImage, type UserImageOptions } from './image/user-image.ts';
 import { run } from './util/exec.ts';
+import { driverIsolation } from './isolation.ts';
 
 export type DriverChoice = 'auto' | DriverName;
 
@@ -35,6 +37,8 @@ export interface CreateDriverOptions {
   ownerId?: string;
   /** The kubernetes driver's cluster settings (the server's kubernetes_* settings). */
   kubernetes?: { namespace: string; image?: string; runtimeClassName?: string; controlPlaneNamespace?: string };
+  /** A file whose absence means the owner can never come back (a SQLite database): its VMs may then be reaped. */
+  ownerStorePath?: string;
   /** Where the decision and its reasons are reported. */
   log?: (msg: string) => void;
 }
@@ -52,18 +56,25 @@ export function registerDriverFactory(name: DriverName, factory: Factory): void 
   factories.set(name, factory);
 }
 
-/** Whether the namespace sandbox can run here: root, cgroup v1 memory/cpu/pids, unshare, ip, lxcfs. */
+/** Linux ≥ 5.19: overlayfs over idmapped layers (the sandbox's image view). */
+function kernelAtLeast(major: number, minor: number): boolean {
+  const [a = 0, b = 0] = release().split('.').map((x) => Number.parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
+}
+
+/** Whether the namespace sandbox can run here: root, user namespaces with idmapped mounts, cgroup v1, unshare, ip, lxcfs, perl. */
 export async function probeSandbox(): Promise<ProbeOutcome> {
   if (process.getuid?.() !== 0) return { ok: false, reason: 'needs root (namespaces, cgroups, netns)' };
-  for (const h of ['memory', 'cpu', 'cpuacct', 'pids', 'systemd']) {
+  for (const h of ['memory', 'cpu', 'cpuacct', 'pids', 'systemd', 'devices']) {
     if (!existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`)) return { ok: false, reason: `cgroup v1 hierarchy ${h} not mounted (cgroup v2-only hosts are not supported yet)` };
   }
-  for (const bin of ['/usr/bin/unshare', '/usr/bin/lxcfs']) {
-    if (!existsSync(bin)) return { ok: false, reason: `${bin} missing (apt-get install util-linux lxcfs)` };
+  for (const bin of ['/usr/bin/unshare', '/usr/bin/lxcfs', '/usr/bin/perl']) {
+    if (!existsSync(bin)) return { ok: false, reason: `${bin} missing (apt-get install util-linux lxcfs perl-base)` };
   }
-  const r = await run('unshare', ['--pid', '--mount', '--uts', '--ipc', '--cgroup', '--fork', 'true'], { allowFail: true });
-  if (r.code !== 0) return { ok: false, reason: `unshare failed: ${r.stderr.trim()}` };
-  return { ok: true, reason: 'namespaces, cgroup v1 and lxcfs available' };
+  if (!kernelAtLeast(5, 19)) return { ok: false, reason: `kernel ${release()} is older than 5.19 (no overlayfs over idmapped layers for the VMs' user namespaces)` };
+  const r = await run('unshare', ['--user', '--net', '--pid', '--mount', '--uts', '--ipc', '--cgroup', '--fork', 'true'], { allowFail: true });
+  if (r.code !== 0) return { ok: false, reason: `unshare with a user namespace failed: ${r.stderr.trim()}` };
+  return { ok: true, reason: 'user namespaces, idmapped mounts, cgroup v1 and lxcfs available' };
 }
 
 async function probeKvm(image: GuestImage, cacheDir: string): Promise<ProbeOutcome> {
@@ -97,7 +108,7 @@ async function build(name: DriverName, opts: CreateDriverOptions & { image: Gues
   if (name === 'sandbox') {
     const p = await probeSandbox();
     if (!p.ok) throw new PuduError('DRIVER_UNAVAILABLE', `sandbox driver unavailable: ${p.reason}`);
-    return createSandboxDriver({ rootfsDir: opts.image.rootfsDir, networkBase: opts.networkBase, minIndex: opts.minIndex, maxIndex: opts.maxIndex, bootTimeoutMs: opts.bootTimeoutMs, ownerId: opts.ownerId, log: opts.log });
+    return createSandboxDriver({ rootfsDir: opts.image.rootfsDir, networkBase: opts.networkBase, minIndex: opts.minIndex, maxIndex: opts.maxIndex, bootTimeoutMs: opts.bootTimeoutMs, ownerId: opts.ownerId, ownerStorePath: opts.ownerStorePath, log: opts.log });
   }
   if (name === 'qemu') return qemuDriver(opts);
   const f = factories.get(name);
@@ -115,8 +126,14 @@ export async function createDriver(name: DriverChoice, opts: CreateDriverOptions
   const image = opts.image
     ?? (opts.userImage?.rootfs || opts.userImage?.kernel ? await resolveUserImage(opts.userImage, built, opts.cacheDir ?? defaultCacheDir()) : await built());
   const o = { ...opts, image };
-  if (name !== 'auto') return build(name, o);
-  const kvm = await probeKvm(image, opts.cacheDir ?? defaultCacheDir());
+  const driver = name === 'auto' ? await chooseAuto(o, image, log) : await build(name, o);
+  const iso = driverIsolation(driver.name);
+  log(`isolation: ${iso.boundary} (${iso.strength}) — ${iso.summary}`);
+  return driver;
+}
+
+async function chooseAuto(o: CreateDriverOptions & { image: GuestImage }, image: GuestImage, log: (msg: string) => void): Promise<VmDriver> {
+  const kvm = await probeKvm(image, o.cacheDir ?? defaultCacheDir());
   if (kvm.ok && hasFirecracker() && factories.has('firecracker')) {
     log(`driver auto → firecracker (${kvm.reason})`);
     return build('firecracker', o);

@@ -10,6 +10,7 @@ export { buildGuestImage, defaultCacheDir, type BuildGuestImageOptions, type Gue
 export { renderVmFiles, type VmConfigInput, type VmFile } from './image/vm-config.ts';
 export { resolveUserImage, type UserImageOptions } from './image/user-image.ts';
 export { AGENT_PORT, APP_SERVER_PORT, GUEST_PACKAGES } from './image/recipe.ts';
+export { driverIsolation } from './isolation.ts';
 export { createDriver, probeSandbox, registerDriverFactory, type CreateDriverOptions, type DriverChoice } from './create-driver.ts';
 export { createSandboxDriver, type SandboxDriverOptions } from './sandbox/sandbox-driver.ts';
 export { cleanupHost, registerCleaner, type CleanupOptions, type CleanupReport } from './cleanup.ts';

@@ -106,3 +106,11 @@ test('loadScenarioFile explains unreadable paths', async () => {
   assert.match(dir.ok ? '' : dir.errors[0]!.message, /is a directory/);
   assert.ok(readFileSync('scenarios/monolith/disk-full.yaml', 'utf8').startsWith('# yaml-language-server: $schema='));
 });
+
+test('a scenario may not ask for more than 16 tiers or 64 VMs in all, and says where', () => {
+  const big = MINIMAL_SCENARIO.replace('count: 3', 'count: 60').replace('    - name: db\n', '    - name: db\n      count: 5\n');
+  assert.deepEqual(errorsOf(big), ['s.yaml:8:5: environment.tiers: a fleet has at most 64 VMs in all tiers together']);
+  const tiers = Array.from({ length: 17 }, (_, i) => `    - name: t${i}\n`).join('');
+  const many = MINIMAL_SCENARIO.replace(/ {2}tiers:\n[\s\S]*?faults:/, `  tiers:\n${tiers}faults:`).replace('tier: app', 'tier: t0').replace('vm: app-0', 'vm: t0-0');
+  assert.match(errorsOf(many).join('\n'), /s.yaml:8:5: environment.tiers: allows at most 16 item/);
+});

@@ -25,6 +25,7 @@ export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSch
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request', 401: 'Missing or invalid token', 403: 'Token not allowed here', 404: 'Not found',
   409: 'Conflict with the current state', 413: 'Body too large', 422: 'Scenario invalid (every issue with line:col)',
+  429: 'Host budget exhausted (the body says what is free)',
   500: 'Internal error', 503: 'Driver or assets unavailable', 504: 'Timed out',
 };
 

@@ -4,7 +4,7 @@
  * and the client (puduc, web UI) gets its types from them.
  */
 import { z } from 'zod';
-import { SEED_MAX } from './scenario-spec.ts';
+import { MAX_FLEET_VMS, MAX_TIERS, SEED_MAX } from './scenario-spec.ts';
 import { POSITIVE_DURATION_PATTERN } from './units.ts';
 import { charterSchema } from './charter-spec.ts';
 
@@ -27,6 +27,35 @@ export function formatIssue(issue: ProblemIssue): string {
   return [where, issue.path, issue.message].filter((part) => part !== '').join(': ');
 }
 
+/** VMs, vCPUs and MB of memory: what the host budget counts. */
+export const CapacityResourcesSchema = z.object({ vms: z.number().int(), vcpus: z.number().int(), memMb: z.number().int() });
+export type CapacityResources = z.infer<typeof CapacityResourcesSchema>;
+
+/** The server's host budget and what of it is in use, free and waited for (health, and 429 CAPACITY_EXHAUSTED). */
+export const CapacitySchema = z.object({
+  budget: CapacityResourcesSchema,
+  used: CapacityResourcesSchema,
+  free: CapacityResourcesSchema,
+  /** Scenario runs waiting for capacity (state `queued`). */
+  queued: z.number().int(),
+  /** On a refusal: what was asked for. */
+  requested: CapacityResourcesSchema.optional(),
+});
+export type Capacity = z.infer<typeof CapacitySchema>;
+
+/** Which boundary separates a VM's root from the host, and how much to trust it — said plainly. */
+export const IsolationSchema = z.object({
+  /**
+   * `hypervisor`: a guest kernel of its own; `user-namespace`: namespaces on the host kernel, root mapped to an
+   * unprivileged id; `cluster-runtime`: a Kubernetes pod, as isolated as the cluster's RuntimeClass makes it.
+   */
+  boundary: z.enum(['hypervisor', 'user-namespace', 'cluster-runtime']),
+  /** `strong`: a hypervisor escape is needed; `moderate`: a host kernel bug reachable from a user namespace is enough; `cluster-defined`: see the runtime. */
+  strength: z.enum(['strong', 'moderate', 'cluster-defined']),
+  summary: z.string(),
+});
+export type Isolation = z.infer<typeof IsolationSchema>;
+
 /** RFC 9457 problem details, with Pudu's stable `code`. Every error response has this shape. */
 export const ProblemSchema = z.object({
   type: z.string(),
@@ -38,6 +67,8 @@ export const ProblemSchema = z.object({
   errors: z.array(ProblemIssueSchema).optional(),
   /** On 5xx: the id the server logged the failure under (the body never carries its details). */
   errorId: z.string().optional(),
+  /** On 429 CAPACITY_EXHAUSTED: the budget and what is free. */
+  capacity: CapacitySchema.optional(),
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 
@@ -50,7 +81,10 @@ export type ReadyCheck = z.infer<typeof ReadyCheckSchema>;
 export const ReadinessSchema = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), ReadyCheckSchema) });
 export type Readiness = z.infer<typeof ReadinessSchema>;
 
-export const HealthSchema = z.object({ status: z.literal('ok'), version: z.string(), driver: z.string(), database: z.string() });
+export const HealthSchema = z.object({
+  status: z.literal('ok'), version: z.string(), driver: z.string(), database: z.string(),
+  isolation: IsolationSchema, capacity: CapacitySchema,
+});
 export type Health = z.infer<typeof HealthSchema>;
 
 /** A role as a token names it: built-in, or one the server's policy defines (e.g. `sre`). */
@@ -148,8 +182,11 @@ export const TierRequestSchema = z.strictObject({
 export type TierRequest = z.input<typeof TierRequestSchema>;
 /** `{count}` makes `count` plain VMs named vm-0…; `{tiers}` sizes them like a scenario does. */
 export const FleetCreateRequestSchema = z.union([
-  z.strictObject({ count: z.number().int().min(1).max(64) }),
-  z.strictObject({ tiers: z.array(TierRequestSchema).min(1) }),
+  z.strictObject({ count: z.number().int().min(1).max(MAX_FLEET_VMS) }),
+  z.strictObject({
+    tiers: z.array(TierRequestSchema).min(1).max(MAX_TIERS)
+      .refine((ts) => ts.reduce((a, t) => a + t.count, 0) <= MAX_FLEET_VMS, { message: `a fleet has at most ${MAX_FLEET_VMS} VMs in all tiers together` }),
+  }),
 ]);
 export type FleetCreateRequest = z.input<typeof FleetCreateRequestSchema>;
 

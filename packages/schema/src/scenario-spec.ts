@@ -28,6 +28,10 @@ export const SEED_MAX = 2 ** 32 - 1;
 
 /** VMs one tier may ask for. */
 export const MAX_TIER_VMS = 64;
+/** Tiers one scenario (or fleet request) may have. */
+export const MAX_TIERS = 16;
+/** VMs one fleet may have in all: a single request can never take a host's whole budget by itself. */
+export const MAX_FLEET_VMS = 64;
 
 export const selectSchema = z.union([
   z.enum(['all', 'one', 'random']),
@@ -121,7 +125,10 @@ export const scenarioSpecSchema = z.strictObject({
     seed: z.int().min(0).max(SEED_MAX).optional().describe('Seed for every random choice; absent = chosen at run time and recorded'),
   }),
   charter: charterSchema.optional().describe('The experiment charter: hypothesis, owner, scope, success criteria, rollback, approvers, window'),
-  environment: z.strictObject({ tiers: z.array(tierSchema).min(1) }),
+  environment: z.strictObject({
+    tiers: z.array(tierSchema).min(1).max(MAX_TIERS, `at most ${MAX_TIERS} tiers`)
+      .refine((ts) => ts.reduce((a, t) => a + t.count, 0) <= MAX_FLEET_VMS, { message: `a fleet has at most ${MAX_FLEET_VMS} VMs in all tiers together` }),
+  }),
   faults: z.array(faultSchema).default([]),
   signals: z.strictObject({
     alerts: z.array(alertSchema).default([]),

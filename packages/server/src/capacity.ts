@@ -1,32 +1,37 @@
 /**
- * Can this server start another VM? Asked by /readyz and the capacity gauges. Today the
- * limit is the network base (every VM needs a free index whose /30 collides with nothing
- * on the host); the host budget of issue 11 (VMs, memory, vCPU) plugs in here.
+ * Can this server start another VM? Asked by /readyz and the capacity gauges: the host
+ * budget (fleets/capacity-budget.ts: VMs, vCPUs, memory) must have room for one more VM,
+ * and the network base a free index whose /30 collides with nothing on the host.
  */
-import { allocateIndex, parseNetworkBase, type VmDriver } from '@pudu/drivers';
+import { allocateIndex, parseNetworkBase } from '@pudu/drivers';
+import type { Capacity } from '@pudu/schema';
 
 export interface CapacityReport {
   /** VMs this server runs now. */
   usedVms: number;
   /** VMs it may run at most. */
   maxVms: number;
-  /** Whether one more VM can start now (a free, collision-free index was leased and given back). */
+  /** Whether one more VM can start now (room in the budget, and a free, collision-free index was leased and given back). */
   canStart: boolean;
 }
 
-/** VMs `driver` runs now and the most it may run within `networkBase` (cheap: no probe). */
-export function vmCounts(driver: VmDriver, networkBase?: string): () => Promise<{ used: number; max: number }> {
+/** VMs this server holds now and the most it may hold: its budget, within `networkBase` (cheap: no probe). */
+export function vmCounts(budget: () => Capacity, networkBase?: string): () => Promise<{ used: number; max: number }> {
   const base = parseNetworkBase(networkBase);
-  return async () => ({ used: (await driver.listVms()).length, max: base.capacity });
+  return () => {
+    const c = budget();
+    return Promise.resolve({ used: c.used.vms, max: Math.min(c.budget.vms, base.capacity) });
+  };
 }
 
-/** The capacity probe over `driver` within `networkBase`. */
-export function capacityProbe(driver: VmDriver, networkBase?: string): () => Promise<CapacityReport> {
+/** The capacity probe over the server's budget within `networkBase`. */
+export function capacityProbe(budget: () => Capacity, networkBase?: string): () => Promise<CapacityReport> {
   const base = parseNetworkBase(networkBase);
-  const counts = vmCounts(driver, networkBase);
+  const counts = vmCounts(budget, networkBase);
   return async () => {
-    const { used: usedVms } = await counts();
-    let canStart = usedVms < base.capacity;
+    const { used: usedVms, max: maxVms } = await counts();
+    const free = budget().free;
+    let canStart = usedVms < maxVms && free.vcpus > 0 && free.memMb > 0;
     if (canStart) {
       try {
         await (await allocateIndex({ base })).release();
@@ -34,6 +39,6 @@ export function capacityProbe(driver: VmDriver, networkBase?: string): () => Pro
         canStart = false;
       }
     }
-    return { usedVms, maxVms: base.capacity, canStart };
+    return { usedVms, maxVms, canStart };
   };
 }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { buildGuestImage, exportOciLayout, readHostRoutes } from '@pudu/drivers';
+import { buildGuestImage, driverIsolation, exportOciLayout, readHostRoutes } from '@pudu/drivers';
 import { isTerminalRunState } from '@pudu/schema';
 import { findInstallRoot } from './paths.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -23,6 +23,8 @@ import { addConfigCommand } from './config-command.ts';
 import { addTokenCommand } from './auth/token-command.ts';
 import { addInstallCommands } from './install-command.ts';
 import { webhooksFromOptions } from './webhooks/webhook-config.ts';
+import { serverOwner } from './fleets/server-owner.ts';
+import { parseBudget } from './fleets/capacity-budget.ts';
 
 type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string; webhook?: string[]; webhooksFile?: string; maxVms?: number };
 
@@ -46,13 +48,15 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
   const root = findInstallRoot();
   const unlock = lockDataDir(c.data_dir);
   process.once('exit', unlock);
-  const driver = await openDriver({ name: c.driver, kernel: c.kernel, rootfs: c.rootfs, networkBase: c.network_base, onProgress: log,
+  const database = c.database ?? join(c.data_dir, 'pudu.db');
+  // VMs belong to the database: after a crash or restart, a server on the same database adopts them.
+  const driver = await openDriver({ name: c.driver, kernel: c.kernel, rootfs: c.rootfs, networkBase: c.network_base, owner: serverOwner(database), onProgress: log,
     kubernetes: { namespace: c.kubernetes_namespace, image: c.kubernetes_image, runtimeClassName: c.kubernetes_runtime_class },
   });
   const server = await startServer({
     host: c.bind,
     port: c.port,
-    database: c.database ?? join(c.data_dir, 'pudu.db'),
+    database,
     driver,
     agentFactory: agentClientFactory,
     libraryDir: resolve(c.library ?? join(root, 'scenarios')),
@@ -67,6 +71,7 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     trustProxy: c.trust_proxy,
     networkBase: c.network_base,
     warmPool: c.warm_pool,
+    capacity: c.capacity ? parseBudget(c.capacity) : undefined,
   });
   // SIGHUP: pick up a renewed certificate without dropping connections (certbot's deploy hook, cert-manager).
   process.on('SIGHUP', () => {
@@ -77,7 +82,9 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     server.reloadTls().catch((e: unknown) => logger.error(`SIGHUP: kept the old certificate: ${e instanceof Error ? e.message : String(e)}`));
   });
   const shown = server.url.replace('127.0.0.1', 'localhost');
+  const iso = driverIsolation(driver.name);
   console.log(`pudu ${PUDU_VERSION}: serving on ${shown} (driver ${driver.name}, database ${server.ctx.store.kind})`);
+  console.log(`  isolation: ${iso.boundary} (${iso.strength}) — ${iso.summary}`);
   if (server.adminToken) {
     console.log(`admin token (shown once; store it now): ${server.adminToken}`);
     console.log(`  export PUDU_SERVER=${shown} PUDU_TOKEN=${server.adminToken}`);

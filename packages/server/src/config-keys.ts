@@ -10,6 +10,7 @@ import { parseCidr } from '@pudu/schema';
 import { DEFAULT_NETWORK_BASE, type DriverChoice } from '@pudu/drivers';
 import { defaultDataDir } from './paths.ts';
 import { DRIVER_CHOICES } from './driver-setup.ts';
+import { parseBudget } from './fleets/capacity-budget.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** What a bare `--trust-proxy` (or `trust_proxy: true`) trusts: a proxy on this host. */
@@ -81,6 +82,18 @@ export const CONFIG_KEYS: ConfigKey[] = [
     help: 'kubernetes driver: RuntimeClass that makes each Pod a microVM (kata-qemu, kata-fc)', schema: path,
   },
   { key: 'policy', flag: '--policy', env: 'PUDU_POLICY', kind: 'string', arg: '<file>', help: 'blast-radius policy (YAML; re-read when it changes); default: the shipped library in training only', schema: path },
+  {
+    key: 'capacity', flag: '--capacity', env: 'PUDU_CAPACITY', kind: 'string', arg: '<budget>',
+    help: 'host budget for all fleets: vms=N,vcpus=N,memory_mb=N (any subset; default from the host: 16 VMs and 8 vCPUs per CPU, 80 % of RAM)',
+    schema: z.string().refine((t) => {
+      try {
+        parseBudget(t);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be vms=N,vcpus=N,memory_mb=N (any subset, N ≥ 1)'),
+  },
   { key: 'tls_cert', flag: '--tls-cert', env: 'PUDU_TLS_CERT', kind: 'string', arg: '<file>', help: 'PEM certificate chain: serve HTTPS (reloaded on SIGHUP)', schema: path },
   { key: 'tls_key', flag: '--tls-key', env: 'PUDU_TLS_KEY', kind: 'string', arg: '<file>', help: 'PEM private key of --tls-cert (reloaded on SIGHUP)', schema: path },
   {
@@ -116,6 +129,7 @@ export interface ServerConfig {
   kubernetes_namespace: string;
   kubernetes_image?: string;
   kubernetes_runtime_class?: string;
+  capacity?: string;
   tls_cert?: string;
   tls_key?: string;
   trust_proxy: string[];

@@ -10,14 +10,15 @@ import { buildGuestImage, cleanupHost, createDriver, type CreateDriverOptions, t
 export const DRIVER_CHOICES = ['auto', 'sandbox', 'qemu', 'firecracker', 'kubernetes'] as const satisfies readonly DriverChoice[];
 
 /** Opens the driver; `--kernel`/`--rootfs` must exist when given (the seed's flags). */
-export async function openDriver(o: { name: string; kernel?: string; rootfs?: string; networkBase?: string; kubernetes?: CreateDriverOptions['kubernetes']; onProgress: (m: string) => void }): Promise<VmDriver> {
+export async function openDriver(o: { name: string; kernel?: string; rootfs?: string; networkBase?: string; kubernetes?: CreateDriverOptions['kubernetes']; owner?: { id: string; storePath?: string }; onProgress: (m: string) => void }): Promise<VmDriver> {
+  const common = { log: o.onProgress, networkBase: o.networkBase, ownerId: o.owner?.id, ownerStorePath: o.owner?.storePath };
   for (const [flag, file] of [['--kernel', o.kernel], ['--rootfs', o.rootfs]] as const) {
     if (file !== undefined && !existsSync(file)) throw new PuduError('ASSETS_MISSING', `${flag} ${file}: no such file (run ./pudu assets, or omit it to use the built image)`);
   }
   if (!(DRIVER_CHOICES as readonly string[]).includes(o.name)) throw new PuduError('BAD_REQUEST', `--driver ${o.name}: expected one of ${DRIVER_CHOICES.join(', ')}`);
   // The cluster pulls the guest image from a registry: no local image is built or needed.
   if (o.name === 'kubernetes') return createDriver('kubernetes', { log: o.onProgress, kubernetes: o.kubernetes, image: { rootfsDir: '', rootfsExt4: '' } as never });
-  if (!o.kernel && !o.rootfs) return createDriver(o.name as DriverChoice, { log: o.onProgress, networkBase: o.networkBase });
+  if (!o.kernel && !o.rootfs) return createDriver(o.name as DriverChoice, common);
   // The seed's flags: the built image supplies the rest (ssh keys, rootfs dir for the sandbox).
   const image = await buildGuestImage({ onProgress: o.onProgress });
   if (o.rootfs) image.rootfsExt4 = resolve(o.rootfs);
@@ -25,7 +26,7 @@ export async function openDriver(o: { name: string; kernel?: string; rootfs?: st
     if (!image.kernel) throw new PuduError('ASSETS_MISSING', '--kernel needs the built kernel assets (initrd): run ./pudu assets');
     image.kernel = { ...image.kernel, vmlinux: resolve(o.kernel), vmlinuz: resolve(o.kernel) };
   }
-  return createDriver(o.name as DriverChoice, { image, log: o.onProgress, networkBase: o.networkBase });
+  return createDriver(o.name as DriverChoice, { image, ...common });
 }
 
 /** `pudu assets [--force]`: the guest image and kernel, cached by recipe. */

@@ -6,12 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
-import { PuduError } from '@pudu/schema';
+import { PuduError, type CapacityResources } from '@pudu/schema';
 import type { VmDriver } from '@pudu/drivers';
 import { openStore } from './store/sql-store.ts';
 import { createMetrics } from './metrics.ts';
 import { HaltSwitch } from './runner/halt-switch.ts';
 import { FleetManager } from './fleets/fleet-manager.ts';
+import { CapacityBudget, defaultBudget } from './fleets/capacity-budget.ts';
 import { RunManager } from './runner/run-manager.ts';
 import { EventBus } from './runner/event-bus.ts';
 import { Library } from './library.ts';
@@ -73,6 +74,8 @@ export interface ServerOptions {
   trustProxy?: string[];
   /** The VM network base (capacity: free indexes in it). */
   networkBase?: string;
+  /** Host budget overrides (`--capacity`); the rest comes from the host's size. */
+  capacity?: Partial<CapacityResources>;
   /** Blast-radius policy file (`--policy`); absent = the built-in default (training only). */
   policyFile?: string;
   /** `--warm-pool`: ready fleets to keep per library scenario (`disk-full:3,db-connection-exhaustion:2`). */
@@ -107,13 +110,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // A policy that does not validate stops the start here, before anything is touched.
   const policy = new PolicySource(o.policyFile ?? null, log);
   const store = await openStore(o.database);
+  const budget = new CapacityBudget({ ...defaultBudget(), ...o.capacity });
+  log(`host budget: ${budget.budget.vms} VMs, ${budget.budget.vcpus} vCPUs, ${budget.budget.memMb} MB of VM memory${o.capacity && Object.keys(o.capacity).length ? ' (--capacity)' : ' (from the host\'s size; --capacity overrides)'}`);
   const metrics = createMetrics({
     countRuns: async () => {
       const counts: Record<string, number> = {};
       for (const r of await store.listRuns()) counts[r.state] = (counts[r.state] ?? 0) + 1;
       return counts;
     },
-    vms: vmCounts(o.driver, o.networkBase),
+    vms: vmCounts(() => budget.snapshot(), o.networkBase),
     faultsOverdue: async () => {
       const docs = [];
       for (const r of await store.listRuns()) {
@@ -129,8 +134,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const bus = new EventBus(store);
   const countEvents = bus.subscribe('*', (ev) => metrics.runEvents.inc({ kind: ev.kind }));
   const library = new Library(o.libraryDir);
-  const fleets = new FleetManager(store, o.driver, metrics, log);
-  const capacity = capacityProbe(o.driver, o.networkBase);
+  const fleets = new FleetManager(store, o.driver, metrics, log, budget);
+  const capacity = capacityProbe(() => budget.snapshot(), o.networkBase);
   const warmPool = o.warmPool ? new WarmPool({ fleets, library, agentFactory: o.agentFactory, canStart: async () => (await capacity()).canStart, log }) : undefined;
   if (warmPool) await warmPool.configure(parseWarmPoolSpec(o.warmPool!));
   const runs = new RunManager({

@@ -4,7 +4,7 @@
  * lxcfs answers per reader: it looks up the reader's PID-namespace init and its cgroups.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import { lxcfsMountPoint } from './paths.ts';
@@ -49,4 +49,26 @@ async function startLxcfs(mnt: string): Promise<string> {
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   throw new PuduError('DRIVER_UNAVAILABLE', `lxcfs did not mount ${mnt} within ${LXCFS_START_TIMEOUT_MS} ms`);
+}
+
+/** Stops the lxcfs serving `mnt` (Pudu's own; found by its command line) and unmounts it; returns what it stopped. */
+export async function stopLxcfs(mnt = lxcfsMountPoint()): Promise<string[]> {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    const argv = cmd.split('\0');
+    if (argv[0]?.endsWith('lxcfs') && argv.includes(mnt)) {
+      try {
+        process.kill(Number(pid), 'SIGTERM');
+        out.push(`lxcfs process ${pid}`);
+      } catch { /* gone */ }
+    }
+  }
+  await run('umount', ['-l', mnt], { allowFail: true });
+  return out;
 }

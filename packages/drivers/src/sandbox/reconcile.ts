@@ -7,10 +7,11 @@
  *   - an ordinary VM (a test, a tool) is removed at the next driver start anywhere;
  *   - a persistent VM (created for an owner id, i.e. a server and its database) waits for
  *     its owner to start again and adopt it; only that owner, `cleanupHost({ orphansOnly,
- *     ownerId })` or a full cleanup removes it.
+ *     ownerId })` or a full cleanup removes it — or any driver start once the owner's
+ *     database file is gone (the owner can never come back).
  * Objects of live owners (another server, another engineer's test) are never touched.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmSpec } from '../driver.ts';
 import { isIndexLeased, leaseIndex, type IndexLease } from '../network/index-allocator.ts';
@@ -30,6 +31,8 @@ export interface VmMeta {
   ownerStart?: string;
   /** Set on persistent VMs: they outlive ownerPid and belong to the next process with this owner id. */
   ownerId?: string;
+  /** With ownerId: a file (the owner's SQLite database) whose absence means the owner can never come back. */
+  ownerStorePath?: string;
   /** The VM's launcher: the host process that holds its namespaces and index lease. */
   launcherPid?: number;
   launcherStart?: string;
@@ -111,7 +114,8 @@ export async function reconcileSandboxOrphans(opts: ReconcileOptions = {}): Prom
   for (const m of readVmMetas()) {
     if (await isIndexLeased(m.index)) {
       if (!(await ownerGone(m))) continue;
-      if (m.ownerId && m.ownerId !== opts.ownerId) continue;
+      const abandoned = m.ownerStorePath !== undefined && !existsSync(m.ownerStorePath);
+      if (m.ownerId && m.ownerId !== opts.ownerId && !abandoned) continue;
     }
     const lease = await reapSandboxVm(m);
     if (!lease) continue;

@@ -5,8 +5,8 @@
  * See docs/drivers/sandbox.md for the layout, the boundary and what a trainee can tell.
  */
 import type { ChildProcess } from 'node:child_process';
-import { openSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, openSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import type { FleetSpec, HostVmView, VmDriver, VmInfo, VmSpec } from '../driver.ts';
 import { sandboxHostView } from './host-view.ts';
@@ -20,7 +20,7 @@ import { holdOwnerLease } from '../util/owner-lease.ts';
 import { ensureLxcfs } from './lxcfs.ts';
 import { ensureDevTemplate } from './dev-template.ts';
 import { raiseHostLimits } from './host-limits.ts';
-import { vmPaths, type VmPaths } from './paths.ts';
+import { lxcfsMountPoint, sandboxStateRoot, vmPaths, type VmPaths } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
 import { reapSandboxVm, readVmMetas, reconcileSandboxOrphans, vmRunning } from './reconcile.ts';
 import { mappingUserns } from './userns.ts';
@@ -46,6 +46,8 @@ export interface SandboxDriverOptions {
    * id adopts them (adoptFleet). A server passes an id derived from its database.
    */
   ownerId?: string;
+  /** With ownerId: a file whose absence means the owner can never come back (its VMs may then be reaped). */
+  ownerStorePath?: string;
   log?: (msg: string) => void;
 }
 
@@ -65,6 +67,21 @@ function launcherHeldLease(index: number): IndexLease {
   return { index, fd: undefined, release: () => Promise.resolve() };
 }
 
+/**
+ * A VM's root (an unprivileged host id) looks up its lxcfs views and its own state dir by
+ * path while it boots: every directory above them must let others search (x). Say so
+ * plainly instead of failing each VM's boot with EACCES.
+ */
+function assertSearchableByVms(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  for (let d = dir; ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new PuduError('DRIVER_UNAVAILABLE', `${d} is not searchable by others (mode ${(statSync(d).mode & 0o777).toString(8)}): sandbox VMs run as an unprivileged host id and must reach ${dir}; chmod o+x ${d} or choose another PUDU_STATE_DIR`);
+    }
+    if (d === dirname(d)) return;
+  }
+}
+
 /** Creates a sandbox driver (checks the host can run it). */
 export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<VmDriver> {
   if (!existsSync(join(opts.rootfsDir, 'lib/systemd/systemd'))) {
@@ -72,6 +89,7 @@ export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<V
   }
   // An open file inside the image tells pruneGuestImages (any process) that this image is in use.
   openSync(join(opts.rootfsDir, 'lib/systemd/systemd'), 'r');
+  for (const dir of [sandboxStateRoot(), lxcfsMountPoint()]) assertSearchableByVms(dir);
   if (opts.ownerId) await holdOwnerLease(opts.ownerId);
   await reconcileSandboxOrphans();
   for (const c of raiseHostLimits()) opts.log?.(`sandbox: raised ${c} (shared by every VM's root)`);
@@ -150,7 +168,7 @@ class SandboxDriver implements VmDriver {
     const [lxcfs, devTemplate, userns] = await Promise.all([ensureLxcfs(), ensureDevTemplate(), mappingUserns(), ensureBaseFirewall()]);
     const host: SandboxHost = {
       rootfsDir: this.opts.rootfsDir, lxcfs, devTemplate, userns, base: this.base,
-      pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX, ownerId: this.opts.ownerId,
+      pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX, ownerId: this.opts.ownerId, ownerStorePath: this.opts.ownerStorePath,
     };
     progress(`sandbox: creating ${fresh.length} VM(s) at index ${fresh.map((v) => v.info.index).join(',')}`);
     const fleet = all.map((v) => ({ name: v.info.name, guestIp: v.info.guestIp, services: v.spec.services }));

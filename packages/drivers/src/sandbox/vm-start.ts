@@ -29,6 +29,7 @@ export interface SandboxHost {
   pidsMax: number;
   /** Persistent VMs record it (see reconcile.ts). */
   ownerId?: string;
+  ownerStorePath?: string;
 }
 
 export interface StartVmInput {
@@ -65,7 +66,7 @@ export async function startSandboxVm(host: SandboxHost, i: StartVmInput): Promis
   const cgroups = createVmCgroups(netns, { memMb: i.spec.memMb, vcpus: i.spec.vcpus, pidsMax: host.pidsMax });
   const meta: VmMeta = {
     fleetId: i.fleetId, name: i.spec.name, index: i.index, ownerPid: process.pid, ownerStart: processStartTime(process.pid),
-    ownerId: host.ownerId, spec: i.spec, cgroupProcs: cgroups, rootfsDir: host.rootfsDir, createdAt: new Date().toISOString(),
+    ownerId: host.ownerId, ownerStorePath: host.ownerStorePath, spec: i.spec, cgroupProcs: cgroups, rootfsDir: host.rootfsDir, createdAt: new Date().toISOString(),
   };
   writeFileSync(p.meta, JSON.stringify(meta));
   writeConfigLayer(p.conf, [

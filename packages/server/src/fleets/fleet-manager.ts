@@ -1,14 +1,18 @@
 /**
  * Fleets over a VmDriver, with every state change persisted first: a fleet the server
  * was creating or deleting when it died is finished off (destroyed) at the next start,
- * and a ready fleet whose VMs still run is adopted again.
+ * and a ready fleet is adopted again — its running VMs as they are, the ones that are
+ * gone replaced (drivers with adoptFleet; others keep a fleet only if every VM still runs).
+ * Every fleet holds its share of the host budget (capacity-budget.ts) until it is deleted.
  */
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { generateAgentKeyPair } from '@pudu/agent';
-import { PuduError, type Fleet, type FleetCreateRequest, FleetCreateRequestSchema } from '@pudu/schema';
+import { PuduError, type Capacity, type Fleet, type FleetCreateRequest, FleetCreateRequestSchema } from '@pudu/schema';
 import type { HostVmView, VmDriver, VmInfo, VmSpec } from '@pudu/drivers';
 import type { FleetRecord, Store } from '../store/store.ts';
 import type { Metrics } from '../metrics.ts';
+import { publicError } from '../public-error.ts';
+import { CapacityBudget, defaultBudget, needOf } from './capacity-budget.ts';
 
 /** 48 random bits: fleet ids are kept with their audit trail, so they must not come round again. */
 const FLEET_ID_BYTES = 6;
@@ -30,6 +34,23 @@ interface FleetDoc {
    * it; the guests hold only the public half, which signs nothing.
    */
   agentKey: string;
+  /** The last adoption after a server restart: when, and which VMs had to be booted afresh. */
+  adopted?: { at: string; replaced: string[] };
+}
+
+export interface CreateFleetOptions {
+  runId?: string | null;
+  onProgress?: (msg: string) => void;
+  /**
+   * Wait in line for the host budget instead of failing with CAPACITY_EXHAUSTED (scenario
+   * runs); `onQueued` is told once if it has to wait, `signal` gives up the place.
+   */
+  queue?: { signal?: AbortSignal; onQueued?: (capacity: Capacity) => void };
+}
+
+/** The raw Ed25519 public key (base64url) of a PKCS#8 private key: what the guests were given. */
+function publicKeyOf(privateKeyPem: string): string {
+  return String(createPublicKey(privateKeyPem).export({ format: 'jwk' }).x);
 }
 
 /** Turns `{count}` or `{tiers}` into VM specs named `<tier>-<i>` (`vm-<i>` for a plain count). */
@@ -50,14 +71,43 @@ export class FleetManager {
     private readonly driver: VmDriver,
     private readonly metrics: Metrics,
     private readonly log: (msg: string) => void,
+    readonly budget: CapacityBudget = new CapacityBudget(defaultBudget()),
   ) {}
 
-  /** Creates a fleet and resolves when every VM is ready. On failure nothing is left behind. */
-  async create(specs: VmSpec[], opts: { runId?: string | null; onProgress?: (msg: string) => void } = {}): Promise<Fleet> {
+  /** The host budget: what it is, what is used and free, how many runs wait. */
+  capacity(): Capacity {
+    return this.budget.snapshot();
+  }
+
+  /**
+   * Creates a fleet and resolves when every VM is ready. Past the host budget: 429
+   * CAPACITY_EXHAUSTED, or with `queue` a wait for capacity. On failure nothing is left
+   * behind, and the error says only its code and an error id (details in the server log).
+   */
+  async create(specs: VmSpec[], opts: CreateFleetOptions = {}): Promise<Fleet> {
+    // Held under a ticket until the fleet has its id (drawn when its record is inserted).
+    const ticket = `pending-${randomBytes(6).toString('hex')}`;
+    const need = needOf(specs);
+    if (opts.queue) await this.budget.waitFor(ticket, need, opts.queue);
+    else this.budget.reserve(ticket, need);
+    let id = ticket;
+    try {
+      return await this.boot(specs, opts, (fleetId) => {
+        this.budget.rekey(ticket, fleetId);
+        id = fleetId;
+      });
+    } catch (e) {
+      this.budget.release(id);
+      throw e;
+    }
+  }
+
+  private async boot(specs: VmSpec[], opts: CreateFleetOptions, named: (id: string) => void): Promise<Fleet> {
     const keys = generateAgentKeyPair();
     const doc: FleetDoc = { driver: this.driver.name, specs, vms: [], readyAt: null, bootMs: null, error: null, agentKey: keys.privateKeyPem };
     const rec = await this.insertNew(doc, opts.runId ?? null);
     const { id } = rec;
+    named(id);
     const started = performance.now();
     try {
       // A trainee is root in the VM: they can read the public key, and it signs nothing.
@@ -72,12 +122,12 @@ export class FleetManager {
       await this.put(rec);
       return this.toApi(rec);
     } catch (e) {
-      doc.error = e instanceof Error ? e.message : String(e);
+      const err = publicError(e instanceof PuduError ? e : new PuduError('VM_START_FAILED', String((e as Error)?.message ?? e)), this.log, `fleet ${id} failed to start`);
+      doc.error = `${err.code}: ${err.message}`;
       rec.state = 'failed';
-      await this.driver.destroyFleet(id).catch((err: unknown) => this.log(`fleet ${id}: cleanup after failed create: ${String(err)}`));
+      await this.driver.destroyFleet(id).catch((x: unknown) => this.log(`fleet ${id}: cleanup after failed create: ${String(x)}`));
       await this.put(rec);
-      if (e instanceof PuduError) throw e;
-      throw new PuduError('VM_START_FAILED', `fleet ${id} failed to start: ${doc.error}`);
+      throw err;
     }
   }
 
@@ -91,6 +141,7 @@ export class FleetManager {
     await this.driver.destroyFleet(id);
     rec.state = 'deleted';
     await this.put(rec);
+    this.budget.release(id);
     return this.toApi(rec);
   }
 
@@ -134,24 +185,51 @@ export class FleetManager {
 
   /**
    * After a restart: fleets caught mid-create or mid-delete are destroyed; ready fleets
-   * whose VMs the driver still sees are adopted, the others marked failed and cleaned.
+   * are adopted — with a driver that can (adoptFleet), running VMs as they are and the
+   * gone ones replaced at their old address; otherwise only if every VM still runs — and
+   * hold their share of the budget again. A fleet that cannot be adopted is marked failed.
    */
   async reconcile(): Promise<void> {
-    const live = await this.driver.listVms().catch(() => [] as VmInfo[]);
+    const live = this.driver.adoptFleet ? [] : await this.driver.listVms().catch(() => [] as VmInfo[]);
     for (const rec of await this.store.listFleets()) {
       if (rec.state === 'deleted' || rec.state === 'failed') continue;
       const doc = rec.doc as unknown as FleetDoc;
-      const alive = doc.vms.length > 0 && doc.vms.every((v) => live.some((l) => l.fleetId === rec.id && l.name === v.name && l.state === 'ready'));
-      if (rec.state === 'ready' && alive) {
-        this.log(`fleet ${rec.id}: adopted (${doc.vms.length} VMs still running)`);
-        continue;
-      }
+      if (rec.state === 'ready' && (await this.adopt(rec, live))) continue;
       this.log(`fleet ${rec.id}: was ${rec.state} when the server stopped; cleaning up`);
       await this.driver.destroyFleet(rec.id).catch((e: unknown) => this.log(`fleet ${rec.id}: cleanup failed: ${String(e)}`));
       doc.error = doc.error ?? `lost while the server was down (was ${rec.state})`;
       rec.state = rec.state === 'deleting' ? 'deleted' : 'failed';
       await this.put(rec);
     }
+  }
+
+  private async adopt(rec: FleetRecord, live: VmInfo[]): Promise<boolean> {
+    const doc = rec.doc as unknown as FleetDoc;
+    if (!this.driver.adoptFleet) {
+      const alive = doc.vms.length > 0 && doc.vms.every((v) => live.some((l) => l.fleetId === rec.id && l.name === v.name && l.state === 'ready'));
+      if (alive) {
+        this.budget.hold(rec.id, needOf(doc.specs));
+        this.log(`fleet ${rec.id}: adopted (${doc.vms.length} VMs still running)`);
+      }
+      return alive;
+    }
+    try {
+      const r = await this.driver.adoptFleet({ id: rec.id, vms: doc.specs, agent: { publicKey: publicKeyOf(doc.agentKey) } });
+      doc.vms = r.vms.map((v) => ({ ...v, tier: doc.specs.find((s) => s.name === v.name)?.tier ?? v.name.replace(/-\d+$/, '') }));
+      doc.adopted = { at: new Date().toISOString(), replaced: r.replaced };
+      await this.put(rec);
+      this.budget.hold(rec.id, needOf(doc.specs));
+      this.log(`fleet ${rec.id}: adopted (${r.vms.length - r.replaced.length} VM(s) still running${r.replaced.length ? `; replaced ${r.replaced.join(', ')}, which were gone` : ''})`);
+      return true;
+    } catch (e) {
+      doc.error = `${publicError(e, this.log, `fleet ${rec.id}: adoption failed`).message}`;
+      return false;
+    }
+  }
+
+  /** What the last adoption of a fleet replaced (empty when every VM was still running, undefined when it was not adopted). */
+  async adoption(id: string): Promise<FleetDoc['adopted']> {
+    return ((await this.getRecord(id)).doc as unknown as FleetDoc).adopted;
   }
 
   subscribe(fn: (f: Fleet) => void): () => void {

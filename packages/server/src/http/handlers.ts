@@ -4,6 +4,7 @@
  */
 import { ASCIICAST_CONTENT_TYPE, PuduError, buildOpenApiDocument, scenarioJsonSchema, type RunEvent, type RunStatus } from '@pudu/schema';
 import type { FastifyReply } from 'fastify';
+import { driverIsolation } from '@pudu/drivers';
 import type { ServerContext } from '../context.ts';
 import type { Handlers } from './app.ts';
 import { healthHandlers } from './health.ts';
@@ -69,7 +70,10 @@ export function createHandlers(ctx: ServerContext): Handlers {
     // Its $id is where it was fetched, so editors and validators resolve it back here.
     getScenarioSchema: async ({ req }) => ({ ...scenarioSchema, $id: `${req.protocol}://${req.host}${req.url.split('?')[0]}` }),
     metrics: async ({ reply }) => reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
-    health: async () => ({ status: 'ok' as const, version: ctx.version, driver: ctx.driver.name, database: ctx.store.kind }),
+    health: async () => ({
+      status: 'ok' as const, version: ctx.version, driver: ctx.driver.name, database: ctx.store.kind,
+      isolation: driverIsolation(ctx.driver.name), capacity: ctx.fleets.capacity(),
+    }),
     ...createGovernanceHandlers(ctx),
     ...createHaltHandlers(ctx),
 

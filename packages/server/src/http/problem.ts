@@ -2,33 +2,14 @@
  * The one error handler: every failure leaves the server as application/problem+json with
  * a stable `code` (RFC 9457), whether it was a PuduError, a fastify error or a bug.
  */
-import { PuduError, problemOf, type ErrorCode, type Problem } from '@pudu/schema';
+import { PuduError, problemOf, type Capacity, type ErrorCode, type Problem } from '@pudu/schema';
 import type { z } from 'zod';
-
-/**
- * What a client is told about a server-side failure. The message of a 5xx names host paths,
- * commands and console output: it goes to the server log under the error id, never out.
- */
-const PUBLIC_DETAIL: Partial<Record<ErrorCode, string>> = {
-  VM_START_FAILED: 'a VM could not be started',
-  VM_BOOT_TIMEOUT: 'a VM did not become ready in time',
-  DRIVER_UNAVAILABLE: 'the VM driver is not available on this server',
-  AGENT_UNREACHABLE: "a VM's agent did not answer",
-  FAULT_APPLY_FAILED: 'a fault could not be applied',
-  FAULT_NOT_REVERTIBLE: 'a fault could not be reverted',
-  ASSETS_MISSING: 'the guest image or kernel is missing on the server',
-  NETWORK_UNSAFE: 'the server refused VM traffic whose route it could not verify',
-  INTERNAL: 'internal error',
-};
-
-/** The client-safe sentence for a server-side failure with this code. */
-export function publicDetail(code: ErrorCode, errorId: string): string {
-  return `${PUBLIC_DETAIL[code] ?? 'the server failed'} (error id ${errorId}; the details are in the server log)`;
-}
+import { publicDetail } from '../public-error.ts';
 
 /**
  * Maps any thrown value to a problem document and its HTTP status. A 5xx carries only its
- * code, a fixed sentence and `errorId` (log the thrown value under that id).
+ * code, a fixed sentence and `errorId` (log the thrown value under that id); an error made
+ * public earlier (publicError) keeps the id its details were logged under.
  */
 export function toProblem(e: unknown, instance?: string, errorId?: string): Problem {
   let code: ErrorCode = 'INTERNAL';
@@ -47,15 +28,16 @@ export function toProblem(e: unknown, instance?: string, errorId?: string): Prob
   const unsupported = code === 'BAD_REQUEST' && e && typeof e === 'object' && (e as { statusCode?: number }).statusCode === 415;
   const problem: Problem = problemOf(code, detail, { instance, ...(unsupported ? { status: 415 } : {}) });
   if (problem.status >= 500) {
-    if (errorId) {
-      problem.detail = publicDetail(code, errorId);
-      problem.errorId = errorId;
-    } else {
-      problem.detail = PUBLIC_DETAIL[code] ?? 'the server failed';
-    }
+    const logged = (details as { errorId?: unknown } | undefined)?.errorId;
+    const id = typeof logged === 'string' ? logged : errorId;
+    problem.detail = publicDetail(code, id);
+    if (id) problem.errorId = id;
     return problem;
   }
-  return problemOf(code, detail, { instance, details, status: problem.status });
+  const out: Problem = problemOf(code, detail, { instance, details, status: problem.status });
+  const capacity = (details as { capacity?: Capacity } | undefined)?.capacity;
+  if (code === 'CAPACITY_EXHAUSTED' && capacity) out.capacity = capacity;
+  return out;
 }
 
 /** Parses input with zod or throws BAD_REQUEST listing every issue with its field path. */
