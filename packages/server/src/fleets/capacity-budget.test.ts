@@ -27,7 +27,10 @@ test('past the budget a fleet is refused with what is free, and freed capacity i
     });
     return true;
   });
-  b.reserve('c', needOf([vm(1)]));
+  b.reserve('ticket', needOf([vm(1)]));
+  b.rekey('ticket', 'c');
+  b.release('ticket');
+  assert.equal(b.snapshot().used.vms, 3, 'a rekeyed reservation is held under its new key');
   b.release('a');
   b.reserve('b', needOf([vm(2)]));
   assert.deepEqual(b.snapshot().used, { vms: 2, vcpus: 3, memMb: 1024 });
