@@ -72,12 +72,12 @@ export const ProblemSchema = z.object({
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 
-/** Liveness (`/healthz`, no token): the process answers. */
+/** Liveness (route healthz, no token): the process answers. */
 export const LivenessSchema = z.object({ status: z.literal('ok'), version: z.string() });
 export type Liveness = z.infer<typeof LivenessSchema>;
 export const ReadyCheckSchema = z.object({ ok: z.boolean(), detail: z.string(), ms: z.number() });
 export type ReadyCheck = z.infer<typeof ReadyCheckSchema>;
-/** Readiness (`/readyz`, no token): 200 when every check passes, 503 with the same body when one fails. */
+/** Readiness (route readyz, no token): 200 when every check passes, 503 with the same body when one fails. */
 export const ReadinessSchema = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), ReadyCheckSchema) });
 export type Readiness = z.infer<typeof ReadinessSchema>;
 

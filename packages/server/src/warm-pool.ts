@@ -70,7 +70,7 @@ export class WarmPool {
     }
   }
 
-  /** Ready fleets and targets per shape (for logs and /readyz-style reports). */
+  /** Ready fleets and targets per shape (for logs and readyz-style reports). */
   state(): { vms: string[]; ready: number; booting: number; size: number }[] {
     return [...this.shapes.values()].map((s) => ({ vms: s.vms.map((v) => v.name), ready: s.ready.length, booting: s.booting, size: s.size }));
   }

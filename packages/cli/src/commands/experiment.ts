@@ -1,7 +1,7 @@
 /**
  * `puduc experiment check|propose|list|show|update|approve|reject|run`. `check` is the
  * offline pre-check a CI job runs on a pull request (the PR is the proposal); the rest talk
- * to the server's /api/v1/experiments. check exits 0 allowed, 1 denied or invalid, 4 needs approval.
+ * to the server's experiments routes. check exits 0 allowed, 1 denied or invalid, 4 needs approval.
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';

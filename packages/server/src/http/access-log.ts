@@ -1,7 +1,7 @@
 /**
  * The server's structured log (pino): one JSON line per request — request id, method,
  * route template, status, milliseconds, actor — and the server's own messages. Never a
- * token: the route is the template (`/api/v1/runs/:id`), the query string is dropped
+ * token: the route is the template (`…/scenarios/:id`), the query string is dropped
  * (`?token=` is how browsers authenticate SSE and WebSockets), and headers are not logged.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';

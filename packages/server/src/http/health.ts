@@ -1,6 +1,6 @@
 /**
  * Probes for load balancers and service managers, without a token (they carry no secret
- * and reveal no run): `/healthz` says the process answers (liveness), `/readyz` says it
+ * and reveal no run): healthz says the process answers (liveness), readyz says it
  * can take work — the store answers, the driver answers, and a VM can still be started.
  */
 import type { ReadyCheck } from '@pudu/schema';
