@@ -1,5 +1,5 @@
 /**
- * Halt-all: time from `POST /api/v1/halt` to every fault reverted, for N live runs at once
+ * Halt-all: time from the haltAll request to every fault reverted, for N live runs at once
  * (the answer comes once every run's faults are reverted and every agent swept). Real
  * server, sandbox VMs, one light dns fault per run. Needs root.
  * Run: node --import tsx bench/halt.ts [N...]   (default 5 10 20)
