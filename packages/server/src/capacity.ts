@@ -1,5 +1,5 @@
 /**
- * Can this server start another VM? Asked by /readyz and the capacity gauges: the host
+ * Can this server start another VM? Asked by the readyz route and the capacity gauges: the host
  * budget (fleets/capacity-budget.ts: VMs, vCPUs, memory) must have room for one more VM,
  * and the network base a free index whose /30 collides with nothing on the host.
  */
