@@ -14,6 +14,7 @@ import type { WhoAmI } from './view-model.ts';
 import { renderDashboard } from './views/dashboard.ts';
 import { renderIncidentRoom } from './views/incident-room.ts';
 import { renderInstructor } from './views/instructor.ts';
+import { renderGameDayBoard, renderGameDayJoin } from './views/gameday.ts';
 import { renderResult } from './views/result.ts';
 import { renderSignIn } from './views/sign-in.ts';
 import { renderApprovals, renderExperiment } from './views/approvals.ts';
@@ -113,6 +114,7 @@ function viewFor(r: Route, ctx: AppContext): View {
     case 'instructor': return renderInstructor(ctx);
     case 'approvals': return renderApprovals(ctx);
     case 'experiment': return renderExperiment(ctx, r.id);
+    case 'gameday': return renderGameDayBoard(ctx, r.id);
     case 'notfound': return { el: h('main', { id: 'main', class: 'panel' }, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the dashboard'))), dispose: () => undefined };
     default: return renderDashboard(ctx);
   }
@@ -125,6 +127,17 @@ async function route(): Promise<void> {
     history.replaceState(null, '', `${location.pathname}${routeHash({ name: 'room', runId: r.runId, readOnly: false })}`);
     if (r.token && !(await signInWith(r.token, 'tab'))) return;
     void route();
+    return;
+  }
+  if (r.name === 'gameday-join') {
+    // The invite code is the credential here: out of the address bar, then kept only in this page.
+    history.replaceState(null, '', `${location.pathname}${routeHash({ name: 'gameday-join', id: r.id, code: '' })}`);
+    renderNav();
+    show(renderGameDayJoin(clientFor(''), r.id, r.code, (token, runId) => {
+      void signInWith(token, 'tab').then((ok) => {
+        if (ok) location.hash = routeHash({ name: 'room', runId, readOnly: false });
+      });
+    }));
     return;
   }
   if (!client || !identity) {

@@ -9,6 +9,8 @@ export type Route =
   | { name: 'approvals' }
   | { name: 'experiment'; id: string }
   | { name: 'join'; runId: string; token: string | null }
+  | { name: 'gameday'; id: string }
+  | { name: 'gameday-join'; id: string; code: string }
   | { name: 'notfound'; path: string };
 
 /** Parses a location hash such as `#/runs/abc` into a route. */
@@ -25,6 +27,8 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'runs' && parts[1] && parts.length === 2) return { name: 'room', runId: parts[1], readOnly: false };
   if (parts[0] === 'runs' && parts[1] && parts[2] === 'result' && parts.length === 3) return { name: 'result', runId: parts[1] };
   if (parts[0] === 'watch' && parts[1] && parts.length === 2) return { name: 'room', runId: parts[1], readOnly: true };
+  if (parts[0] === 'gamedays' && parts[1] && parts.length === 2) return { name: 'gameday', id: parts[1] };
+  if (parts[0] === 'gamedays' && parts[1] && parts[2] === 'join' && parts.length === 3) return { name: 'gameday-join', id: parts[1], code: params.get('code') ?? '' };
   if (parts[0] === 'join' && parts[1] && parts.length === 2) return { name: 'join', runId: parts[1], token: params.get('token') };
   return { name: 'notfound', path };
 }
@@ -40,6 +44,8 @@ export function routeHash(route: Route): string {
     case 'approvals': return '#/approvals';
     case 'experiment': return `#/approvals/${encodeURIComponent(route.id)}`;
     case 'join': return `#/join/${encodeURIComponent(route.runId)}`;
+    case 'gameday': return `#/gamedays/${encodeURIComponent(route.id)}`;
+    case 'gameday-join': return `#/gamedays/${encodeURIComponent(route.id)}/join`;
     case 'notfound': return '#/';
   }
 }

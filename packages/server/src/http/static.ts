@@ -31,10 +31,10 @@ export async function serveStatic(root: string, req: FastifyRequest, reply: Fast
     }
   }
   const type = TYPES[extname(file)] ?? 'application/octet-stream';
-  // A strict CSP: the UI is served from here, with no CDN.
+  // A strict CSP: the UI is served from here, with no CDN; the replay player's terminal is WebAssembly (wasm-unsafe-eval allows compiling it, not eval).
   return reply
     .type(type)
-    .header('content-security-policy', "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+    .header('content-security-policy', "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
     .header('x-content-type-options', 'nosniff')
     .send(await readFile(file));
 }

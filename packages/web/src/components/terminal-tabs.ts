@@ -21,7 +21,7 @@ export interface TerminalTabs {
 }
 
 /** `unavailable` explains why this user has no terminals (observers may not open them). */
-export function createTerminalTabs(client: PuduClient, readOnly: boolean, unavailable: string | null = null): TerminalTabs {
+export function createTerminalTabs(client: PuduClient, readOnly: boolean, unavailable: string | null = null, canTakeKeyboard = false): TerminalTabs {
   const tablist = h('div', { role: 'tablist', 'aria-label': 'VM terminals', class: 'tabs' });
   const panels = h('div', { class: 'tab-panels' });
   const empty = h('p', { class: 'muted empty' }, unavailable ?? 'Terminals appear when the fleet is up.');
@@ -43,7 +43,7 @@ export function createTerminalTabs(client: PuduClient, readOnly: boolean, unavai
     }
     if (!entry.term) {
       if (ended) return;
-      entry.term = createTerminal({ vmIndex: entry.vm.index, vmName: entry.vm.name, client, readOnly });
+      entry.term = createTerminal({ vmIndex: entry.vm.index, vmName: entry.vm.name, client, readOnly, canTakeKeyboard });
       entry.panel.append(entry.term.el);
     }
     const term = entry.term;

@@ -21,6 +21,8 @@ export interface TerminalOptions {
   /** Builds the socket's URL and carries the token as its subprotocol (never in the URL). */
   client: PuduClient;
   readOnly: boolean;
+  /** A watcher who may take the keyboard (admin, instructor): shows the button. */
+  canTakeKeyboard?: boolean;
 }
 
 export interface VmTerminal {
@@ -54,6 +56,14 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     h('span', { class: 'term-name' }, options.vmName),
     options.readOnly ? h('span', { class: 'badge readonly' }, 'read-only') : null,
     statusText, retry);
+  // Who holds the keyboard and who watches: the trainee sees it, as do the watchers.
+  const keyboardBadge = h('span', { class: 'badge term-keyboard', hidden: true, 'data-testid': 'keyboard-badge' });
+  const noticeText = h('span', { class: 'term-notice muted small' });
+  const takeButton = h('button', { type: 'button', class: 'term-take', hidden: !(options.readOnly && options.canTakeKeyboard) }, 'Take the keyboard');
+  statusBar.append(keyboardBadge, takeButton, noticeText);
+  let holding = false;
+  /** A watcher mirrors the pty's size (the trainee's), instead of fitting its own box. */
+  let mirrored = false;
   const screen = h('div', { class: 'term-screen', 'data-vm': options.vmName });
   const el = h('div', { class: 'terminal' }, statusBar, screen);
 
@@ -70,7 +80,7 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
   let pendingBytes = 0;
 
   const sendInput = (bytes: Uint8Array): void => {
-    if (options.readOnly) return;
+    if (options.readOnly && !holding) return;
     if (ws && ws.readyState === WebSocket.OPEN) {
       ws.send(bytes);
     } else if (pendingBytes + bytes.length <= PENDING_INPUT_MAX_BYTES) {
@@ -114,8 +124,18 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
       if (typeof ev.data === 'string') {
         // Text frames are control messages (JSON); anything else is shown as output.
         try {
-          const msg = JSON.parse(ev.data) as { type?: string; message?: string };
+          const msg = JSON.parse(ev.data) as { type?: string; message?: string; holder?: string | null; watchers?: number; cols?: number; rows?: number };
           if (msg.type === 'error' && msg.message) term.write(`\r\n\x1b[31m[pudu] ${msg.message}\x1b[0m\r\n`);
+          else if (msg.type === 'notice' && msg.message) noticeText.textContent = msg.message;
+          else if (msg.type === 'size' && msg.cols && msg.rows && options.readOnly) {
+            mirrored = true;
+            term.resize(msg.cols, msg.rows);
+          } else if (msg.type === 'keyboard') {
+            const watching = msg.watchers ? `${msg.watchers} watching` : '';
+            keyboardBadge.hidden = !msg.holder && !msg.watchers;
+            keyboardBadge.textContent = [msg.holder ? `${msg.holder} has the keyboard` : '', watching].filter(Boolean).join(' · ');
+            keyboardBadge.dataset.holder = msg.holder ?? '';
+          }
         } catch {
           term.write(ev.data);
         }
@@ -151,8 +171,17 @@ export function createTerminal(options: TerminalOptions): VmTerminal {
     connect();
   });
 
+  takeButton.addEventListener('click', () => {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    holding = !holding;
+    ws.send(JSON.stringify({ type: holding ? 'take-keyboard' : 'release-keyboard' }));
+    takeButton.textContent = holding ? 'Give the keyboard back' : 'Take the keyboard';
+    term.options.disableStdin = !holding;
+    if (holding) term.focus();
+  });
+
   const resizeObserver = new ResizeObserver(() => {
-    if (screen.offsetParent !== null) fitAddon.fit();
+    if (screen.offsetParent !== null && !mirrored) fitAddon.fit();
   });
 
   return {

@@ -41,7 +41,7 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   const alerts = createAlertsPanel();
   const objectives = createObjectivesPanel(instruct || ctx.identity.role === 'observer');
   // Observers may only watch: their terminals are read-only even in the trainee's room.
-  const terminals = createTerminalTabs(ctx.client, readOnly || ctx.identity.role === 'observer');
+  const terminals = createTerminalTabs(ctx.client, readOnly || ctx.identity.role === 'observer', null, canInstruct(ctx.identity));
   const charts = createVmCharts();
   const hints = createHintPanel(ctx.client, runId, readOnly || !(['trainee', 'instructor', 'admin'] as string[]).includes(ctx.identity.role), (text, penalty) => {
     ctx.notify(`−${formatScore(penalty)} points. Hint: ${text}`, 'info');

@@ -43,7 +43,12 @@ export function renderInstructor(ctx: AppContext): View {
     const details = await Promise.all(runs.map((r) => ctx.client.getRun(r.id).catch(() => null)));
     replaceChildren(grid, runs.map((r, i) => renderRunCard(details[i] ?? r, details[i] ?? null)));
   }, REFRESH_MS, (e) => ctx.notify(e instanceof Error ? e.message : String(e), 'error'));
+  const gamedays = h('ul', { class: 'gameday-list' });
+  void ctx.client.listGameDays().then((list) => replaceChildren(gamedays, list.length
+    ? list.map((g) => h('li', {}, h('a', { href: routeHash({ name: 'gameday', id: g.id }) }, g.name), ` — ${g.scenario}, ${g.trainees} trainees, ${g.state}`))
+    : [h('li', { class: 'muted' }, 'None yet: puduc gameday create NAME --scenario monolith/disk-full --csv trainees.csv')]), () => undefined);
   const el = h('main', { class: 'instructor', id: 'main', tabindex: '-1' },
-    h('section', { class: 'panel', 'aria-labelledby': 'instructor-title' }, h('h1', { id: 'instructor-title' }, 'Live runs'), grid));
+    h('section', { class: 'panel', 'aria-labelledby': 'instructor-title' }, h('h1', { id: 'instructor-title' }, 'Live runs'), grid),
+    h('section', { class: 'panel', 'aria-labelledby': 'gamedays-title' }, h('h2', { id: 'gamedays-title' }, 'Game days'), gamedays));
   return { el, dispose: () => poller.stop() };
 }

@@ -7,6 +7,7 @@ import { isFinished, type RunEvent, type RunStatus } from '../view-model.ts';
 import { followEvents } from '../events.ts';
 import { routeHash } from '../router.ts';
 import type { AppContext, View } from '../view.ts';
+import { renderPostMortem } from './post-mortem.ts';
 
 function renderScore(s: RunStatus): HTMLElement {
   if (isFinished(s) && s.state !== 'resolved') return h('p', { class: 'muted' }, 'No score: the run did not resolve.');
@@ -59,11 +60,13 @@ export function renderResult(ctx: AppContext, runId: string): View {
     schedule();
   });
 
+  const postMortem = renderPostMortem(ctx, runId);
   const el = h('main', { class: 'result', id: 'main', tabindex: '-1', 'data-run': runId },
-    h('div', { class: 'two-col' }, h('div', {}, summary, objectives), timeline.el));
+    h('div', { class: 'two-col' }, h('div', {}, summary, objectives), timeline.el), postMortem.el);
   return {
     el,
     dispose() {
+      postMortem.dispose();
       follower.stop();
       if (timer) clearTimeout(timer);
     },

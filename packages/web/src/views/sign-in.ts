@@ -25,6 +25,8 @@ export function renderSignIn(options: SignInOptions): View {
     h('p', { id: 'token-help', class: 'muted' },
       'The admin token is printed once when ', h('code', {}, 'pudu server'), ' first starts. ',
       'Trainees get a link from their instructor.'),
+    h('p', { class: 'recording-notice', 'data-testid': 'recording-notice' },
+      'Terminal sessions are recorded (what you type and what the screen shows) for the run\'s replay and its blameless post-mortem; an instructor may watch your terminal live.'),
     message,
     button,
   );
