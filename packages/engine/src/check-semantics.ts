@@ -119,21 +119,50 @@ function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: 
   });
 }
 
-function checkObjectives(root: Obj, tiers: Tier[], out: RawIssue[]): void {
+/** One check (of an objective, an alert or a penalty): its type's fields, its target, the fault it names. */
+function checkCheck(check: unknown, path: PathSegment[], tiers: Tier[], faultIds: string[], out: RawIssue[]): void {
+  if (!isObj(check)) return;
+  const pickFields = (n: Obj): Obj => Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'type' && k !== 'target'));
+  const type = checkTyped(check, 'type', CHECK_TYPES, (t) => CHECK_FIELDS[t as keyof typeof CHECK_FIELDS], pickFields, path, [], out);
+  const tier = checkTarget(check.target, [...path, 'target'], tiers, out);
+  if (type === 'fault-cleared' && typeof check.fault === 'string' && !faultIds.includes(check.fault)) {
+    out.push({ path: [...path, 'fault'], message: `unknown fault "${check.fault}"${didYouMean(check.fault, faultIds) || `; faults: ${faultIds.join(', ') || 'none'}`}` });
+  }
+  if (type === 'unit-healthy' && tier && typeof check.service === 'string' && !tier.services.includes(check.service)) {
+    out.push({ path: [...path, 'service'], message: `service "${check.service}" is not among tier "${tier.name}" services [${tier.services.join(', ')}]${didYouMean(check.service, tier.services)}` });
+  }
+}
+
+function checkObjectives(root: Obj, tiers: Tier[], faultIds: string[], out: RawIssue[]): void {
   const objectives = list(root.objectives);
-  const faultIds = list(root.faults).filter(isObj).map((f) => f.id).filter((id): id is string => typeof id === 'string');
   checkDuplicates(objectives, 'id', ['objectives'], 'objective id', out);
   objectives.forEach((o, i) => {
-    if (!isObj(o) || !isObj(o.check)) return;
-    const path: PathSegment[] = ['objectives', i, 'check'];
-    const pickFields = (n: Obj): Obj => Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'type' && k !== 'target'));
-    checkTyped(o.check, 'type', CHECK_TYPES, (t) => CHECK_FIELDS[t as keyof typeof CHECK_FIELDS], pickFields, path, [], out);
-    checkTarget(o.check.target, [...path, 'target'], tiers, out);
-    if (o.check.type === 'fault-cleared' && typeof o.check.fault === 'string' && !faultIds.includes(o.check.fault)) {
-      out.push({ path: [...path, 'fault'], message: `unknown fault "${o.check.fault}"${didYouMean(o.check.fault, faultIds) || `; faults: ${faultIds.join(', ') || 'none'}`}` });
-    }
+    if (isObj(o)) checkCheck(o.check, ['objectives', i, 'check'], tiers, faultIds, out);
   });
+  const penalties = list(root.penalties);
+  checkDuplicates(penalties, 'id', ['penalties'], 'penalty id', out);
+  penalties.forEach((p, i) => {
+    if (isObj(p) && isObj(p.when)) checkCheck(p.when.check, ['penalties', i, 'when', 'check'], tiers, faultIds, out);
+  });
+  const rc = isObj(root.root_cause) ? root.root_cause : null;
+  if (rc && typeof rc.answer === 'number' && rc.answer >= list(rc.choices).length) {
+    out.push({ path: ['root_cause', 'answer'], message: list(rc.choices).length === 0 ? 'a choice index needs "choices"; give accepted answers as a list for free text' : `no choice ${rc.answer}: there are ${list(rc.choices).length} (counted from 0)` });
+  }
+  if (rc && Array.isArray(rc.answer)) {
+    rc.answer.forEach((a, i) => {
+      if (typeof a === 'string' && !isRegExp(a)) out.push({ path: ['root_cause', 'answer', i], message: 'expected a regular expression' });
+    });
+  }
 }
+
+const isRegExp = (s: string): boolean => {
+  try {
+    new RegExp(s, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Every cross-field problem in a raw scenario document. */
 export function checkSemantics(root: unknown): RawIssue[] {
@@ -145,9 +174,14 @@ export function checkSemantics(root: unknown): RawIssue[] {
   const meta = isObj(root.scenario) ? root.scenario : {};
   const timeLimitMs = durationOf(meta.time_limit, DEFAULT_TIME_LIMIT_MS);
   checkFaults(root, tiers, timeLimitMs, out);
-  checkObjectives(root, tiers, out);
+  const faultIds = list(root.faults).filter(isObj).map((f) => f.id).filter((id): id is string => typeof id === 'string');
+  checkObjectives(root, tiers, faultIds, out);
   const signals = isObj(root.signals) ? root.signals : {};
   list(signals.alerts).forEach((a, i) => {
+    if (isObj(a) && a.when !== undefined && a.fired_at !== undefined) {
+      out.push({ path: ['signals', 'alerts', i, 'fired_at'], at: 'key', message: 'an alert either fires at a time (fired_at) or from its condition (when), not both' });
+    }
+    if (isObj(a) && isObj(a.when)) checkCheck(a.when.check, ['signals', 'alerts', i, 'when', 'check'], tiers, faultIds, out);
     const firedAt = isObj(a) ? durationOf(a.fired_at, 0) : null;
     if (timeLimitMs !== null && firedAt !== null && firedAt > timeLimitMs) {
       out.push({ path: ['signals', 'alerts', i, 'fired_at'], message: `fires at ${firedAt / 1000}s, after the time_limit of ${timeLimitMs / 1000}s` });

@@ -2,9 +2,9 @@
  * A validated spec → the plan the engine runs: VMs expanded from tiers, targets resolved
  * with the seeded selection, and one sorted timeline. Pure: it touches nothing.
  */
-import { FAULT_PARAMS, parseCondition, parseDurationMs } from '@pudu/schema';
+import { FAULT_PARAMS, parseCondition, parseDurationMs, parsePercent } from '@pudu/schema';
 import type { ObjectiveSpec, ScenarioSpec } from '@pudu/schema';
-import type { CompiledCheck, CompiledFault, CompiledScenario, TimelineEvent, TimelineKind, VmPlan } from './compiled-scenario.ts';
+import type { CompiledCheck, CompiledCondition, CompiledFault, CompiledScenario, TimelineEvent, TimelineKind, VmPlan } from './compiled-scenario.ts';
 import { newSeed, seededRandom } from './random.ts';
 import { selectTargets } from './select-targets.ts';
 
@@ -26,7 +26,21 @@ function compileCheck(check: ObjectiveSpec['check']): CompiledCheck {
       return { type: 'process-running', service: String(c.service) };
     case 'fault-cleared':
       return { type: 'fault-cleared', fault: String(c.fault) };
+    case 'probe':
+      return {
+        type: 'probe', lossBelowPct: parsePercent(String(c.loss_below ?? '1%')) ?? 1,
+        latencyBelowMs: c.latency_below === undefined ? null : ms(String(c.latency_below)), overMs: ms(String(c.over ?? '30s')),
+      };
+    case 'e2e':
+      return { type: 'e2e', port: Number(c.port ?? 80) };
+    case 'unit-healthy':
+      return { type: 'unit-healthy', service: String(c.service), stableMs: ms(String(c.stable ?? '10s')) };
   }
+}
+
+/** A check, its VMs (seeded selection, in file order) and its `for:` window. */
+function compileCondition(check: ObjectiveSpec['check'], forWindow: string | undefined, vms: VmPlan[], random: () => number): CompiledCondition {
+  return { check: compileCheck(check), vms: selectTargets(check.target, vms, random), forMs: forWindow === undefined ? 0 : ms(forWindow) };
 }
 
 export interface CompileOptions {
@@ -53,11 +67,20 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
       durationMs: f.duration === undefined ? null : ms(f.duration),
     })),
   );
-  const alerts = spec.signals.alerts.map((a) => ({ name: a.name, severity: a.severity, firedAtMs: ms(a.fired_at), message: a.message }));
+  const objectives = spec.objectives.map((o) => {
+    const { check, vms: targets, forMs } = compileCondition(o.check, o.for, vms, random);
+    return { id: o.id, description: o.description, check, vms: targets, forMs };
+  });
+  const alerts = spec.signals.alerts.map((a) => ({
+    name: a.name, severity: a.severity, message: a.message,
+    firedAtMs: a.when ? null : ms(a.fired_at ?? '0s'),
+    when: a.when ? compileCondition(a.when.check, a.when.for, vms, random) : null,
+  }));
   const timeline: TimelineEvent[] = [
     ...faults.map((f) => ({ atMs: f.atMs, kind: 'fault-start' as const, ref: f.id, vm: f.vm })),
     ...faults.filter((f) => f.durationMs !== null).map((f) => ({ atMs: f.atMs + f.durationMs!, kind: 'fault-end' as const, ref: f.id, vm: f.vm })),
-    ...alerts.map((a) => ({ atMs: a.firedAtMs, kind: 'alert' as const, ref: a.name })),
+    // A state-driven alert has no time of its own: it fires when its condition holds.
+    ...alerts.filter((a) => a.firedAtMs !== null).map((a) => ({ atMs: a.firedAtMs!, kind: 'alert' as const, ref: a.name })),
   ];
   timeline.sort((a, b) => a.atMs - b.atMs || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
   return {
@@ -75,7 +98,7 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
     alerts,
     symptoms: [...spec.signals.symptoms],
     timeline,
-    objectives: spec.objectives.map((o) => ({ id: o.id, description: o.description, check: compileCheck(o.check), vms: selectTargets(o.check.target, vms, random) })),
+    objectives,
     hints: spec.hints.map((h) => ({ text: h.text })),
     scoring: {
       base: spec.scoring.base,
@@ -83,5 +106,13 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
       hintPenalty: spec.scoring.hint_penalty,
       perfectWindowMs: ms(spec.scoring.perfect_window),
     },
+    penalties: spec.penalties.map((p) => ({ id: p.id, description: p.description, when: compileCondition(p.when.check, undefined, vms, random), points: p.points, fail: p.fail })),
+    rootCause: spec.root_cause
+      ? { question: spec.root_cause.question, choices: spec.root_cause.choices ? [...spec.root_cause.choices] : null, answer: Array.isArray(spec.root_cause.answer) ? [...spec.root_cause.answer] : spec.root_cause.answer, points: spec.root_cause.points }
+      : null,
+    traffic: spec.traffic
+      ? { vms: selectTargets(spec.traffic.target, vms, random), rps: spec.traffic.rps, port: spec.traffic.port, routes: spec.traffic.routes.map((r) => ({ ...r })) }
+      : null,
+    reviewMs: ms(spec.review),
   };
 }

@@ -31,13 +31,6 @@ export const CompiledFaultSchema = z.object({
 });
 export type CompiledFault = z.infer<typeof CompiledFaultSchema>;
 
-export const CompiledAlertSchema = z.object({
-  name: z.string(),
-  severity: z.enum(['info', 'warning', 'critical']),
-  firedAtMs: z.number(),
-  message: z.string(),
-});
-export type CompiledAlert = z.infer<typeof CompiledAlertSchema>;
 
 export const TIMELINE_KINDS = ['fault-start', 'fault-end', 'alert'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
@@ -56,8 +49,31 @@ export const CompiledCheckSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent-metric'), metric: z.enum(METRICS), op: z.enum(CONDITION_OPERATORS), value: z.number(), condition: z.string() }),
   z.object({ type: z.literal('process-running'), service: z.string() }),
   z.object({ type: z.literal('fault-cleared'), fault: z.string() }),
+  z.object({ type: z.literal('probe'), lossBelowPct: z.number(), latencyBelowMs: z.number().nullable(), overMs: z.number() }),
+  z.object({ type: z.literal('e2e'), port: z.number() }),
+  z.object({ type: z.literal('unit-healthy'), service: z.string(), stableMs: z.number() }),
 ]);
 export type CompiledCheck = z.infer<typeof CompiledCheckSchema>;
+
+/** A check with the VMs it runs on: an objective's, a state-driven alert's or a penalty's. */
+export const CompiledConditionSchema = z.object({
+  check: CompiledCheckSchema,
+  vms: z.array(z.string()),
+  /** The check must hold (or fail, for an alert) this long without a break. */
+  forMs: z.number().default(0),
+});
+export type CompiledCondition = z.infer<typeof CompiledConditionSchema>;
+
+export const CompiledAlertSchema = z.object({
+  name: z.string(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  /** A scripted alert's time; null for one that fires from its condition. */
+  firedAtMs: z.number().nullable(),
+  /** Fires once the check has failed for `forMs`, resolves once it passes again. */
+  when: CompiledConditionSchema.nullable().default(null),
+  message: z.string(),
+});
+export type CompiledAlert = z.infer<typeof CompiledAlertSchema>;
 
 export const CompiledObjectiveSchema = z.object({
   id: z.string(),
@@ -65,6 +81,8 @@ export const CompiledObjectiveSchema = z.object({
   check: CompiledCheckSchema,
   /** Every one of these VMs must pass. */
   vms: z.array(z.string()),
+  /** Resolution needs the objective passing this long without a break. */
+  forMs: z.number().default(0),
 });
 export type CompiledObjective = z.infer<typeof CompiledObjectiveSchema>;
 
@@ -75,6 +93,33 @@ export const CompiledScoringSchema = z.object({
   perfectWindowMs: z.number(),
 });
 export type CompiledScoring = z.infer<typeof CompiledScoringSchema>;
+
+export const CompiledPenaltySchema = z.object({
+  id: z.string(),
+  description: z.string(),
+  /** Charged the first time this fails once the incident has begun. */
+  when: CompiledConditionSchema,
+  points: z.number(),
+  fail: z.boolean(),
+});
+export type CompiledPenalty = z.infer<typeof CompiledPenaltySchema>;
+
+export const CompiledRootCauseSchema = z.object({
+  question: z.string(),
+  choices: z.array(z.string()).nullable(),
+  /** The right choice's index, or accepted free-text answers (case-insensitive regular expressions). */
+  answer: z.union([z.number(), z.array(z.string())]),
+  points: z.number(),
+});
+export type CompiledRootCause = z.infer<typeof CompiledRootCauseSchema>;
+
+export const CompiledTrafficSchema = z.object({
+  vms: z.array(z.string()),
+  rps: z.number(),
+  port: z.number(),
+  routes: z.array(z.object({ method: z.enum(['GET', 'POST']), path: z.string(), weight: z.number() })),
+});
+export type CompiledTraffic = z.infer<typeof CompiledTrafficSchema>;
 
 export const CompiledScenarioSchema = z.object({
   id: z.string(),
@@ -96,5 +141,10 @@ export const CompiledScenarioSchema = z.object({
   objectives: z.array(CompiledObjectiveSchema),
   hints: z.array(z.object({ text: z.string() })),
   scoring: CompiledScoringSchema,
+  penalties: z.array(CompiledPenaltySchema).default([]),
+  rootCause: CompiledRootCauseSchema.nullable().default(null),
+  traffic: CompiledTrafficSchema.nullable().default(null),
+  /** How long the fleet stays for review after the fix. */
+  reviewMs: z.number().default(0),
 });
 export type CompiledScenario = z.infer<typeof CompiledScenarioSchema>;

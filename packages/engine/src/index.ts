@@ -11,3 +11,6 @@ export * from './policy/index.ts';
 export { locatePath, type Located } from './yaml-locate.ts';
 export * from './run-state.ts';
 export * from './run-step.ts';
+export * from './run-conditions.ts';
+export * from './run-review.ts';
+export * from './sustained.ts';

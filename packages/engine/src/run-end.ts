@@ -1,7 +1,7 @@
 /** How a run ends: once, with its reason, then every fault reverted before the fleet goes. */
 import type { RunState } from '@pudu/schema';
-import { scoreRun } from './score.ts';
 import { agentFaultId, elapsedOf, faultKey, isLive } from './run-state.ts';
+import { scoreOfProgress } from './run-conditions.ts';
 import { faultOf, publish, type Turn } from './run-turn.ts';
 
 /** Ends the run (once), then reverts what is still in place and destroys the fleet. */
@@ -13,10 +13,16 @@ export function finish(t: Turn, state: RunState, resolvedAtMs: number | null, er
   s.resolvedAtMs = resolvedAtMs;
   s.reconcile = false;
   if (error) s.error = error;
-  const sc = scoreRun({ scoring: plan.compiled.scoring, resolvedAtMs: resolvedAtMs ?? elapsedOf(s, t.now), hintsTaken: s.hintsUsed });
+  // The fleet stays for review after a fix: faults go now, the VMs when the review ends.
+  if (state === 'resolved' && plan.compiled.reviewMs > 0) s.reviewUntilMs = t.now + plan.compiled.reviewMs;
+  const sc = scoreOfProgress(plan.compiled, s, t.now);
   publish(t, `run.${state}`, {
     elapsedMs: elapsedOf(s, t.now),
-    ...(state === 'resolved' ? { resolvedAtMs, score: sc.score, timePenalty: sc.timePenalty, hintPenalty: sc.hintPenalty } : {}),
+    ...(state === 'resolved' ? {
+      resolvedAtMs, score: sc.score, timePenalty: sc.timePenalty, hintPenalty: sc.hintPenalty, actionPenalty: sc.actionPenalty,
+      ...(s.reviewUntilMs !== null ? { reviewUntilMs: s.reviewUntilMs } : {}),
+      ...(plan.compiled.rootCause ? { rootCauseQuestion: plan.compiled.rootCause.question } : {}),
+    } : {}),
     ...(error ? { error } : {}),
   });
   t.out.push({ kind: 'finished', state });
@@ -36,7 +42,7 @@ export function beginTeardown(t: Turn): void {
     if (p?.state === 'active') revertInTeardown(t, key);
     else if (p?.state === 'failed' || (p?.state === 'pending' && p.attempts > 0)) discardInTeardown(t, key);
   }
-  t.destroy = true;
+  t.destroy = s.reviewUntilMs === null;
 }
 
 export function revertInTeardown(t: Turn, key: string): void {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CompiledFault, CompiledScenario } from './compiled-scenario.ts';
+import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
+import type { z } from 'zod';
 import { step } from './run-step.ts';
 import { newRunProgress, type Action, type AgentReport, type Observation, type RunPlan, type RunProgress } from './run-state.ts';
 
@@ -8,8 +9,8 @@ const T0 = 1_700_000_000_000;
 const fault = (over: Partial<CompiledFault> = {}): CompiledFault => ({ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null, ...over });
 const id = (instanceId: string, over: Partial<NonNullable<AgentReport['identity']>> = {}): AgentReport['identity'] => ({ instanceId, bootId: 'b1', journal: 'intact', recovered: 0, ...over });
 
-function planOf(over: Partial<CompiledScenario> = {}): RunPlan {
-  const compiled: CompiledScenario = {
+function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan {
+  const compiled = CompiledScenarioSchema.parse({
     id: 's', title: 'S', difficulty: 'easy', architecture: 'monolith', tags: [], description: '', charter: null, seed: 1,
     timeLimitMs: 600_000,
     vms: [{ name: 'app-0', tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] }],
@@ -19,7 +20,7 @@ function planOf(over: Partial<CompiledScenario> = {}): RunPlan {
     hints: [],
     scoring: { base: 100, timePenaltyPerSecond: 0.1, hintPenalty: 10, perfectWindowMs: 60_000 },
     ...over,
-  };
+  });
   return { runId: 'r1', compiled };
 }
 

@@ -24,8 +24,13 @@ export type FaultProgress = z.infer<typeof FaultProgressSchema>;
 
 export const ObjectiveProgressSchema = z.object({
   passing: z.boolean(),
+  /** What the trainee sees: the symptom ("api-0: GET /healthz → 503"). */
   detail: z.string(),
+  /** What staff see besides: the mechanism, when the check knows it. */
+  staffDetail: z.string().default(''),
   checkedAt: z.string().nullable(),
+  /** Epoch ms since which it has passed without a break (its `for:` window), null while failing. */
+  since: z.number().nullable().default(null),
 });
 export type ObjectiveProgress = z.infer<typeof ObjectiveProgressSchema>;
 
@@ -46,6 +51,15 @@ export const RunProgressSchema = z.object({
   incidentSeen: z.boolean().default(false),
   /** Objectives that failed in the last round with every fault in place. */
   failedLastRound: z.array(z.string()).default([]),
+  /** State-driven alerts: failing since (their `for:` window) and whether they fire now. */
+  alerts: z.record(z.string(), z.object({ since: z.number().nullable(), firing: z.boolean() })).default({}),
+  /** Penalties charged so far (ids, in the order charged), and since when each one's check fails. */
+  penalties: z.array(z.string()).default([]),
+  penaltySince: z.record(z.string(), z.number().nullable()).default({}),
+  /** The trainee's answer to the root-cause question, once given. */
+  rootCause: z.object({ answer: z.union([z.number(), z.string()]), correct: z.boolean() }).nullable().default(null),
+  /** A resolved run keeps its fleet for review until then (epoch ms); null: no review (or it ended). */
+  reviewUntilMs: z.number().nullable().default(null),
   error: z.string().nullable(),
   /** Faults reverted and the fleet destroyed (or kept) after the run ended. */
   tornDown: z.boolean(),
@@ -96,6 +110,13 @@ export interface AgentReport {
   identity?: { instanceId: string; bootId: string; journal: 'new' | 'intact' | 'lost'; recovered: number; refused?: number };
 }
 
+/** One check's result: the symptom for everyone and, when the check knows it, the mechanism for staff. */
+export interface CheckOutcome {
+  passing: boolean;
+  detail: string;
+  staffDetail?: string;
+}
+
 export type Observation =
   /** The clock moved: due alerts and faults, expiry, evaluation and heartbeat cadence. */
   | { kind: 'tick' }
@@ -121,11 +142,15 @@ export type Observation =
   | {
       kind: 'checks';
       atMs: number;
-      results: Record<string, { passing: boolean; detail: string }>;
+      results: Record<string, CheckOutcome>;
       /** Agents' claims the host's own view contradicts (sandbox: disk, processes). */
       contradictions?: { vm: string; objective: string; detail: string }[];
     }
   | { kind: 'hint-requested' }
+  /** The trainee answers the root-cause question (a choice's index or free text). */
+  | { kind: 'root-cause-answer'; answer: number | string }
+  /** The trainee (or staff) ends the review: the fleet may go now. */
+  | { kind: 'end-review' }
   | { kind: 'abort'; reason: string }
   /** Halt-all: end the run `halted`, reverting everything (a no-op on an ended run). */
   | { kind: 'halt'; reason: string };
@@ -150,6 +175,8 @@ export type Action =
   /** The run reached an end state (metrics, audit). */
   | { kind: 'finished'; state: RunState }
   | { kind: 'hint'; index: number; text: string; penalty: number }
+  /** The reply to a root-cause answer. */
+  | { kind: 'answered'; correct: boolean; points: number }
   /** A request the run cannot honour in its state. */
   | { kind: 'refuse'; code: ErrorCode; message: string };
 
@@ -172,6 +199,7 @@ export function newRunProgress(compiled: CompiledScenario): RunProgress {
     state: 'provisioning', fleetId: null, startedAtMs: null, endedAtMs: null, resolvedAtMs: null, alertsFired: [],
     faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null, attempts: 0, retryAtMs: null, reinjecting: false }])),
     objectives: {}, hintsUsed: 0, incidentSeen: false, failedLastRound: [], error: null, tornDown: false, reverting: [],
+    alerts: {}, penalties: [], penaltySince: {}, rootCause: null, reviewUntilMs: null,
     reconcile: false, lastEvalAtMs: 0, lastHeartbeatAtMs: 0, agents: {}, agentTrouble: {}, integrity: [],
   };
 }

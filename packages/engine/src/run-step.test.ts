@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CompiledFault, CompiledScenario } from './compiled-scenario.ts';
+import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
+import type { z } from 'zod';
 import { EVAL_INTERVAL_MS, FAULT_APPLY_ATTEMPTS, FAULT_RETRY_MS, HEARTBEAT_MS, step } from './run-step.ts';
 import { newRunProgress, RunProgressSchema, type Action, type Observation, type RunPlan, type RunProgress } from './run-state.ts';
 
 const T0 = 1_700_000_000_000;
 const fault = (over: Partial<CompiledFault> = {}): CompiledFault => ({ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null, ...over });
 
-function planOf(over: Partial<CompiledScenario> = {}): RunPlan {
-  const compiled: CompiledScenario = {
+function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan {
+  const compiled = CompiledScenarioSchema.parse({
     id: 's', title: 'S', difficulty: 'easy', architecture: 'monolith', tags: [], description: '', charter: null, seed: 1,
     timeLimitMs: 600_000,
     vms: [{ name: 'app-0', tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] }],
@@ -20,7 +21,7 @@ function planOf(over: Partial<CompiledScenario> = {}): RunPlan {
     hints: [{ text: 'h1' }, { text: 'h2' }],
     scoring: { base: 100, timePenaltyPerSecond: 0.1, hintPenalty: 10, perfectWindowMs: 60_000 },
     ...over,
-  };
+  });
   return { runId: 'r1', compiled };
 }
 
@@ -220,7 +221,7 @@ test('a run resolves when every objective passes after the incident, timed when 
   assert.equal(r.state.resolvedAtMs, 90_000);
   const ev = r.actions.find((a) => a.kind === 'publish' && a.event === 'run.resolved');
   // 100 − 0.1 × (90 − 60) s = 97
-  assert.deepEqual(ev?.kind === 'publish' && ev.data, { elapsedMs: 90_200, resolvedAtMs: 90_000, score: 97, timePenalty: 3, hintPenalty: 0 });
+  assert.deepEqual(ev?.kind === 'publish' && ev.data, { elapsedMs: 90_200, resolvedAtMs: 90_000, score: 97, timePenalty: 3, hintPenalty: 0, actionPenalty: 0 });
   assert.deepEqual(kinds(r.actions).slice(-3), ['publish:run.resolved', 'finished', 'revert-fault']);
 });
 

@@ -9,10 +9,12 @@
  * observation in the next batch). State that must survive a restart goes in
  * RunProgressSchema with a `.default()` so documents stored before it still read back.
  */
-import { agentFaultId, faultKey, isLive, type Observation, type RunPlan, type RunProgress, type StepResult } from './run-state.ts';
+import { agentFaultId, faultKey, isLive, type CheckOutcome, type Observation, type RunPlan, type RunProgress, type StepResult } from './run-state.ts';
 import { contradicted, pinInstance, reinjected, verifyAgents } from './run-integrity.ts';
 import { faultOf, publish, type Turn } from './run-turn.ts';
 import { beginTeardown, discardInTeardown, finish, revertInTeardown } from './run-end.ts';
+import { chargePenalties, objectivesSustained, recordObjectives, updateAlerts } from './run-conditions.ts';
+import { answerRootCause, endReview, reviewing } from './run-review.ts';
 
 /** Objectives are re-evaluated this often, so a fix shows in status within ~1 s. */
 export const EVAL_INTERVAL_MS = 300;
@@ -68,7 +70,8 @@ function observe(t: Turn, o: Observation): void {
       s.reverting = [];
       return;
     case 'resumed':
-      if (s.state === 'running') s.reconcile = true;
+      if (reviewing(t)) endReview(t, 'server restarted');
+      else if (s.state === 'running') s.reconcile = true;
       else if (!isLive(s) && !s.tornDown) beginTeardown(t);
       return;
     case 'fault-applied':
@@ -91,7 +94,12 @@ function observe(t: Turn, o: Observation): void {
       return checks(t, o.atMs, o.results);
     case 'hint-requested':
       return hint(t);
+    case 'root-cause-answer':
+      return answerRootCause(t, o.answer);
+    case 'end-review':
+      return endReview(t, 'ended by request');
     case 'abort':
+      if (reviewing(t)) return endReview(t, o.reason);
       if (!isLive(s)) return void t.out.push({ kind: 'refuse', code: 'RUN_NOT_ACTIVE', message: `run ${t.plan.runId} is ${s.state}` });
       return finish(t, 'aborted', null, o.reason);
     case 'halt':
@@ -102,6 +110,15 @@ function observe(t: Turn, o: Observation): void {
 /** Time-driven rules, in order: reconcile after a restart, expiry, alerts, faults, heartbeat, evaluation. */
 function tick(t: Turn): void {
   const { s, plan, now } = t;
+  if (reviewing(t)) {
+    if (s.reviewUntilMs !== null && now >= s.reviewUntilMs) return endReview(t, 'review time over');
+    // Alerts still clear (or fire) from state while the trainee looks around.
+    if (now - s.lastEvalAtMs >= EVAL_INTERVAL_MS) {
+      s.lastEvalAtMs = now;
+      t.out.push({ kind: 'evaluate' });
+    }
+    return;
+  }
   // Without a fleet (a replacement is booting) nothing can be injected or checked: wait for it.
   if (s.state !== 'running' || s.startedAtMs === null || s.fleetId === null) return;
   if (s.reconcile) {
@@ -112,7 +129,7 @@ function tick(t: Turn): void {
   const elapsed = now - s.startedAtMs;
   if (elapsed >= plan.compiled.timeLimitMs) return finish(t, 'expired', null);
   for (const a of plan.compiled.alerts) {
-    if (a.firedAtMs <= elapsed && !s.alertsFired.includes(a.name)) {
+    if (a.firedAtMs !== null && a.firedAtMs <= elapsed && !s.alertsFired.includes(a.name)) {
       s.alertsFired.push(a.name);
       publish(t, 'alert.fired', { name: a.name, severity: a.severity, message: a.message, atMs: a.firedAtMs });
     }
@@ -208,7 +225,7 @@ function faultEnded(t: Turn, o: Extract<Observation, { kind: 'fault-reverted' | 
   }
   if (s.reverting.includes(o.key)) {
     s.reverting = s.reverting.filter((k) => k !== o.key);
-    if (!isLive(s)) t.destroy = true;
+    if (!isLive(s) && s.reviewUntilMs === null) t.destroy = true;
   }
 }
 
@@ -232,30 +249,35 @@ function reconcile(t: Turn, reports: Extract<Observation, { kind: 'agent-faults'
   publish(t, 'run.resumed', { elapsedMs: elapsed });
 }
 
-/** One evaluation round; the run resolves when every objective passes in the same round. */
-function checks(t: Turn, atMs: number, results: Record<string, { passing: boolean; detail: string }>): void {
+/**
+ * One evaluation round. The run resolves when every objective has passed for its `for:`
+ * window, after an incident was seen, with every fault struck and one still in place.
+ */
+function checks(t: Turn, atMs: number, results: Record<string, CheckOutcome>): void {
   const { s, plan } = t;
+  if (reviewing(t)) return updateAlerts(t, atMs, results);
   if (s.state !== 'running' || s.startedAtMs === null) return;
   const objectives = plan.compiled.objectives;
-  const checkedAt = new Date(atMs).toISOString();
   const passing = (id: string): boolean => results[id]?.passing === true;
-  for (const o of objectives) {
-    const r = results[o.id] ?? { passing: false, detail: 'not evaluated' };
-    if (s.objectives[o.id]?.passing !== r.passing) publish(t, r.passing ? 'objective.passed' : 'objective.failing', { id: o.id, detail: r.detail });
-    s.objectives[o.id] = { passing: r.passing, detail: r.detail, checkedAt };
-  }
-  // Before every fault has struck, the system is healthy by construction: not a fix.
-  // When every fault has run its course, the system healed by itself: not a fix either.
+  // Before every fault has struck, the system is healthy by construction: not a fix (and
+  // not shown as passing). When every fault has run its course, it healed by itself.
   const states = Object.values(s.faults).map((p) => p.state);
   const allStruck = states.every((st) => st === 'active' || st === 'reverted');
   const anyLive = states.includes('active');
+  recordObjectives(t, atMs, results, !allStruck);
+  updateAlerts(t, atMs, results);
+  const failedPenalty = chargePenalties(t, atMs, results, allStruck);
+  if (failedPenalty !== null) return finish(t, 'failed', null, `penalty: ${failedPenalty}`);
   // A fix needs a visible incident first: some objective failed with every fault in place
   // (a slow leak passes its objective for minutes after it starts), in two rounds running:
   // one slow /healthz on a loaded host is not an incident.
   const failedNow = allStruck ? objectives.filter((o) => !passing(o.id)).map((o) => o.id) : [];
-  if (!s.incidentSeen && failedNow.some((id) => s.failedLastRound.includes(id))) s.incidentSeen = true;
+  if (!s.incidentSeen && failedNow.some((id) => s.failedLastRound.includes(id))) {
+    s.incidentSeen = true;
+    publish(t, 'incident.seen', { objectives: failedNow });
+  }
   s.failedLastRound = failedNow;
-  if (objectives.length > 0 && objectives.every((o) => passing(o.id)) && allStruck && anyLive && s.incidentSeen && !t.untrusted) {
+  if (allStruck && anyLive && s.incidentSeen && !t.untrusted && objectivesSustained(t, atMs)) {
     // A fix is timed when Pudu saw it, not when the round began (a slow check would predate it).
     finish(t, 'resolved', atMs - s.startedAtMs);
   } else if (states.length > 0 && states.every((st) => st === 'reverted')) {

@@ -10,6 +10,7 @@ const dbExhaustion = { base: 100, timePenaltyPerSecond: 0.033, hintPenalty: 10, 
 test('charges nothing for time inside the perfect window', () => {
   assert.deepEqual(scoreRun({ scoring: diskFull, resolvedAtMs: 299_990, hintsTaken: 0 }), {
     score: 100, base: 100, timePenalty: 0, hintPenalty: 0, resolvedAfterS: 299.99, chargedSeconds: 0, hintsTaken: 0,
+    actionPenalty: 0, penaltiesCharged: [], rootCausePenalty: 0, rootCause: null,
   });
 });
 
@@ -33,6 +34,24 @@ test('never goes below zero', () => {
   const s = scoreRun({ scoring: diskFull, resolvedAtMs: 3_600_000, hintsTaken: 3 });
   assert.equal(s.timePenalty, 165);
   assert.equal(s.score, 0);
+});
+
+test('penalties charged for actions come off the score, each once', () => {
+  const s = scoreRun({ scoring: diskFull, resolvedAtMs: 60_000, hintsTaken: 0, penalties: [{ id: 'killed-neighbour', points: 30 }, { id: 'restarted-db', points: 15.5 }] });
+  assert.equal(s.actionPenalty, 45.5);
+  assert.deepEqual(s.penaltiesCharged, ['killed-neighbour', 'restarted-db']);
+  assert.equal(s.score, 54.5);
+});
+
+test('a wrong or missing root-cause answer costs its points; a right or pending one costs nothing', () => {
+  const at = (verdict: 'pending' | 'correct' | 'wrong' | 'unanswered') =>
+    scoreRun({ scoring: diskFull, resolvedAtMs: 60_000, hintsTaken: 1, rootCause: { points: 20, verdict } });
+  assert.equal(at('correct').score, 90);
+  assert.equal(at('pending').score, 90);
+  assert.equal(at('wrong').score, 70);
+  assert.equal(at('wrong').rootCausePenalty, 20);
+  assert.equal(at('unanswered').score, 70);
+  assert.equal(at('correct').rootCause, 'correct');
 });
 
 test('hints come in order, and one past the last is refused without a charge', () => {

@@ -67,6 +67,10 @@ export const AgentServiceStateSchema = z.object({
   active: z.string(),
   sub: z.string(),
   load: z.string(),
+  /** How long the unit has been active without a restart (systemd's ActiveEnterTimestampMonotonic); absent while inactive. */
+  active_for_ms: z.number().optional(),
+  /** Automatic restarts systemd made (NRestarts). */
+  restarts: z.number().optional(),
 });
 export const AgentServicesResponseSchema = z.object({ services: z.array(AgentServiceStateSchema) });
 export type AgentServicesResponse = z.infer<typeof AgentServicesResponseSchema>;

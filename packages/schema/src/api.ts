@@ -221,23 +221,56 @@ export const ScoreSchema = z.object({
   base: z.number(),
   timePenalty: z.number(),
   hintPenalty: z.number(),
+  /** Points taken for actions (the scenario's penalties charged). */
+  actionPenalty: z.number(),
+  /** Points taken for a wrong or missing root-cause answer. */
+  rootCausePenalty: z.number(),
 });
 export type Score = z.infer<typeof ScoreSchema>;
+
+const RouteTrafficSchema = z.object({
+  route: z.string(),
+  requests: z.number(),
+  errors: z.number(),
+  errorRatio: z.number(),
+  p50Ms: z.number().nullable(),
+  p95Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+});
+export const TrafficReportSchema = RouteTrafficSchema.omit({ route: true }).extend({
+  windowS: z.number(),
+  rps: z.number(),
+  routes: z.array(RouteTrafficSchema),
+});
+export type TrafficReport = z.infer<typeof TrafficReportSchema>;
+
+/** The trainee's answer to the root-cause question: a choice's index or free text. */
+export const RootCauseAnswerSchema = z.object({ answer: z.union([z.number().int().min(0), z.string().min(1).max(500)]) });
+export const RootCauseVerdictSchema = z.object({ correct: z.boolean(), points: z.number() });
 
 export const RunAlertSchema = z.object({
   name: z.string(),
   severity: z.string(),
   message: z.string(),
-  firedAtMs: z.number(),
+  /** A scripted alert's time; null for one driven by state. */
+  firedAtMs: z.number().nullable(),
   fired: z.boolean(),
+  /** Fires now (a state-driven alert resolves when its condition clears; a scripted one stays). */
+  firing: z.boolean(),
 });
 export type RunAlert = z.infer<typeof RunAlertSchema>;
 export const RunObjectiveSchema = z.object({
   id: z.string(),
   description: z.string(),
   passing: z.boolean(),
-  /** Why it fails (or the value seen), from the last evaluation. */
+  /** waiting: the incident has not struck yet, so passing would mean nothing. */
+  state: z.enum(['waiting', 'passing', 'failing']),
+  /** Why it fails (or the value seen), from the last evaluation: the symptom, never the mechanism. */
   detail: z.string(),
+  /** Staff only: what the check knows of the mechanism. */
+  staffDetail: z.string().optional(),
+  /** It must pass this long without a break before the run resolves. */
+  forMs: z.number(),
   checkedAt: z.string().nullable(),
 });
 export type RunObjective = z.infer<typeof RunObjectiveSchema>;
@@ -293,6 +326,20 @@ export const RunStatusSchema = RunSummarySchema.extend({
   hints: z.array(z.string()),
   /** Score if the run resolved now (final once resolved). */
   scoreDetail: ScoreSchema,
+  /** Penalties charged for what the responder did. */
+  penalties: z.array(z.object({ id: z.string(), description: z.string(), points: z.number(), fail: z.boolean() })),
+  /** The root-cause question, asked at resolution; null when the scenario asks none. */
+  rootCause: z.object({
+    question: z.string(),
+    choices: z.array(z.string()).nullable(),
+    answered: z.boolean(),
+    correct: z.boolean().nullable(),
+    points: z.number(),
+  }).nullable(),
+  /** A resolved run keeps its fleet for review until then; null when no review is running. */
+  reviewUntil: z.string().nullable(),
+  /** What the scenario's users saw over the last minute; null when the run has no traffic (or no longer runs). */
+  traffic: TrafficReportSchema.nullable(),
   scoring: z.object({ base: z.number(), timePenaltyPerSecond: z.number(), hintPenalty: z.number(), perfectWindowMs: z.number() }),
   /** The policy environment the run's fleet belongs to (set at start, never changed). */
   environment: z.string(),

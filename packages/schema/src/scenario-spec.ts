@@ -11,12 +11,12 @@
 import { z } from 'zod';
 import { charterSchema } from './charter-spec.ts';
 import { FAULT_TYPES, jsonRequires, withCrossFieldRules } from './fault-params.ts';
-import { ID_RE, NAME_RE, condition, duration, nonBlank, service } from './scenario-fields.ts';
+import { ID_RE, NAME_RE, condition, duration, nonBlank, percentIn, service } from './scenario-fields.ts';
 
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard', 'expert'] as const;
 export const ARCHITECTURES = ['monolith', 'microservices', 'both'] as const;
-export const CHECK_TYPES = ['http', 'agent-metric', 'process-running', 'fault-cleared'] as const;
+export const CHECK_TYPES = ['http', 'agent-metric', 'process-running', 'fault-cleared', 'probe', 'e2e', 'unit-healthy'] as const;
 export const METRICS = ['cpu_pct', 'mem_used_pct', 'disk_used_pct', 'disk_free_mb', 'load_avg_1'] as const;
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 
@@ -76,6 +76,28 @@ export const CHECK_FIELDS = {
    * such as packet loss.
    */
   'fault-cleared': z.strictObject({ fault: z.string().regex(ID_RE, { message: 'expected a fault id of this scenario' }) }),
+  /**
+   * An active probe from the host across the fleet's own link to each target VM (ICMP echo,
+   * 5 a second): passes while the loss over the last `over` stays below `loss_below` and,
+   * when given, the 95th percentile round trip below `latency_below`.
+   */
+  probe: z.strictObject({
+    loss_below: percentIn(0.01, 100).default('1%').describe('Highest share of lost probes that still passes, e.g. 1%'),
+    latency_below: duration.optional().describe('Highest 95th-percentile round trip that still passes, e.g. 50ms'),
+    over: duration.default('30s').describe('The window the loss and latency are measured over'),
+  }),
+  /**
+   * A user's request through the whole stack: the host writes a fresh record through the
+   * target's web port and reads it back; only the app with a working database can answer both.
+   */
+  e2e: z.strictObject({
+    port: z.int().min(1).max(65535).optional().describe('Web port of the target (default 80)'),
+  }),
+  /** The unit is active and has not restarted for `stable` (a crash loop is never healthy). */
+  'unit-healthy': z.strictObject({
+    service,
+    stable: duration.default('10s').describe('How long the unit must have been up without a restart'),
+  }),
 } satisfies Record<CheckType, z.ZodType>;
 
 export const tierSchema = z.strictObject({
@@ -100,17 +122,63 @@ export const faultSchema = z.strictObject({
 /** An objective's check; its fields are checked per type (CHECK_FIELDS) after this. */
 export const checkSchema = z.object({ type: z.enum(CHECK_TYPES), target: targetSchema }).catchall(z.unknown());
 
+const forWindow = duration.optional().describe('The check must hold this long without a break (e.g. 20s)');
+
 export const objectiveSchema = z.strictObject({
   id: z.string().regex(ID_RE, { message: 'expected an id of letters, digits, . _ -' }),
-  description: z.string().min(1),
+  description: z.string().min(1).describe('Shown to the trainee: the symptom that must go away, never the mechanism'),
   check: checkSchema,
+  for: forWindow,
+});
+
+/** An alert driven by state: it fires once its check has failed for `for`, and resolves once it passes again. */
+export const alertConditionSchema = z.strictObject({
+  /** The healthy state; the alert fires while it fails (the same check instance, so the JSON Schema checks its fields). */
+  check: checkSchema,
+  for: forWindow,
 });
 
 export const alertSchema = z.strictObject({
   name: z.string().min(1),
   severity: z.enum(SEVERITIES).default('warning'),
-  fired_at: duration.default('0s'),
+  fired_at: duration.optional().describe('A scripted alert: fires at this time (default 0s when there is no `when`)'),
+  when: alertConditionSchema.optional().describe('A state-driven alert: fires and resolves from its check'),
   message: z.string().default(''),
+});
+
+/** What a responder did that costs points (or fails the run), detected from the fleet's state. */
+export const penaltySchema = z.strictObject({
+  id: z.string().regex(ID_RE, { message: 'expected an id of letters, digits, . _ -' }),
+  description: z.string().min(1).describe('What the responder did, as the review says it'),
+  when: z.strictObject({
+    /** Charged the first time this check fails (for `for`) after every fault struck. */
+    check: checkSchema,
+    for: forWindow,
+    on: z.enum(['failing', 'passing']).default('failing').describe('Charge when the check fails (default), or when it passes (e.g. fault-cleared on a harmless process the responder should leave alone)'),
+  }),
+  points: z.number().min(0).default(0).describe('Points taken from the score'),
+  fail: z.boolean().default(false).describe('The run fails at once'),
+});
+
+/** Asked at resolution; a wrong (or missing) answer costs `points`. */
+export const rootCauseSchema = z.strictObject({
+  question: z.string().min(1),
+  choices: z.array(z.string().min(1)).min(2).optional().describe('Offered answers; absent = free text'),
+  answer: z.union([z.int().min(0), z.array(z.string().min(1)).min(1)])
+    .describe('The index of the right choice, or accepted free-text answers (regular expressions, case-insensitive)'),
+  points: z.number().min(0).default(20),
+});
+
+/** Users of the demo app, from the host: so logs, error rates and latency percentiles carry signal. */
+export const trafficSchema = z.strictObject({
+  target: targetSchema.describe('The VMs users reach (their web port)'),
+  rps: z.number().gt(0).max(50).default(5).describe('Requests per second in all'),
+  port: z.int().min(1).max(65535).default(80),
+  routes: z.array(z.strictObject({
+    method: z.enum(['GET', 'POST']).default('GET'),
+    path: z.string().regex(/^\//, { message: 'expected a path starting with /' }),
+    weight: z.number().gt(0).default(1),
+  })).min(1).default([{ method: 'GET', path: '/api/items', weight: 3 }, { method: 'POST', path: '/api/items', weight: 1 }, { method: 'GET', path: '/healthz', weight: 1 }]),
 });
 
 export const scenarioSpecSchema = z.strictObject({
@@ -135,6 +203,10 @@ export const scenarioSpecSchema = z.strictObject({
     symptoms: z.array(z.string()).default([]),
   }).default({ alerts: [], symptoms: [] }),
   objectives: z.array(objectiveSchema).min(1),
+  penalties: z.array(penaltySchema).default([]),
+  root_cause: rootCauseSchema.optional(),
+  traffic: trafficSchema.optional(),
+  review: duration.default('5m').describe('How long the fleet stays for review after the fix (the trainee can end it sooner)'),
   hints: z.array(z.strictObject({ text: nonBlank('hint text is empty') })).default([]),
   scoring: z.strictObject({
     base: z.number().min(0).default(100),

@@ -29,6 +29,9 @@ function checkText(o: CompiledScenario['objectives'][number]): string {
   if (c.type === 'http') return `http GET :${c.port}${c.path} → ${c.expectedStatus}`;
   if (c.type === 'agent-metric') return `${c.metric} ${c.condition}`;
   if (c.type === 'fault-cleared') return `${c.fault} cleared`;
+  if (c.type === 'probe') return `ping loss < ${c.lossBelowPct} %${c.latencyBelowMs === null ? '' : `, p95 < ${c.latencyBelowMs} ms`} over ${c.overMs / 1000} s`;
+  if (c.type === 'e2e') return `write and read /api/items on :${c.port}`;
+  if (c.type === 'unit-healthy') return `${c.service} up ≥ ${c.stableMs / 1000} s without a restart`;
   return `${c.service} active`;
 }
 

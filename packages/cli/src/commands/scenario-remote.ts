@@ -16,21 +16,48 @@ export function exitCodeOf(state: string): number {
   return state === 'resolved' ? EXIT.OK : EXIT.FAILED;
 }
 
-/** The status screen: clock, alerts, objectives ✓/✗, hints, score so far. */
+/** The status screen: the narrative and symptoms, clock, alerts, objectives, hints, score so far, the review. */
 export function formatStatus(r: RunStatus): string {
+  const d = r.scoreDetail;
+  const parts = [`base ${d.base}`, `time ${d.timePenalty}`, `hints ${d.hintPenalty}`, ...(d.actionPenalty ? [`actions ${d.actionPenalty}`] : []), ...(d.rootCausePenalty ? [`root cause ${d.rootCausePenalty}`] : [])];
   const lines = [
     `${r.title} (${r.scenarioId}) — run ${r.id}`,
-    `state    ${r.state}${r.error ? ` (${r.error})` : ''}`,
+    `state    ${r.state === 'resolved' ? `resolved — score ${d.score}` : r.state}${r.error ? ` (${r.error})` : ''}`,
     `elapsed  ${formatClock(r.elapsedMs)} of ${formatClock(r.timeLimitMs)}`,
-    `score    ${r.state === 'resolved' ? '' : 'so far '}${r.scoreDetail.score} (base ${r.scoreDetail.base} − time ${r.scoreDetail.timePenalty} − hints ${r.scoreDetail.hintPenalty})`,
+    `score    ${r.state === 'resolved' ? '' : 'so far '}${d.score} (${parts.join(' − ')})`,
     `hints    ${r.hintsUsed}/${r.hintsTotal} used`,
   ];
   if (r.vms.length) lines.push(`VMs      ${r.vms.map((v) => `${v.name} (terminal ${v.index}, ${v.guestIp})`).join(', ')}`);
+  if (r.description.trim()) lines.push('', ...r.description.trim().split('\n'));
+  if (r.symptoms.length) lines.push('', 'Reported', ...r.symptoms.map((x) => `  - ${x}`));
   const fired = r.alerts.filter((a) => a.fired);
   lines.push('', `Alerts (${fired.length}/${r.alerts.length} fired)`);
-  for (const a of r.alerts) lines.push(`  ${a.fired ? '!' : ' '} ${a.severity.padEnd(8)} ${a.name}: ${a.message}${a.fired ? '' : ` (at ${formatClock(a.firedAtMs)})`}`);
+  for (const a of r.alerts) {
+    const when = a.firing ? 'FIRING' : a.fired ? 'resolved' : a.firedAtMs === null ? 'ok' : `at ${formatClock(a.firedAtMs)}`;
+    lines.push(`  ${a.firing ? '!' : ' '} ${a.severity.padEnd(8)} ${a.name}: ${a.message} (${when})`);
+  }
+  if (r.traffic) {
+    const t = r.traffic;
+    lines.push('', `Traffic (last ${t.windowS} s): ${t.rps} req/s, ${Math.round(t.errorRatio * 1000) / 10} % errors, p50 ${t.p50Ms ?? '-'} ms, p95 ${t.p95Ms ?? '-'} ms, p99 ${t.p99Ms ?? '-'} ms`);
+    for (const x of t.routes) lines.push(`  ${x.route.padEnd(22)} ${String(x.requests).padStart(5)} req  ${String(Math.round(x.errorRatio * 1000) / 10).padStart(5)} % err  p95 ${x.p95Ms ?? '-'} ms`);
+  }
   lines.push('', 'Objectives');
-  for (const o of r.objectives) lines.push(`  ${o.passing ? '✓' : '✗'} ${o.id}: ${o.description}`, `      ${o.detail}`);
+  for (const o of r.objectives) {
+    const mark = o.state === 'waiting' ? '…' : o.passing ? '✓' : '✗';
+    lines.push(`  ${mark} ${o.id}: ${o.description}${o.forMs ? ` (for ${o.forMs / 1000} s)` : ''}`, `      ${o.detail}`);
+    if (o.staffDetail) lines.push(`      staff: ${o.staffDetail}`);
+  }
+  if (r.penalties.length) {
+    lines.push('', 'Penalties');
+    for (const p of r.penalties) lines.push(`  − ${p.points} ${p.description}${p.fail ? ' (fails the run)' : ''}`);
+  }
+  if (r.rootCause && r.state === 'resolved') {
+    const rc = r.rootCause;
+    lines.push('', `Root cause: ${rc.question}`);
+    if (rc.choices) rc.choices.forEach((c, i) => lines.push(`  ${i}. ${c}`));
+    lines.push(rc.answered ? `  answered: ${rc.correct ? 'right' : `wrong (−${rc.points})`}` : `  answer: puduc scenario answer ${r.id} <${rc.choices ? 'number' : 'text'}> (a wrong or missing answer costs ${rc.points})`);
+  }
+  if (r.reviewUntil) lines.push('', `Review: the fleet stays until ${r.reviewUntil}; end it with puduc scenario done ${r.id}`);
   if (r.hints.length) {
     lines.push('', 'Hints taken');
     r.hints.forEach((h, i) => lines.push(`  ${i + 1}. ${h}`));

@@ -28,14 +28,33 @@ function summaryOf(r: RunStatus) {
 
 /** Streams a run's events as SSE: stored ones after `after` (or Last-Event-ID), then live. */
 /**
- * Fault events name the incident's cause (a trainee has to find it); integrity events say
- * what the server noticed of tampering, for staff only (they would teach how to hide it).
+ * What a trainee's events say: no fault events (they name the incident's cause), no integrity
+ * events (they would teach how to hide tampering), and the symptom, never the mechanism staff see.
  */
-function traineeVisible(ev: RunEvent): boolean {
-  return !ev.kind.startsWith('fault.') && !ev.kind.startsWith('integrity.');
+function traineeEvent(ev: RunEvent): RunEvent | null {
+  if (ev.kind.startsWith('fault.') || ev.kind.startsWith('integrity.')) return null;
+  if (!('staffDetail' in ev.data)) return ev;
+  const { staffDetail: _s, ...data } = ev.data;
+  return { ...ev, data };
 }
 
-async function streamEvents(ctx: ServerContext, runId: string, after: number, reply: FastifyReply, visible: (ev: RunEvent) => boolean): Promise<FastifyReply> {
+/**
+ * A trainee's view of a run: faults name the cause, alerts not fired yet foretell the next
+ * stage, objectives' staff details name the mechanism, integrity findings teach how to hide
+ * tampering: none of it for trainees.
+ */
+function traineeStatus(status: RunStatus): RunStatus {
+  return {
+    ...status,
+    faults: [],
+    alerts: status.alerts.filter((a) => a.fired || a.firing),
+    objectives: status.objectives.map(({ staffDetail: _s, ...o }) => o),
+    // Integrity findings would teach how to hide tampering: staff only.
+    integrity: [],
+  };
+}
+
+async function streamEvents(ctx: ServerContext, runId: string, after: number, reply: FastifyReply, view: (ev: RunEvent) => RunEvent | null): Promise<FastifyReply> {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -43,8 +62,9 @@ async function streamEvents(ctx: ServerContext, runId: string, after: number, re
   const send = (ev: RunEvent): void => {
     if (ev.seq <= last) return;
     last = ev.seq;
-    if (!visible(ev)) return;
-    res.write(`id: ${ev.seq}\nevent: ${ev.kind}\ndata: ${JSON.stringify(ev)}\n\n`);
+    const shown = view(ev);
+    if (!shown) return;
+    res.write(`id: ${shown.seq}\nevent: ${shown.kind}\ndata: ${JSON.stringify(shown)}\n\n`);
   };
   const queued: RunEvent[] = [];
   let replaying = true;
@@ -110,9 +130,20 @@ export function createHandlers(ctx: ServerContext): Handlers {
     getRun: async ({ params, principal }) => {
       assertRunAccess(principal, params.id);
       const status = await ctx.runs.status(params.id);
-      // Faults name the cause and alerts not fired yet foretell the next stage: not for trainees.
-      // Integrity findings would teach how to hide tampering: staff only.
-      return principal.role === 'trainee' ? { ...status, faults: [], alerts: status.alerts.filter((a) => a.fired), integrity: [] } : status;
+      return principal.role === 'trainee' ? traineeStatus(status) : status;
+    },
+    answerRootCause: async ({ params, body, principal, audit }) => {
+      assertRunAccess(principal, params.id);
+      audit.target = `run ${params.id}`;
+      const v = await ctx.runs.answerRootCause(params.id, body.answer);
+      audit.detail = `root cause ${v.correct ? 'right' : 'wrong'}`;
+      return v;
+    },
+    endReview: async ({ params, principal, audit }) => {
+      assertRunAccess(principal, params.id);
+      audit.target = `run ${params.id}`;
+      const status = await ctx.runs.endReview(params.id);
+      return principal.role === 'trainee' ? traineeStatus(status) : status;
     },
     takeHint: async ({ params, principal, audit }) => {
       assertRunAccess(principal, params.id);
@@ -134,9 +165,9 @@ export function createHandlers(ctx: ServerContext): Handlers {
       await ctx.runs.status(params.id);
       const lastId = Number(req.headers['last-event-id']);
       const after = Number.isInteger(lastId) && lastId > 0 ? lastId : query.after ?? 0;
-      const visible = principal.role === 'trainee' ? traineeVisible : () => true;
-      if (String(req.headers.accept ?? '').includes('text/event-stream')) return streamEvents(ctx, params.id, after, reply, visible);
-      return { events: (await ctx.store.listEvents(params.id, after)).filter(visible) };
+      const view = principal.role === 'trainee' ? traineeEvent : (ev: RunEvent) => ev;
+      if (String(req.headers.accept ?? '').includes('text/event-stream')) return streamEvents(ctx, params.id, after, reply, view);
+      return { events: (await ctx.store.listEvents(params.id, after)).flatMap((ev) => view(ev) ?? []) };
     },
 
     listLibrary: async () => ({ scenarios: await ctx.library.list() }),

@@ -4,7 +4,7 @@
  * progress it returns before anything becomes visible, and carries out its actions. A
  * restarted server reads the stored progress back and continues exactly where this stopped.
  */
-import { agentFaultId, faultKey, step, type Action, type AgentReport, type CompiledFault, type Observation, type ObservedError, type RunPlan } from '@pudu/engine';
+import { agentFaultId, conditionsOf, faultKey, step, type Action, type AgentReport, type CompiledFault, type Observation, type ObservedError, type RunPlan } from '@pudu/engine';
 import { isPuduError, PuduError, type RunState } from '@pudu/schema';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
@@ -12,7 +12,9 @@ import type { Metrics } from '../metrics.ts';
 import type { EventBus } from './event-bus.ts';
 import type { AgentFactory } from './agent-port.ts';
 import { AgentLink } from './agent-link.ts';
-import { evaluateObjective } from './checks.ts';
+import { evaluateCondition, type CheckMemory } from './checks.ts';
+import { LinkProbes } from './link-probe.ts';
+import { TrafficGenerator, type TrafficReport } from './traffic.ts';
 import { progressOf, type RunDoc } from './run-doc.ts';
 
 /** Clock tick: alerts and faults fire within this of their time. */
@@ -31,7 +33,7 @@ export interface RunDeps {
   checkFault?: (doc: RunDoc, fault: CompiledFault) => { reason: string; rule: string | null } | null;
 }
 
-type Reply = Extract<Action, { kind: 'hint' | 'refuse' }>;
+type Reply = Extract<Action, { kind: 'hint' | 'refuse' | 'answered' }>;
 
 const observed = (e: unknown): ObservedError =>
   isPuduError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
@@ -44,10 +46,28 @@ export class ActiveRun {
   private busy = false;
   private evaluationDue = false;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The `probe` checks' pings, started on first use. */
+  private readonly probes = new LinkProbes();
+  /** What checks remember between rounds (the e2e check's last record id). */
+  private readonly memory: CheckMemory = new Map();
+  /** The scenario's users, while the run runs. */
+  private readonly traffic: TrafficGenerator | null;
 
   constructor(readonly doc: RunDoc, private readonly d: RunDeps) {
     this.plan = { runId: doc.id, compiled: doc.compiled };
     this.link = new AgentLink(d.fleets, d.agentFactory);
+    const t = doc.compiled.traffic;
+    this.traffic = t ? new TrafficGenerator(t, (vm) => this.link.target(vm) ?? null) : null;
+  }
+
+  /** What the scenario's users saw over the last minute; null when the scenario has none. */
+  trafficReport(): TrafficReport | null {
+    return this.traffic?.report() ?? null;
+  }
+
+  /** The review keeps the clock going after the fix (alerts clear, the review ends by time). */
+  private get ticking(): boolean {
+    return this.doc.state === 'running' || (this.doc.state === 'resolved' && this.doc.reviewUntilMs !== null && !this.doc.tornDown);
   }
 
   /** Runs fn with no other change to this run in flight (ticks, hints, abort, fleet events). */
@@ -59,22 +79,27 @@ export class ActiveRun {
 
   /** Starts the clock loop (a no-op unless the run is running). */
   start(): void {
-    if (this.timer || this.doc.state !== 'running') return;
+    if (this.timer || !this.ticking) return;
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref?.();
+    if (this.doc.state === 'running') this.traffic?.start();
   }
 
   /** Stops the clock loop without ending the run (server shutdown: it resumes later). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.traffic?.stop();
+    this.probes.stop();
   }
 
   /** Feeds observations to the run and waits until everything they caused is done. */
   async observe(observations: Observation[]): Promise<Reply[]> {
     const replies = await this.locked(() => this.advance(observations));
-    if (this.doc.state === 'running') this.start();
+    if (this.ticking) this.start();
     else this.stop();
+    // Users stop with the incident; the review is for looking, not for load.
+    if (this.doc.state !== 'running') this.traffic?.stop();
     return replies;
   }
 
@@ -82,6 +107,18 @@ export class ActiveRun {
     const r = this.expect(await this.observe([{ kind: 'hint-requested' }]));
     if (r?.kind !== 'hint') throw new PuduError('INTERNAL', 'the run gave no hint and no reason');
     return { index: r.index, text: r.text, penalty: r.penalty };
+  }
+
+  /** The trainee's root-cause answer (during the review): whether it was right and what a wrong one cost. */
+  async answerRootCause(answer: number | string): Promise<{ correct: boolean; points: number }> {
+    const r = this.expect(await this.observe([{ kind: 'root-cause-answer', answer }]));
+    if (r?.kind !== 'answered') throw new PuduError('INTERNAL', 'the run took no answer and gave no reason');
+    return { correct: r.correct, points: r.points };
+  }
+
+  /** Ends the review: the fleet goes now. */
+  async endReview(): Promise<void> {
+    this.expect(await this.observe([{ kind: 'end-review' }]));
   }
 
   /** Ends the run; returns once every fault is reverted and the fleet destroyed. */
@@ -127,7 +164,7 @@ export class ActiveRun {
           await this.d.bus.publish(this.doc.id, a.event, a.data);
           if (a.event.startsWith('integrity.')) this.integrity(a.event, a.data);
         }
-        else if (a.kind === 'hint' || a.kind === 'refuse') replies.push(a);
+        else if (a.kind === 'hint' || a.kind === 'refuse' || a.kind === 'answered') replies.push(a);
         else if (a.kind === 'finished') this.finished(a.state);
         else if (a.kind === 'heartbeat') void this.heartbeat();
         else if (a.kind === 'evaluate') this.evaluationDue = true;
@@ -228,16 +265,24 @@ export class ActiveRun {
     await this.link.sync(this.doc.fleetId);
     const fleetId = this.doc.fleetId;
     const hostView = fleetId ? (vm: string) => this.d.fleets.hostView(fleetId, vm) : undefined;
-    const objectives = this.doc.compiled.objectives;
-    const results = await Promise.all(objectives.map((o) => evaluateObjective(o, this.link, (id) => agentFaultId(this.doc.id, id), hostView)));
+    // Objectives, state-driven alerts and penalties: every check of the round, keyed as the step reads them.
+    const conditions = conditionsOf(this.doc.compiled);
+    const ctx = { agentFaultIdOf: (id: string) => agentFaultId(this.doc.id, id), probes: this.probes, memory: this.memory, hostView };
+    const results = await Promise.all(conditions.map((c) => evaluateCondition(c.key, c.condition, this.link, ctx)));
     const atMs = Date.now();
     const faultVms = [...new Set(this.doc.compiled.faults.filter((f) => this.doc.faults[faultKey(f)]?.state === 'active').map((f) => f.vm))];
     const reports = await this.agentReports(faultVms);
-    const contradictions = objectives.flatMap((o, i) => (results[i]!.contradictions ?? []).map((c) => ({ ...c, objective: o.id })));
+    const contradictions = conditions.flatMap((c, i) => (results[i]!.contradictions ?? []).map((x) => ({ ...x, objective: c.key })));
     // The agents' answer goes first: the step must know the round is untrusted before it judges it.
     return [
       { kind: 'agent-faults', reports },
-      { kind: 'checks', atMs, results: Object.fromEntries(objectives.map((o, i) => [o.id, { passing: results[i]!.passing, detail: results[i]!.detail }])), contradictions },
+      {
+        kind: 'checks', atMs, contradictions,
+        results: Object.fromEntries(conditions.map((c, i) => {
+          const { contradictions: _c, ...outcome } = results[i]!;
+          return [c.key, outcome];
+        })),
+      },
     ];
   }
 

@@ -27,6 +27,8 @@ export interface AgentPort {
   metrics(): Promise<Record<MetricName, number>>;
   /** systemd units' active state by name (without `.service`). */
   services(): Promise<Record<string, boolean>>;
+  /** One unit's state: active, and how long it has been up without a restart (null while not active). */
+  unit(name: string): Promise<{ active: boolean; activeForMs: number | null; restarts: number }>;
   heartbeat(): Promise<void>;
   /** Who answered the last authenticated call (instance id, boot id, journal state). */
   identity(): AgentReport['identity'];
@@ -88,6 +90,11 @@ export const agentClientFactory: AgentFactory = (t) => {
     async services() {
       const r = await client.services();
       return Object.fromEntries(r.services.map((s) => [s.name.replace(/\.service$/, ''), s.active === 'active']));
+    },
+    async unit(name) {
+      const u = (await client.services()).services.find((s) => s.name.replace(/\.service$/, '') === name);
+      const active = u?.active === 'active';
+      return { active, activeForMs: active ? u?.active_for_ms ?? null : null, restarts: u?.restarts ?? 0 };
     },
     async heartbeat() {
       await client.heartbeat();

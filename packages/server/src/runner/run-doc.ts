@@ -4,8 +4,8 @@
  * survives a server restart intact.
  */
 import { z } from 'zod';
-import { CompiledScenarioSchema, elapsedOf, faultKey, RunProgressSchema, scoreRun, type RunProgress } from '@pudu/engine';
-import { PuduError, type RunStatus } from '@pudu/schema';
+import { CompiledScenarioSchema, elapsedOf, faultKey, RunProgressSchema, scoreOfProgress, type RunProgress, type ScoreBreakdown } from '@pudu/engine';
+import { PuduError, type RunStatus, type TrafficReport } from '@pudu/schema';
 import type { RunGovernance } from '../policy/enforce.ts';
 
 /** The policy's decision at run start, as stored (checked against policy/enforce.ts's type). */
@@ -48,12 +48,17 @@ export function parseRunDoc(id: string, raw: unknown): RunDoc {
 }
 
 /** The score as it stands: final once resolved, else "if resolved now". */
-export function scoreOf(doc: RunDoc, nowMs: number): ReturnType<typeof scoreRun> {
-  return scoreRun({ scoring: doc.compiled.scoring, resolvedAtMs: doc.resolvedAtMs ?? elapsedOf(doc, nowMs), hintsTaken: doc.hintsUsed });
+export function scoreOf(doc: RunDoc, nowMs: number): ScoreBreakdown {
+  return scoreOfProgress(doc.compiled, progressOf(doc), nowMs);
+}
+
+/** Objectives are "waiting" until every fault has struck: passing before the incident means nothing. */
+function struck(doc: RunDoc): boolean {
+  return doc.state !== 'provisioning' && Object.values(doc.faults).every((f) => f.state === 'active' || f.state === 'reverted');
 }
 
 /** Projects the stored document to the API shape. */
-export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; guestIp: string; hostLink: string }[], nowMs = Date.now()): RunStatus {
+export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; guestIp: string; hostLink: string }[], nowMs = Date.now(), traffic: TrafficReport | null = null): RunStatus {
   const c = doc.compiled;
   const s = scoreOf(doc, nowMs);
   const elapsedMs = elapsedOf(doc, nowMs);
@@ -76,10 +81,17 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     timeLimitMs: c.timeLimitMs,
     resolvedAtMs: doc.resolvedAtMs,
     error: doc.error,
-    alerts: c.alerts.map((a) => ({ name: a.name, severity: a.severity, message: a.message, firedAtMs: a.firedAtMs, fired: doc.alertsFired.includes(a.name) })),
+    alerts: c.alerts.map((a) => {
+      const fired = doc.alertsFired.includes(a.name);
+      return { name: a.name, severity: a.severity, message: a.message, firedAtMs: a.firedAtMs, fired, firing: a.when ? doc.alerts[a.name]?.firing === true : fired };
+    }),
     objectives: c.objectives.map((o) => {
       const p = doc.objectives[o.id];
-      return { id: o.id, description: o.description, passing: p?.passing ?? false, detail: p?.detail ?? 'not evaluated yet', checkedAt: p?.checkedAt ?? null };
+      const state = !p || !struck(doc) ? 'waiting' as const : p.passing ? 'passing' as const : 'failing' as const;
+      return {
+        id: o.id, description: o.description, passing: state === 'passing', state, forMs: o.forMs,
+        detail: p?.detail ?? 'waiting for the incident', ...(p?.staffDetail ? { staffDetail: p.staffDetail } : {}), checkedAt: p?.checkedAt ?? null,
+      };
     }),
     faults: c.faults.map((f) => {
       const p = doc.faults[faultKey(f)];
@@ -88,10 +100,16 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     vms,
     hintsUsed: doc.hintsUsed,
     hintsTotal: c.hints.length,
-    objectivesPassing: c.objectives.filter((o) => doc.objectives[o.id]?.passing).length,
+    objectivesPassing: struck(doc) ? c.objectives.filter((o) => doc.objectives[o.id]?.passing).length : 0,
     objectivesTotal: c.objectives.length,
     hints: c.hints.slice(0, doc.hintsUsed).map((h) => h.text),
-    scoreDetail: { score: s.score, base: s.base, timePenalty: s.timePenalty, hintPenalty: s.hintPenalty },
+    scoreDetail: { score: s.score, base: s.base, timePenalty: s.timePenalty, hintPenalty: s.hintPenalty, actionPenalty: s.actionPenalty, rootCausePenalty: s.rootCausePenalty },
+    penalties: doc.penalties.flatMap((id) => c.penalties.filter((p) => p.id === id).map((p) => ({ id, description: p.description, points: p.points, fail: p.fail }))),
+    rootCause: c.rootCause
+      ? { question: c.rootCause.question, choices: c.rootCause.choices, answered: doc.rootCause !== null, correct: doc.rootCause?.correct ?? null, points: c.rootCause.points }
+      : null,
+    reviewUntil: doc.reviewUntilMs === null || doc.tornDown ? null : new Date(doc.reviewUntilMs).toISOString(),
+    traffic,
     scoring: { ...c.scoring },
     environment: doc.governance?.environment ?? 'training',
     experimentId: doc.governance?.experimentId ?? null,

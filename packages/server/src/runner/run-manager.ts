@@ -135,7 +135,25 @@ export class RunManager {
     const doc = await this.loadDoc(id);
     const fleet = doc.fleetId ? await this.d.fleets.get(doc.fleetId).catch(() => null) : null;
     const vms = fleet?.state === 'ready' ? fleet.vms : [];
-    return toRunStatus(doc, vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp, hostLink: v.hostLink })));
+    const traffic = doc.state === 'running' ? this.active.get(id)?.trafficReport() ?? null : null;
+    return toRunStatus(doc, vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp, hostLink: v.hostLink })), Date.now(), traffic);
+  }
+
+  /** The trainee's answer to the root-cause question (during the review after the fix). */
+  async answerRootCause(id: string, answer: number | string): Promise<{ correct: boolean; points: number }> {
+    const run = this.active.get(id);
+    const doc = await this.loadDoc(id);
+    if (!run) throw new PuduError('RUN_NOT_ACTIVE', `run ${id} is ${doc.state} and its review is over`);
+    return run.answerRootCause(answer);
+  }
+
+  /** Ends the review after the fix: the fleet goes now. */
+  async endReview(id: string): Promise<RunStatus> {
+    const run = this.active.get(id);
+    const doc = await this.loadDoc(id);
+    if (run) await run.endReview();
+    else if (doc.state !== 'resolved') throw new PuduError('RUN_NOT_ACTIVE', `run ${id} is ${doc.state}: no review to end`);
+    return this.status(id);
   }
 
   /** Reads every VM's agent metrics now (the UI's charts); a VM that does not answer gets its error. */
