@@ -139,6 +139,8 @@ export class PuduClient {
   runScenario(body: RouteBody<'runScenario'>) { return this.call('runScenario', { body }); }
   getRun(id: string, opts?: CallOptions) { return this.call('getRun', { params: { id } }, opts); }
   takeHint(id: string) { return this.call('takeHint', { params: { id } }); }
+  answerRootCause(id: string, answer: number | string) { return this.call('answerRootCause', { params: { id }, body: { answer } }); }
+  endReview(id: string) { return this.call('endReview', { params: { id } }, { timeoutMs: FLEET_CREATE_TIMEOUT_MS }); }
   abortRun(id: string) { return this.call('abortRun', { params: { id } }, { timeoutMs: FLEET_CREATE_TIMEOUT_MS }); }
   getRunMetrics(id: string, opts?: CallOptions) { return this.call('getRunMetrics', { params: { id } }, opts); }
   listRunEvents(id: string, after = 0) { return this.call('listRunEvents', { params: { id }, query: { after } }).then((r) => r.events); }

@@ -13,8 +13,8 @@ export function isFinished(run: Pick<RunSummary, 'state'>): boolean {
 
 /** The score as it would be if the incident were resolved `elapsedMs` after the start. */
 export function scoreIfResolvedAt(status: RunStatus, elapsedMs: number): Score {
-  const s = scoreRun({ scoring: status.scoring, resolvedAtMs: elapsedMs, hintsTaken: status.hintsUsed });
-  return { score: s.score, base: s.base, timePenalty: s.timePenalty, hintPenalty: s.hintPenalty };
+  const s = scoreRun({ scoring: status.scoring, resolvedAtMs: elapsedMs, hintsTaken: status.hintsUsed, penalties: status.penalties });
+  return { score: s.score, base: s.base, timePenalty: s.timePenalty, hintPenalty: s.hintPenalty, actionPenalty: s.actionPenalty, rootCausePenalty: s.rootCausePenalty };
 }
 
 /** Milliseconds from the run's start to the event; null while the run has no start. */

@@ -102,8 +102,8 @@ export async function startContractServer(webDir: string, options: ContractOptio
     for (const s of streams) if (s.runId === r.id) s.res.write(`id: ${ev.seq}\nevent: ${kind}\ndata: ${JSON.stringify(ev)}\n\n`);
   };
   const score = (r: Run): Score => {
-    const { score: total, base, timePenalty, hintPenalty } = scoreRun({ scoring: SCORING, resolvedAtMs: elapsedMs(r), hintsTaken: r.hintsUsed });
-    return { score: total, base, timePenalty, hintPenalty };
+    const { score: total, base, timePenalty, hintPenalty, actionPenalty, rootCausePenalty } = scoreRun({ scoring: SCORING, resolvedAtMs: elapsedMs(r), hintsTaken: r.hintsUsed });
+    return { score: total, base, timePenalty, hintPenalty, actionPenalty, rootCausePenalty };
   };
   const passing = (r: Run): boolean => !existsSync(fillerPath(r));
   const status = (r: Run): RunStatus => ({
@@ -114,14 +114,15 @@ export async function startContractServer(webDir: string, options: ContractOptio
     symptoms: ['nginx returns 502 Bad Gateway', 'deploys fail with ENOSPC'], seed: 1, fleetId: 'fleet-1', keepFleet: false,
     timeLimitMs, resolvedAtMs: r.state === 'resolved' ? elapsedMs(r) : null, error: null,
     alerts: [
-      { name: 'DiskSpaceCritical', severity: 'critical', message: 'Disk usage above 95% on app-0', firedAtMs: 0, fired: true },
-      { name: 'DeploymentsFailing', severity: 'warning', message: 'Last 3 deploys failed', firedAtMs: 2000, fired: elapsedMs(r) >= 2000 },
+      { name: 'DiskSpaceCritical', severity: 'critical', message: 'Disk usage above 95% on app-0', firedAtMs: 0, fired: true, firing: true },
+      { name: 'DeploymentsFailing', severity: 'warning', message: 'Last 3 deploys failed', firedAtMs: 2000, fired: elapsedMs(r) >= 2000, firing: elapsedMs(r) >= 2000 },
     ],
-    objectives: [{ id: 'disk-recovered', description: 'Disk usage below 80% on app-0', passing: passing(r), detail: passing(r) ? 'ok' : 'disk_used_pct 100 ≥ 80', checkedAt: new Date().toISOString() }],
+    objectives: [{ id: 'disk-recovered', description: 'Disk usage below 80% on app-0', passing: passing(r), state: passing(r) ? 'passing' : 'failing', forMs: 0, detail: passing(r) ? 'ok' : 'disk_used_pct 100 ≥ 80', checkedAt: new Date().toISOString() }],
     faults: [{ id: 'disk-fill-app', type: 'disk', vm: 'app-0', atMs: 0, durationMs: 600_000, state: r.state === 'running' ? 'active' : 'reverted', error: null }],
     vms: [{ name: 'app-0', index: 40, guestIp: '172.16.40.2', hostLink: 'pudu-vh40' }],
     hintsUsed: r.hintsUsed, hintsTotal: HINTS.length, objectivesPassing: passing(r) ? 1 : 0, objectivesTotal: 1,
     hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r), scoring: SCORING, environment: 'training', experimentId: null, charter: null, integrity: [],
+    penalties: [], rootCause: null, reviewUntil: null, traffic: null,
   });
 
   const evaluate = setInterval(() => {

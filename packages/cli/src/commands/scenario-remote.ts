@@ -1,5 +1,5 @@
 /**
- * `puduc scenario run FILE [--wait] | status ID | hint ID | abort ID | list`: the server
+ * `puduc scenario run FILE [--wait] | status ID | hint ID | answer ID TEXT | done ID | abort ID | list`: the server
  * side of a scenario. The YAML is read here and sent; the server never reads a client path.
  */
 import { readFile } from 'node:fs/promises';
@@ -166,6 +166,29 @@ export function registerScenarioRemote(scenario: Command): void {
         const h = await clientFromEnv().takeHint(id);
         if (o.json) return printJson(h);
         console.log(`hint ${h.index + 1}/${h.hintsTotal} (−${h.hintPenalty} points): ${h.text}`);
+      }),
+    );
+  scenario
+    .command('answer <id> <answer...>')
+    .description('answer the root-cause question after the fix (a choice\'s number or free text; once)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, words: string[], o: { json?: boolean }) =>
+      withClient(async () => {
+        const text = words.join(' ').trim();
+        const v = await clientFromEnv().answerRootCause(id, /^\d+$/.test(text) ? Number(text) : text);
+        if (o.json) return printJson(v);
+        console.log(v.correct ? 'right: no points off' : `wrong: −${v.points} points`);
+      }),
+    );
+  scenario
+    .command('done <id>')
+    .description('end the review after the fix: the fleet is destroyed now')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) =>
+      withClient(async () => {
+        const r = await clientFromEnv().endReview(id);
+        if (o.json) return printJson(r);
+        console.log(`run ${r.id} ${r.state} — score ${r.scoreDetail.score}; review over`);
       }),
     );
   scenario

@@ -29,6 +29,19 @@ export interface OpenSessionInput {
   rows: number;
 }
 
+/** What a terminal prints when its run ends (and how long the review keeps it open). */
+export function endBanner(kind: string, data: Record<string, unknown>): string | null {
+  const line = (color: string, text: string): string => `\r\n\x1b[${color}m[pudu] ${text}\x1b[0m\r\n`;
+  if (kind === 'run.resolved') {
+    const until = typeof data.reviewUntilMs === 'number' ? new Date(data.reviewUntilMs).toISOString().slice(11, 16) : null;
+    const question = typeof data.rootCauseQuestion === 'string' ? ` Root-cause question: ${data.rootCauseQuestion} (puduc scenario status shows it)` : '';
+    return line('1;32', `resolved — score ${String(data.score)}.${until ? ` This terminal stays open for review until ${until} UTC (puduc scenario done ends it).` : ''}${question}`);
+  }
+  if (kind === 'review.ended') return line('33', 'review over: the fleet is being destroyed');
+  if (kind === 'run.expired' || kind === 'run.failed' || kind === 'run.aborted') return line('1;31', `${kind.slice(4)}${typeof data.error === 'string' ? `: ${data.error}` : ''}`);
+  return null;
+}
+
 export class TerminalHub {
   private readonly sessions = new Map<string, TerminalSession>();
   /** Watchers who dropped in before anyone opened a terminal on that VM index. */
@@ -47,7 +60,13 @@ export class TerminalHub {
           return null;
         })
       : null;
+    // The run's end is told in the terminal itself; with a review the fleet (and the shell) stays.
+    const unsubscribe = o.runId ? this.deps.bus.subscribe(o.runId, (ev) => {
+      const text = endBanner(ev.kind, ev.data);
+      if (text) session.output(Buffer.from(text));
+    }) : () => undefined;
     const session = new TerminalSession(id, o.vm, o.runId, o.principal, o.shell, recorder, { cols: o.cols, rows: o.rows }, (s) => {
+      unsubscribe();
       this.sessions.delete(s.id);
       if (s.runId) void this.deps.bus.publish(s.runId, 'terminal.closed', { session: s.id, vm: s.vm.name }).catch(() => undefined);
     });

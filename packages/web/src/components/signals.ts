@@ -20,14 +20,16 @@ export function createAlertsPanel(): AlertsPanel {
   return {
     el,
     update(alerts, elapsedMs) {
-      const fired = alerts.filter((a) => a.fired && a.firedAtMs <= elapsedMs + 500).sort((a, b) => b.firedAtMs - a.firedAtMs);
+      // A state-driven alert has no scripted time: it shows once it has fired.
+      const at = (a: (typeof alerts)[number]): number => a.firedAtMs ?? 0;
+      const fired = alerts.filter((a) => a.fired && at(a) <= elapsedMs + 500).sort((a, b) => at(b) - at(a));
       for (const a of [...fired].reverse()) {
         const key = `${a.name}@${a.firedAtMs}`;
         if (shown.has(key)) continue;
         shown.add(key);
         const item = h('li', { class: `alert severity-${a.severity}${firstRender ? '' : ' new'}`, 'data-alert': a.name },
           h('div', { class: 'alert-head' }, severityBadge(a.severity), h('strong', {}, a.name),
-            h('span', { class: 'muted small alert-at' }, `fired at ${formatClock(a.firedAtMs)}`)),
+            h('span', { class: 'muted small alert-at' }, a.firedAtMs === null ? 'fired' : `fired at ${formatClock(a.firedAtMs)}`)),
           a.message ? h('p', {}, a.message) : null);
         list.prepend(item);
       }
