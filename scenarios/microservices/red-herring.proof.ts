@@ -1,31 +1,39 @@
 import type { ScenarioProof } from '../../test/scenarios/proof.ts';
+import { NGINX_ANSWERS_ITSELF, NGINX_PROXIES_AGAIN } from '../../test/scenarios/fake-fixes.ts';
 import { UNTIL_DB_RESOLVES } from './dns-hijack-db.proof.ts';
+
+const API = ['api-0', 'api-1', 'api-2'];
+
+/** Each api node's answer to a user's item list, from db-0: `<code> <seconds>` per node. */
+const EACH_NODE = `for n in ${API.join(' ')}; do curl -s -m 20 -o /dev/null -w '%{http_code} %{time_total}\\n' http://$n/api/items; done`;
 
 export default {
   probes: [
     {
-      symptom: 'api-0 CPU is high, yet api-0 may answer /healthz with 200',
+      symptom: 'The pager shows a CPU alert on api-0, yet api-0 serves its users fine',
       vm: 'api-0',
-      run: `top -bn2 -d1 | awk '/^%?Cpu/ {idle=$8} END {print 100-idle}'`,
-      expect: /^([5-9]\d|100)(\.\d+)?$/,
+      run: `cpu=$(top -bn2 -d1 | awk '/^%?Cpu/ {idle=$8} END {printf "%d", 100-idle}'); echo "$cpu $(curl -s -o /dev/null -w '%{http_code}' http://localhost/api/items)"`,
+      expect: /^([5-9]\d|100) 200$/,
     },
     {
-      symptom: 'two of the three api nodes answer /healthz with 503',
+      symptom: 'About two requests in three fail, from two of the three api nodes',
       vm: 'db-0',
-      run: `for n in api-0 api-1 api-2; do curl -s -m 15 -o /dev/null -w '%{http_code}\\n' http://$n/healthz; done | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}'`,
+      run: `${EACH_NODE} | awk '{print $1}' | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}'`,
       expect: /^200:1 503:2$/,
       timeoutMs: 90_000,
     },
     {
-      symptom: 'getent hosts db-0 differs between api nodes',
-      vm: ['api-0', 'api-1', 'api-2'],
-      run: `getent hosts db-0 | awk '{print $1}'`,
-      expect: (out) => new Set(out.split('\n')).size === 2,
+      symptom: 'The failing nodes answer slowly and then with 503 Service Unavailable',
+      vm: 'db-0',
+      run: EACH_NODE,
+      expect: (out) => out.split('\n').filter((l) => /^503 /.test(l) && Number(l.split(' ')[1]) >= 1).length === 2,
+      timeoutMs: 90_000,
     },
   ],
-  solve: ['api-0', 'api-1', 'api-2'].map((vm) => ({
+  // Canned answers on every api node: users would still be failing behind them.
+  fakeFix: API.map((vm) => ({ vm, run: NGINX_ANSWERS_ITSELF })),
+  solve: API.map((vm) => ({
     vm,
-    run: `sed -i '/^10\\.213\\.0\\.67[[:space:]]/d' /etc/hosts; ${UNTIL_DB_RESOLVES.replace('10.213.0', '10.213.0.67')}`,
+    run: `${NGINX_PROXIES_AGAIN}; sed -i '/^10\\.213\\.0\\.67[[:space:]]/d' /etc/hosts; ${UNTIL_DB_RESOLVES.replace('10.213.0', '10.213.0.67')}`,
   })),
-  settleS: 30,
 } satisfies ScenarioProof;

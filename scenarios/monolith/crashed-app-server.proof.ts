@@ -1,21 +1,22 @@
 import type { ScenarioProof } from '../../test/scenarios/proof.ts';
+import { NGINX_ANSWERS_ITSELF, NGINX_PROXIES_AGAIN } from '../../test/scenarios/fake-fixes.ts';
 
 export default {
   probes: [
     {
-      symptom: 'curl http://localhost/healthz on app-0 returns 502 Bad Gateway',
+      symptom: 'The status page is red: every request to the shop returns 502 Bad Gateway',
       vm: 'app-0',
-      run: `curl -s -o /dev/null -w '%{http_code}' http://localhost/healthz`,
-      expect: /^502$/,
+      run: `for p in / /healthz /api/items; do curl -s -o /dev/null -w '%{http_code} ' http://localhost$p; done`,
+      expect: /^502 502 502$/,
     },
     {
-      symptom: 'nginx error log: connect() failed (111: Connection refused) while connecting to upstream',
+      symptom: 'Checkout and the item list both fail; the web server itself answers',
       vm: 'app-0',
-      run: 'curl -s -o /dev/null http://localhost/; tail -n 3 /var/log/nginx/error.log',
-      expect: /connect\(\) failed \(111: Connection refused\) while connecting to upstream/,
+      run: `curl -s -o /dev/null -w '%{http_code} ' -X POST -H 'content-type: application/json' -d '{"name":"x"}' http://localhost/api/items; systemctl is-active nginx`,
+      expect: /^502 active$/,
     },
     {
-      symptom: 'systemctl status app-server: activating (auto-restart), the restart counter climbing',
+      symptom: 'The monitoring dashboard shows the app process on app-0 never stays up',
       vm: 'app-0',
       run: `a=$(systemctl show -p NRestarts --value app-server); sleep 3; b=$(systemctl show -p NRestarts --value app-server); echo "restarts $a $b"`,
       expect: (out) => {
@@ -23,13 +24,9 @@ export default {
         return !!m && Number(m[2]) > Number(m[1]);
       },
     },
-    {
-      symptom: 'journalctl -u app-server: APP_DB_POOL_MAX=… is not a positive integer',
-      vm: 'app-0',
-      run: `journalctl -u app-server -n 50 --no-pager -o cat | grep -m1 'is not a positive integer'`,
-      expect: /APP_DB_POOL_MAX=25 +# raised for the sale, CHG-1042 is not a positive integer/,
-    },
   ],
+  // nginx answers the health path and the API with canned bodies while the app still crash-loops.
+  fakeFix: [{ vm: 'app-0', run: NGINX_ANSWERS_ITSELF }],
   solve: [
     {
       vm: 'app-0',
@@ -42,7 +39,11 @@ export default {
         'grep APP_DB_POOL_MAX /etc/default/app-server',
         'systemctl restart app-server',
         'systemctl is-active app-server',
+        // Undo the earlier shortcut: nginx proxies everything to the app again.
+        NGINX_PROXIES_AGAIN,
       ].join('; '),
     },
   ],
+  // app-server must be up 10 s without a restart before its 20 s window starts.
+  settleS: 15,
 } satisfies ScenarioProof;

@@ -23,7 +23,17 @@ export interface SolveStep {
 
 export interface ScenarioProof {
   probes: Probe[];
+  /**
+   * A fake fix: silences the symptom without fixing the cause (nginx answering /healthz
+   * itself while the app crash-loops). Run before `solve`; the run must not resolve for the
+   * longest `for:` window plus 10 s after it.
+   */
+  fakeFix?: SolveStep[];
+  /** The minimal right fix: the smallest change an expert would make. */
   solve: SolveStep[];
-  /** Seconds the objectives may take to settle after the last solve step. Default 20. */
+  /**
+   * Seconds the objectives may take to settle after the last solve step, beyond the longest
+   * `for:` window (the run must resolve within that window + settleS). Default 5 (20 without `for:`).
+   */
   settleS?: number;
 }

@@ -12,7 +12,7 @@ import type { RunStatus } from '@pudu/schema';
 import { sandboxSkipReason, startSandboxServer } from '../server/sandbox-server.ts';
 import { sshExec, waitFor } from '../server/vm-shell.ts';
 import { libraryFiles, loadProof } from './library.ts';
-import type { Probe } from './proof.ts';
+import type { Probe, SolveStep } from './proof.ts';
 
 const skip = sandboxSkipReason();
 const PARALLEL_SCENARIOS = Number(process.env.PUDU_SCENARIO_CONCURRENCY ?? 3);
@@ -72,36 +72,73 @@ describe('the scenario library on the sandbox driver', { skip, concurrency: PARA
         });
         t.diagnostic(`observed: ${probe.symptom} → ${JSON.stringify(last.slice(0, 120))}`);
       }
-      // Slow incidents (a leak) show symptoms before an objective crosses its threshold.
-      await waitFor('some objective to fail during the incident', async () => {
+      // The run itself must report the incident (an objective failing in two rounds running), as
+      // a trainee would see it, before anything is fixed: a fix before that is no resolution.
+      const admin = s.client();
+      const eventsOf = async (kinds: RegExp) => (await admin.listRunEvents(created.id)).filter((e) => kinds.test(e.kind));
+      await waitFor('the run to report the incident', async () => {
         const r = await trainee.getRun(created.id);
         if (r.state !== 'running') {
-          // Say what ended it: the objective and fault events with their times.
-          const events = (await s.client().listRunEvents(created.id)).filter((e) => /^(objective|fault|run)\./.test(e.kind));
+          const events = await eventsOf(/^(objective|fault|run|incident)\./);
           assert.fail(`the run must stay unresolved while the symptoms show, but it is ${r.state}: ${events.map((e) => `${e.at} ${e.kind} ${JSON.stringify(e.data)}`).join(' | ')}`);
         }
-        return r.objectives.some((o) => !o.passing) ? true : undefined;
+        return (await eventsOf(/^incident\.seen$/)).length > 0 ? true : undefined;
       }, 180_000, 500);
 
       await trainee.takeHint(created.id);
-      for (const step of proof.solve) {
-        const vm = vms.get(step.vm)!;
-        const r = await sshExec(vm.guestIp, vm.hostLink, bounded(step.run));
-        // A fix can resolve the run (and end its fleet) before the step's shell exits.
-        if (r.code === -1 && (await trainee.getRun(created.id)).state === 'resolved') break;
-        assert.equal(r.code, 0, `solve on ${step.vm} failed (${r.code}): ${r.stdout}\n${r.stderr}`);
-        t.diagnostic(`solve on ${step.vm}: ${r.stdout.trim().replace(/\s+/g, ' ').slice(-200)}`);
+      const longestForMs = Math.max(0, ...plan.objectives.map((o) => o.forMs));
+      const runSteps = async (steps: SolveStep[], what: string): Promise<void> => {
+        for (const step of steps) {
+          const vm = vms.get(step.vm)!;
+          const r = await sshExec(vm.guestIp, vm.hostLink, bounded(step.run));
+          assert.equal(r.code, 0, `${what} on ${step.vm} failed (${r.code}): ${r.stdout}\n${r.stderr}`);
+          t.diagnostic(`${what} on ${step.vm}: ${r.stdout.trim().replace(/\s+/g, ' ').slice(-200)}`);
+        }
+      };
+      if (proof.fakeFix) {
+        await runSteps(proof.fakeFix, 'fake fix');
+        const until = Date.now() + longestForMs + 10_000;
+        while (Date.now() < until) {
+          const r = await trainee.getRun(created.id);
+          assert.equal(r.state, 'running', `the fake fix must not resolve the run: ${JSON.stringify(r.objectives)}`);
+          await new Promise((ok) => setTimeout(ok, 1000));
+        }
+        t.diagnostic(`fake fix held ${(longestForMs + 10_000) / 1000} s without resolving`);
       }
+
+      await runSteps(proof.solve, 'solve');
+      const fixedAt = Date.now();
       const resolved = await waitFor(`${name} to resolve`, async () => {
         const r = await trainee.getRun(created.id);
         assert.ok(r.state === 'running' || r.state === 'resolved', `run is ${r.state}: ${r.error ?? ''}`);
         return r.state === 'resolved' ? r : undefined;
-      }, (proof.settleS ?? 20) * 1000, 250).catch(async (e: Error) => {
-        const r = await trainee.getRun(created.id);
+      }, longestForMs + (proof.settleS ?? (longestForMs > 0 ? 5 : 20)) * 1000, 250).catch(async (e: Error) => {
+        const r = await admin.getRun(created.id);
         throw new Error(`${e.message}; objectives: ${JSON.stringify(r.objectives)}`);
       });
-      const expected = scoreRun({ scoring: plan.scoring, resolvedAtMs: resolved.resolvedAtMs!, hintsTaken: 1 });
+      t.diagnostic(`${name}: resolved ${((Date.now() - fixedAt) / 1000).toFixed(1)} s after the fix (for: ${longestForMs / 1000} s)`);
+      const expected = scoreRun({
+        scoring: plan.scoring, resolvedAtMs: resolved.resolvedAtMs!, hintsTaken: 1,
+        rootCause: plan.rootCause ? { points: plan.rootCause.points, verdict: 'pending' } : null,
+      });
       assert.equal(resolved.scoreDetail.score, expected.score);
+
+      // State-driven alerts fired during the incident, never before a fault struck, and clear after the fix.
+      const stateAlerts = plan.alerts.filter((a) => a.when).map((a) => a.name);
+      if (stateAlerts.length > 0) {
+        const events = await eventsOf(/^(alert\.fired|fault\.applied)$/);
+        const firstFault = events.find((e) => e.kind === 'fault.applied');
+        for (const name of stateAlerts) {
+          const fired = events.find((e) => e.kind === 'alert.fired' && e.data.name === name);
+          assert.ok(fired, `alert ${name} never fired during the incident`);
+          assert.ok(firstFault && fired.seq > firstFault.seq, `alert ${name} fired before any fault struck`);
+        }
+        await waitFor('every alert to clear after the fix', async () => {
+          const r = await admin.getRun(created.id);
+          return r.alerts.every((a) => !stateAlerts.includes(a.name) || !a.firing) ? true : undefined;
+        }, 15_000, 500);
+      }
+      await admin.endReview(created.id);
       t.diagnostic(`${name}: resolved at ${(resolved.resolvedAtMs! / 1000).toFixed(1)} s, score ${resolved.scoreDetail.score}`);
     });
   }
