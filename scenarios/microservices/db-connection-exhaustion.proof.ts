@@ -13,21 +13,21 @@ function share503(out: string): number {
 export default {
   probes: [
     {
-      symptom: 'top on db-0 shows one process using most of its CPU',
+      symptom: "The database VM's CPU is pegged by one busy process",
       vm: 'db-0',
       run: `top -b -n 2 -d 2 -o %CPU | awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ {print $9, $12; exit}'`,
       expect: (out) => Number(out.split(' ')[0]) >= 50,
     },
     {
       // Acceptance: at least 20 % of the api's answers are 503 while the connections are held.
-      symptom: 'the api answers 503 (database unavailable) to a share of requests',
+      symptom: 'A share of api requests fail with 503 (database unavailable)',
       vm: ['api-0', 'api-1'],
       run: statuses('/api/items', 20),
       expect: (out) => share503(out) >= 0.2,
       timeoutMs: 120_000,
     },
     {
-      symptom: "db-0's PostgreSQL log: remaining connection slots are reserved",
+      symptom: 'The database refuses new connections: the remaining slots are reserved',
       vm: 'db-0',
       run: `grep -h 'remaining connection slots are reserved' /var/log/postgresql/postgresql-*-main.log | tail -1`,
       expect: /FATAL: +remaining connection slots are reserved/,
@@ -40,7 +40,7 @@ export default {
       timeoutMs: 120_000,
     },
     {
-      symptom: 'api-0 memory grows by about 30 MB a minute',
+      symptom: "api-0's memory grows by about 30 MB a minute",
       vm: 'api-0',
       run: `a=$(free -m | awk '/^Mem:/ {print $3}'); sleep 20; b=$(free -m | awk '/^Mem:/ {print $3}'); echo "$a $b $((b - a))"`,
       // 30 MB/min is 10 MB in 20 s; the rest of the VM breathes a little either way.
@@ -48,6 +48,8 @@ export default {
       timeoutMs: 240_000,
     },
   ],
+  // Restarting the app on both api nodes: fresh pools, the same full database.
+  fakeFix: ['api-0', 'api-1'].map((vm) => ({ vm, run: 'systemctl restart app-server && systemctl is-active app-server' })),
   solve: [
     {
       vm: 'db-0',

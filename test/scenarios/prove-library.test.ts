@@ -136,7 +136,11 @@ describe('the scenario library on the sandbox driver', { skip, concurrency: PARA
         await waitFor('every alert to clear after the fix', async () => {
           const r = await admin.getRun(created.id);
           return r.alerts.every((a) => !stateAlerts.includes(a.name) || !a.firing) ? true : undefined;
-        }, 15_000, 500);
+        }, 15_000, 500).catch(async (e: Error) => {
+          const r = await admin.getRun(created.id);
+          const evs = await eventsOf(/^(alert\.|run\.|review\.|fault\.reverted)/);
+          throw new Error(`${e.message}; alerts ${JSON.stringify(r.alerts)}; events ${evs.map((x) => `${x.at} ${x.kind} ${JSON.stringify(x.data)}`).join(' | ')}`);
+        });
       }
       await admin.endReview(created.id);
       t.diagnostic(`${name}: resolved at ${(resolved.resolvedAtMs! / 1000).toFixed(1)} s, score ${resolved.scoreDetail.score}`);

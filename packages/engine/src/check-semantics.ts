@@ -128,7 +128,8 @@ function checkCheck(check: unknown, path: PathSegment[], tiers: Tier[], faultIds
   if (type === 'fault-cleared' && typeof check.fault === 'string' && !faultIds.includes(check.fault)) {
     out.push({ path: [...path, 'fault'], message: `unknown fault "${check.fault}"${didYouMean(check.fault, faultIds) || `; faults: ${faultIds.join(', ') || 'none'}`}` });
   }
-  if (type === 'unit-healthy' && tier && typeof check.service === 'string' && !tier.services.includes(check.service)) {
+  // An instance of a listed service counts too (postgresql@15-main is the cluster behind postgresql).
+  if (type === 'unit-healthy' && tier && typeof check.service === 'string' && !tier.services.some((s) => check.service === s || String(check.service).startsWith(`${s}@`))) {
     out.push({ path: [...path, 'service'], message: `service "${check.service}" is not among tier "${tier.name}" services [${tier.services.join(', ')}]${didYouMean(check.service, tier.services)}` });
   }
 }

@@ -107,6 +107,17 @@ test('a penalty is charged once when its check fails after the incident began, a
   assert.equal(scoreOfProgress(plan.compiled, r.state, T0 + 10_000).score, 70);
 });
 
+test('a check that could not answer never charges a penalty, nor breaks its window', () => {
+  const plan = planOf({ penalties: [{ id: 'restarted-db', description: 'restarted the database', when: { check: http, vms: ['app-0'], forMs: 2000 }, points: 20, fail: false }] });
+  const key = penaltyKey('restarted-db');
+  const noAnswer = { [key]: { passing: false, detail: 'db-0: no answer in time', inconclusive: true } };
+  let r = rounds(plan, running(plan), 1000, 1000, Array.from({ length: 5 }, () => down(noAnswer)));
+  assert.deepEqual(r.state.penalties, []);
+  const restarted = { [key]: { passing: false, detail: 'db-0: postgresql up 0.2 s' } };
+  r = rounds(plan, r.state, 6000, 1000, [down(restarted), down(noAnswer), down(restarted), down(restarted)]);
+  assert.deepEqual(r.state.penalties, ['restarted-db']);
+});
+
 test('a penalty that fails the run ends it at once', () => {
   const plan = planOf({ penalties: [{ id: 'dropped-db', description: 'dropped the database', when: { check: http, vms: ['app-0'] }, points: 0, fail: true }] });
   const r = rounds(plan, running(plan), 1000, 1000, [down({ [penaltyKey('dropped-db')]: { passing: false, detail: 'gone' } })]);

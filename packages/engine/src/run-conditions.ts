@@ -83,6 +83,8 @@ export function chargePenalties(t: Turn, atMs: number, results: Record<string, C
   for (const p of t.plan.compiled.penalties) {
     if (s.penalties.includes(p.id)) continue;
     const r = outcome(results, penaltyKey(p.id));
+    // No answer is no evidence: the window neither grows nor breaks on it.
+    if (r.inconclusive && incidentBegun) continue;
     const since = incidentBegun ? sustain(s.penaltySince[p.id], !r.passing, atMs) : null;
     s.penaltySince[p.id] = since;
     if (!sustained(since, p.when.forMs, atMs)) continue;

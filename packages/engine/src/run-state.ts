@@ -115,6 +115,8 @@ export interface CheckOutcome {
   passing: boolean;
   detail: string;
   staffDetail?: string;
+  /** The check could not tell (agent or VM did not answer): never enough to charge a penalty. */
+  inconclusive?: boolean;
 }
 
 export type Observation =

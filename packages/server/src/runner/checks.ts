@@ -154,7 +154,7 @@ export async function evaluateCondition(key: string, cond: CompiledCondition, li
       } catch (e) {
         const msg = (e as Error).message;
         // A timeout is what a user sees; the reason (agent error, route) is for staff.
-        return { passing: false, detail: `${name}: no answer in time`, staffDetail: `check failed: ${msg}` };
+        return { passing: false, detail: `${name}: no answer in time`, staffDetail: `check failed: ${msg}`, inconclusive: true };
       }
     }),
   );
@@ -163,6 +163,7 @@ export async function evaluateCondition(key: string, cond: CompiledCondition, li
   return {
     ...(contradictions.length ? { contradictions } : {}),
     passing: results.every((r) => r.passing),
+    ...(results.some((r) => r.inconclusive) ? { inconclusive: true } : {}),
     detail: results.map((r) => r.detail).join('; '),
     ...(results.some((r) => r.staffDetail) ? { staffDetail: staff.join('; ') } : {}),
   };

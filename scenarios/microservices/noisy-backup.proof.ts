@@ -1,0 +1,47 @@
+import type { ScenarioProof } from '../../test/scenarios/proof.ts';
+import { NGINX_ANSWERS_ITSELF, NGINX_PROXIES_AGAIN } from '../../test/scenarios/fake-fixes.ts';
+
+const API = ['api-0', 'api-1'];
+
+export default {
+  probes: [
+    {
+      symptom: "The database VM's CPU has been busy since the backup window opened",
+      vm: 'db-0',
+      run: `top -bn2 -d1 | awk '/^%?Cpu/ {idle=$8} END {printf "%d", 100-idle}'`,
+      expect: (out) => Number(out) >= 50,
+    },
+    {
+      symptom: 'Most api requests fail with 503 Service Unavailable after a wait',
+      vm: 'db-0',
+      run: `for n in ${API.join(' ')}; do for i in 1 2 3; do curl -s -m 20 -o /dev/null -w '%{http_code} %{time_total}\\n' http://$n/api/items; done; done`,
+      expect: (out) => out.split('\n').filter((l) => /^503 /.test(l) && Number(l.split(' ')[1]) >= 1).length >= 4,
+      timeoutMs: 120_000,
+    },
+    {
+      symptom: 'The database log says new connections are refused: the remaining slots are reserved',
+      vm: 'db-0',
+      run: `grep -h 'remaining connection slots are reserved' /var/log/postgresql/postgresql-*-main.log | tail -1`,
+      expect: /FATAL: +remaining connection slots are reserved/,
+      timeoutMs: 90_000,
+    },
+  ],
+  // Canned answers on both nodes: the dashboards go green, users still get no data.
+  fakeFix: API.map((vm) => ({ vm, run: NGINX_ANSWERS_ITSELF })),
+  solve: [
+    ...API.map((vm) => ({ vm, run: NGINX_PROXIES_AGAIN })),
+    {
+      vm: 'db-0',
+      // Who holds the sessions, and which local process owns those sockets: stop that one only.
+      run: [
+        'set -e',
+        `runuser -u postgres -- psql -Atc "SELECT application_name, client_addr, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2 ORDER BY 3 DESC"`,
+        `pid=$(ss -Htnp 'dport = :5432' | grep -o 'pid=[0-9]*' | sort | uniq -c | sort -rn | awk 'NR == 1 {sub("pid=", "", $2); print $2}')`,
+        `ps -o pid,comm,args -p "$pid"`,
+        `kill "$pid"`,
+      ].join('; '),
+    },
+  ],
+  // The app's pool waits out its failed attempts before it connects again.
+  settleS: 15,
+} satisfies ScenarioProof;
