@@ -106,7 +106,7 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
       hintPenalty: spec.scoring.hint_penalty,
       perfectWindowMs: ms(spec.scoring.perfect_window),
     },
-    penalties: spec.penalties.map((p) => ({ id: p.id, description: p.description, when: compileCondition(p.when.check, p.when.for, vms, random), points: p.points, fail: p.fail })),
+    penalties: spec.penalties.map((p) => ({ id: p.id, description: p.description, when: compileCondition(p.when.check, p.when.for, vms, random), chargeOn: p.when.on, points: p.points, fail: p.fail })),
     rootCause: spec.root_cause
       ? { question: spec.root_cause.question, choices: spec.root_cause.choices ? [...spec.root_cause.choices] : null, answer: Array.isArray(spec.root_cause.answer) ? [...spec.root_cause.answer] : spec.root_cause.answer, points: spec.root_cause.points }
       : null,

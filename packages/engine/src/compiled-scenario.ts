@@ -97,8 +97,9 @@ export type CompiledScoring = z.infer<typeof CompiledScoringSchema>;
 export const CompiledPenaltySchema = z.object({
   id: z.string(),
   description: z.string(),
-  /** Charged the first time this fails once the incident has begun. */
+  /** Charged the first time this fails (or passes, with chargeOn 'passing') for its window once the incident has begun. */
   when: CompiledConditionSchema,
+  chargeOn: z.enum(['failing', 'passing']).default('failing'),
   points: z.number(),
   fail: z.boolean(),
 });

@@ -118,6 +118,15 @@ test('a check that could not answer never charges a penalty, nor breaks its wind
   assert.deepEqual(r.state.penalties, ['restarted-db']);
 });
 
+test('a penalty may be charged when its check passes (the harmless process is gone)', () => {
+  const plan = planOf({ penalties: [{ id: 'killed-busy', description: 'killed the busy process', when: { check: { type: 'fault-cleared', fault: 'noise' }, vms: ['app-0'] }, chargeOn: 'passing', points: 30, fail: false }] });
+  const key = penaltyKey('killed-busy');
+  let r = rounds(plan, running(plan), 1000, 1000, [down({ [key]: { passing: false, detail: 'still affected' } })]);
+  assert.deepEqual(r.state.penalties, []);
+  r = rounds(plan, r.state, 2000, 1000, [down({ [key]: { passing: true, detail: 'recovered' } })]);
+  assert.deepEqual(r.state.penalties, ['killed-busy']);
+});
+
 test('a penalty that fails the run ends it at once', () => {
   const plan = planOf({ penalties: [{ id: 'dropped-db', description: 'dropped the database', when: { check: http, vms: ['app-0'] }, points: 0, fail: true }] });
   const r = rounds(plan, running(plan), 1000, 1000, [down({ [penaltyKey('dropped-db')]: { passing: false, detail: 'gone' } })]);
@@ -186,4 +195,16 @@ test('free-text answers are checked against the accepted patterns, case-insensit
   const s = resolvedWithReview(plan);
   assert.equal(step(plan, s, [{ kind: 'root-cause-answer', answer: 'A STALE entry for db-0' }], T0 + 30_000).state.rootCause?.correct, true);
   assert.equal(step(plan, s, [{ kind: 'root-cause-answer', answer: 'cpu' }], T0 + 30_000).state.rootCause?.correct, false);
+});
+
+test('during the review, a firing alert still resolves from its check', () => {
+  const plan = planOf({ reviewMs: 300_000, alerts: [{ name: 'Busy', severity: 'warning', firedAtMs: null, message: 'cpu', when: { check: http, vms: ['app-0'], forMs: 0 } }] });
+  const bad = { [alertKey('Busy')]: { passing: false, detail: 'cpu 99' } };
+  let { state } = rounds(plan, running(plan), 1000, 1000, [down(bad), down(bad)]);
+  ({ state } = rounds(plan, state, 3000, 1000, Array.from({ length: 21 }, () => ok(bad))));
+  assert.equal(state.state, 'resolved');
+  assert.equal(state.alerts.Busy!.firing, true);
+  const r = rounds(plan, state, 30_000, 1000, [ok({ [alertKey('Busy')]: { passing: true, detail: 'cpu 3' } })]);
+  assert.equal(r.state.alerts.Busy!.firing, false);
+  assert.deepEqual(events(r.actions), ['alert.resolved']);
 });

@@ -73,7 +73,8 @@ export function updateAlerts(t: Turn, atMs: number, results: Record<string, Chec
 }
 
 /**
- * Penalties: charged once, the first time the check has failed for its window once every
+ * Penalties: charged once, the first time the check has failed (or passed, for chargeOn
+ * 'passing') for its window once every
  * fault has struck (a check failing before that is the platform's doing, not the responder's).
  * Returns the penalty that fails the run, if one was charged.
  */
@@ -85,7 +86,8 @@ export function chargePenalties(t: Turn, atMs: number, results: Record<string, C
     const r = outcome(results, penaltyKey(p.id));
     // No answer is no evidence: the window neither grows nor breaks on it.
     if (r.inconclusive && incidentBegun) continue;
-    const since = incidentBegun ? sustain(s.penaltySince[p.id], !r.passing, atMs) : null;
+    const charged = p.chargeOn === 'passing' ? r.passing : !r.passing;
+    const since = incidentBegun ? sustain(s.penaltySince[p.id], charged, atMs) : null;
     s.penaltySince[p.id] = since;
     if (!sustained(since, p.when.forMs, atMs)) continue;
     s.penalties.push(p.id);

@@ -15,7 +15,8 @@ export function severityBadge(severity: string): HTMLElement {
   return h('span', { class: `badge severity-${severity}` }, severity);
 }
 
-/** A check mark or a cross with a text alternative for screen readers. */
-export function passMark(passed: boolean): HTMLElement {
+/** A check mark, a cross, or (before the incident struck) an ellipsis, with a text alternative for screen readers. */
+export function passMark(passed: boolean, waiting = false): HTMLElement {
+  if (waiting) return h('span', { class: 'mark waiting', role: 'img', 'aria-label': 'waiting for the incident' }, '…');
   return h('span', { class: passed ? 'mark pass' : 'mark fail', role: 'img', 'aria-label': passed ? 'passing' : 'failing' }, passed ? '✓' : '✗');
 }

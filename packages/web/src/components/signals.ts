@@ -65,7 +65,7 @@ export function createObjectivesPanel(showDetail: boolean): ObjectivesPanel {
       last = key;
       count.textContent = `${objectives.filter((o) => o.passing).length}/${objectives.length}`;
       replaceChildren(list, objectives.map((o) => h('li', { class: o.passing ? 'objective pass' : 'objective fail', 'data-objective': o.id, 'data-passed': String(o.passing) },
-        passMark(o.passing), h('span', {}, o.description, showDetail && o.detail ? h('span', { class: 'muted small objective-detail' }, o.detail) : null))));
+        passMark(o.passing, o.state === 'waiting'), h('span', {}, o.description, showDetail && o.detail ? h('span', { class: 'muted small objective-detail' }, o.detail) : null))));
     },
   };
 }
