@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { charterSchema } from './charter-spec.ts';
 import { FAULT_TYPES, jsonRequires, withCrossFieldRules } from './fault-params.ts';
-import { ID_RE, NAME_RE, condition, duration, nonBlank, percentIn, service } from './scenario-fields.ts';
+import { ID_RE, NAME_RE, condition, duration, nonBlank, percentAboveZero, service } from './scenario-fields.ts';
 
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard', 'expert'] as const;
@@ -82,7 +82,7 @@ export const CHECK_FIELDS = {
    * when given, the 95th percentile round trip below `latency_below`.
    */
   probe: z.strictObject({
-    loss_below: percentIn(0.01, 100).default('1%').describe('Highest share of lost probes that still passes, e.g. 1%'),
+    loss_below: percentAboveZero.default('1%').describe('Highest share of lost probes that still passes, e.g. 1%'),
     latency_below: duration.optional().describe('Highest 95th-percentile round trip that still passes, e.g. 50ms'),
     over: duration.default('30s').describe('The window the loss and latency are measured over'),
   }),
