@@ -3,13 +3,13 @@ import type { ScenarioProof } from '../../test/scenarios/proof.ts';
 export default {
   probes: [
     {
-      symptom: 'Users report that saving an item fails with a server error',
+      symptom: 'nginx returns 5xx for requests that write',
       vm: 'app-0',
       run: `curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d '{"name":"probe"}' http://localhost/api/items`,
       expect: /^5\d\d$/,
     },
     {
-      symptom: 'The deploy job to app-0 failed: No space left on device',
+      symptom: 'writes on app-0 fail with: No space left on device',
       vm: 'app-0',
       run: 'dd if=/dev/zero of=/var/tmp/probe bs=1M count=8 2>&1 | head -1; rm -f /var/tmp/probe',
       expect: /No space left on device/,

@@ -80,10 +80,14 @@ test('disk-full end to end: puduc starts it, a trainee fixes it over SSH, status
   assert.equal(resolved.scoreDetail.hintPenalty, 10);
   assert.equal(resolved.hintsUsed, 1);
 
-  // The end tears down: fleet destroyed, events persisted in order.
+  // The fleet stays for the review after the fix; the trainee ends it, then it tears down.
+  assert.ok(resolved.reviewUntil, 'a review window after the fix');
+  assert.equal((await s.client().getFleet(resolved.fleetId!)).state, 'ready');
+  const done = await puduc(s.url, traineeToken, ['scenario', 'done', created.id]);
+  assert.equal(done.code, 0, done.stderr);
   await waitFor('the fleet to be destroyed', async () => ((await s.client().getFleet(resolved.fleetId!)).state === 'deleted' ? true : undefined), 15_000);
   const kinds = (await s.client().listRunEvents(created.id)).map((e) => e.kind);
-  for (const k of ['run.created', 'fleet.ready', 'run.started', 'alert.fired', 'fault.applied', 'hint.taken', 'objective.passed', 'run.resolved', 'fleet.destroyed']) {
+  for (const k of ['run.created', 'fleet.ready', 'run.started', 'alert.fired', 'fault.applied', 'hint.taken', 'objective.passed', 'run.resolved', 'review.ended', 'fleet.destroyed']) {
     assert.ok(kinds.includes(k), `no ${k} in ${kinds.join(',')}`);
   }
   assert.ok(kinds.indexOf('run.resolved') < kinds.indexOf('fleet.destroyed'));

@@ -18,7 +18,7 @@ function specWithSelect(select: string): ScenarioSpec {
 }
 
 test('expands tiers into named VMs and orders the db-connection-exhaustion timeline', async () => {
-  const plan = compileScenario(await specOf('scenarios/microservices/db-connection-exhaustion.yaml'), { seed: 7 });
+  const plan = compileScenario(await specOf('packages/engine/src/fixtures/seed-db-connection-exhaustion.yaml'), { seed: 7 });
   assert.deepEqual(plan.vms.map((v) => [v.name, v.memMb, v.diskMb]), [['api-0', 512, 1024], ['api-1', 512, 1024], ['db-0', 1024, 2048]]);
   assert.deepEqual(plan.timeline.map((e) => `${e.atMs} ${e.kind} ${e.ref} ${e.vm ?? ''}`.trim()), [
     '0 fault-start db-cpu-spike db-0',

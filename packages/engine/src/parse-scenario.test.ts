@@ -12,7 +12,7 @@ function errorsOf(text: string): string[] {
 }
 
 test('accepts the two seed scenarios', async () => {
-  for (const f of ['scenarios/monolith/disk-full.yaml', 'scenarios/microservices/db-connection-exhaustion.yaml']) {
+  for (const f of ['scenarios/monolith/disk-full.yaml', 'packages/engine/src/fixtures/seed-db-connection-exhaustion.yaml', 'scenarios/microservices/db-connection-exhaustion.yaml']) {
     const r = await loadScenarioFile(f);
     assert.ok(r.ok, r.ok ? '' : r.errors.map(formatIssue).join('\n'));
   }

@@ -163,13 +163,21 @@ test('a pending fault whose whole window passed (server down) is skipped, not in
 
 test('an alert fires once, at its time', () => {
   const plan = planOf({ alerts: [{ name: 'DiskHigh', severity: 'critical', firedAtMs: 5000, message: 'disk' }] });
-  const early = step(plan, running(plan), [{ kind: 'tick' }], T0 + 4999);
+  const early = step(plan, running(plan, { 'f1@app-0': 'active' }), [{ kind: 'tick' }], T0 + 4999);
   assert.equal(kinds(early.actions).includes('publish:alert.fired'), false);
   const due = step(plan, early.state, [{ kind: 'tick' }], T0 + 5000);
   assert.deepEqual(due.state.alertsFired, ['DiskHigh']);
   assert.deepEqual(due.actions.find((a) => a.kind === 'publish' && a.event === 'alert.fired'), { kind: 'publish', event: 'alert.fired', data: { name: 'DiskHigh', severity: 'critical', message: 'disk', atMs: 5000 } });
   const again = step(plan, due.state, [{ kind: 'tick' }], T0 + 6000);
   assert.equal(kinds(again.actions).includes('publish:alert.fired'), false);
+});
+
+test('a scripted alert waits until the faults due by its time have struck', () => {
+  const plan = planOf({ alerts: [{ name: 'DiskHigh', severity: 'critical', firedAtMs: 0, message: 'disk' }] });
+  const first = step(plan, running(plan), [{ kind: 'tick' }], T0 + 100);
+  assert.equal(kinds(first.actions).includes('publish:alert.fired'), false, 'the fault is still being applied');
+  const applied = step(plan, first.state, [{ kind: 'fault-applied', key: 'f1@app-0' }, { kind: 'tick' }], T0 + 400);
+  assert.ok(kinds(applied.actions).indexOf('publish:fault.applied') < kinds(applied.actions).indexOf('publish:alert.fired'));
 });
 
 test('the time limit expires the run, and the fleet goes only after its faults are reverted', () => {

@@ -128,8 +128,10 @@ function tick(t: Turn): void {
   }
   const elapsed = now - s.startedAtMs;
   if (elapsed >= plan.compiled.timeLimitMs) return finish(t, 'expired', null);
+  // A scripted alert reports a fault: it waits until every fault due by its time has struck.
+  const struckBy = (atMs: number): boolean => plan.compiled.faults.every((f) => f.atMs > atMs || s.faults[faultKey(f)]?.state !== 'pending');
   for (const a of plan.compiled.alerts) {
-    if (a.firedAtMs !== null && a.firedAtMs <= elapsed && !s.alertsFired.includes(a.name)) {
+    if (a.firedAtMs !== null && a.firedAtMs <= elapsed && !s.alertsFired.includes(a.name) && struckBy(a.firedAtMs)) {
       s.alertsFired.push(a.name);
       publish(t, 'alert.fired', { name: a.name, severity: a.severity, message: a.message, atMs: a.firedAtMs });
     }

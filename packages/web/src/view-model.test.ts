@@ -9,14 +9,15 @@ const STATUS = RunStatusSchema.parse({
   description: 'It is 03:12.', symptoms: [], seed: 7, fleetId: 'f1', keepFleet: false, timeLimitMs: 1_800_000,
   resolvedAtMs: null, error: null, alerts: [], objectives: [], faults: [], vms: [],
   hintsUsed: 1, hintsTotal: 3, objectivesPassing: 0, objectivesTotal: 1, hints: ['Check disk usage with: df -h'],
-  scoreDetail: { score: 90, base: 100, timePenalty: 0, hintPenalty: 10 },
+  scoreDetail: { score: 90, base: 100, timePenalty: 0, hintPenalty: 10, actionPenalty: 0, rootCausePenalty: 0 },
   scoring: { base: 100, timePenaltyPerSecond: 0.033, hintPenalty: 10, perfectWindowMs: 480_000 },
   environment: 'training', experimentId: null, charter: null,
+  penalties: [], rootCause: null, reviewUntil: null, traffic: null,
 });
 
 test('the score between polls is the engine formula: charged after the perfect window, per hint, rounded to hundredths', () => {
-  assert.deepEqual(scoreIfResolvedAt(STATUS, 479_000), { score: 90, base: 100, timePenalty: 0, hintPenalty: 10 });
-  assert.deepEqual(scoreIfResolvedAt(STATUS, 491_000), { score: 89.64, base: 100, timePenalty: 0.36, hintPenalty: 10 });
+  assert.deepEqual(scoreIfResolvedAt(STATUS, 479_000), { score: 90, base: 100, timePenalty: 0, hintPenalty: 10, actionPenalty: 0, rootCausePenalty: 0 });
+  assert.deepEqual(scoreIfResolvedAt(STATUS, 491_000), { score: 89.64, base: 100, timePenalty: 0.36, hintPenalty: 10, actionPenalty: 0, rootCausePenalty: 0 });
   assert.equal(scoreIfResolvedAt(STATUS, 100_000_000).score, 0);
 });
 
