@@ -10,6 +10,15 @@ function share503(out: string): number {
   return codes.length ? codes.filter((c) => c === '503').length / codes.length : 0;
 }
 
+/** On db-0: who holds the sessions, and which local process owns those sockets: stop that process. */
+export const STOP_CONNECTION_HOLDER = [
+  'set -e',
+  `runuser -u postgres -- psql -Atc "SELECT application_name, client_addr, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2 ORDER BY 3 DESC"`,
+  `pid=$(ss -Htnp 'dport = :5432' | grep -o 'pid=[0-9]*' | sort | uniq -c | sort -rn | awk 'NR == 1 {sub("pid=", "", $2); print $2}')`,
+  `ps -o pid,comm,args -p "$pid"`,
+  `kill "$pid"`,
+].join('; ');
+
 export default {
   probes: [
     {
@@ -56,11 +65,7 @@ export default {
       // Who holds the sessions, and which local process owns those sockets: stop that process.
       // Then whatever is still burning the CPU, if anything.
       run: [
-        'set -e',
-        `runuser -u postgres -- psql -Atc "SELECT application_name, client_addr, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2 ORDER BY 3 DESC"`,
-        `pid=$(ss -Htnp 'dport = :5432' | grep -o 'pid=[0-9]*' | sort | uniq -c | sort -rn | awk 'NR == 1 {sub("pid=", "", $2); print $2}')`,
-        `ps -o pid,comm,args -p "$pid"`,
-        `kill "$pid"`,
+        STOP_CONNECTION_HOLDER,
         `hog=$(ps -eo pid=,pcpu= --sort=-pcpu | awk 'NR == 1 && $2 > 50 {print $1}')`,
         `if [ -n "$hog" ]; then ps -o pid,pcpu,comm -p "$hog"; kill "$hog"; fi`,
       ].join('; '),

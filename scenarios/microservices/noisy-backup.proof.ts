@@ -1,5 +1,6 @@
 import type { ScenarioProof } from '../../test/scenarios/proof.ts';
 import { NGINX_ANSWERS_ITSELF, NGINX_PROXIES_AGAIN } from '../../test/scenarios/fake-fixes.ts';
+import { STOP_CONNECTION_HOLDER } from './db-connection-exhaustion.proof.ts';
 
 const API = ['api-0', 'api-1'];
 
@@ -33,13 +34,7 @@ export default {
     {
       vm: 'db-0',
       // Who holds the sessions, and which local process owns those sockets: stop that one only.
-      run: [
-        'set -e',
-        `runuser -u postgres -- psql -Atc "SELECT application_name, client_addr, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2 ORDER BY 3 DESC"`,
-        `pid=$(ss -Htnp 'dport = :5432' | grep -o 'pid=[0-9]*' | sort | uniq -c | sort -rn | awk 'NR == 1 {sub("pid=", "", $2); print $2}')`,
-        `ps -o pid,comm,args -p "$pid"`,
-        `kill "$pid"`,
-      ].join('; '),
+      run: STOP_CONNECTION_HOLDER,
     },
   ],
   // The app's pool waits out its failed attempts before it connects again.

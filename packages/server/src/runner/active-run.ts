@@ -5,7 +5,7 @@
  * restarted server reads the stored progress back and continues exactly where this stopped.
  */
 import { agentFaultId, conditionsOf, faultKey, step, type Action, type AgentReport, type CompiledFault, type Observation, type ObservedError, type RunPlan } from '@pudu/engine';
-import { isPuduError, PuduError, type RunState } from '@pudu/schema';
+import { isPuduError, PuduError, type RunState, type TrafficReport } from '@pudu/schema';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
 import type { Metrics } from '../metrics.ts';
@@ -14,7 +14,7 @@ import type { AgentFactory } from './agent-port.ts';
 import { AgentLink } from './agent-link.ts';
 import { evaluateCondition, type CheckMemory } from './checks.ts';
 import { LinkProbes } from './link-probe.ts';
-import { TrafficGenerator, type TrafficReport } from './traffic.ts';
+import { TrafficGenerator } from './traffic.ts';
 import { progressOf, type RunDoc } from './run-doc.ts';
 
 /** Clock tick: alerts and faults fire within this of their time. */

@@ -5,6 +5,7 @@
  * latency percentiles per route over the last minute) is the run's traffic report.
  */
 import type { CompiledTraffic } from '@pudu/engine';
+import type { TrafficReport } from '@pudu/schema';
 import { assertRouteThrough } from '../net/route-guard.ts';
 
 /** A user gives up after this; the request counts as failed with status 0. */
@@ -26,27 +27,7 @@ export interface TrafficTarget {
   hostLink: string;
 }
 
-export interface RouteReport {
-  route: string;
-  requests: number;
-  errors: number;
-  errorRatio: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface TrafficReport {
-  windowS: number;
-  rps: number;
-  requests: number;
-  errors: number;
-  errorRatio: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  routes: RouteReport[];
-}
+type RouteReport = TrafficReport['routes'][number];
 
 const pct = (sorted: number[], p: number): number | null =>
   sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))]!;
