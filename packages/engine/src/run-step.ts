@@ -128,14 +128,7 @@ function tick(t: Turn): void {
   }
   const elapsed = now - s.startedAtMs;
   if (elapsed >= plan.compiled.timeLimitMs) return finish(t, 'expired', null);
-  // A scripted alert reports a fault: it waits until every fault due by its time has struck.
-  const struckBy = (atMs: number): boolean => plan.compiled.faults.every((f) => f.atMs > atMs || s.faults[faultKey(f)]?.state !== 'pending');
-  for (const a of plan.compiled.alerts) {
-    if (a.firedAtMs !== null && a.firedAtMs <= elapsed && !s.alertsFired.includes(a.name) && struckBy(a.firedAtMs)) {
-      s.alertsFired.push(a.name);
-      publish(t, 'alert.fired', { name: a.name, severity: a.severity, message: a.message, atMs: a.firedAtMs });
-    }
-  }
+  fireScriptedAlerts(t, elapsed);
   for (const f of plan.compiled.faults) {
     const key = faultKey(f);
     const p = s.faults[key];
@@ -161,6 +154,18 @@ function tick(t: Turn): void {
   }
 }
 
+/** A scripted alert reports a fault: it fires at its time, once every fault due by then has struck. */
+function fireScriptedAlerts(t: Turn, elapsed: number): void {
+  const { s, plan } = t;
+  const struckBy = (atMs: number): boolean => plan.compiled.faults.every((f) => f.atMs > atMs || s.faults[faultKey(f)]?.state !== 'pending');
+  for (const a of plan.compiled.alerts) {
+    if (a.firedAtMs !== null && a.firedAtMs <= elapsed && !s.alertsFired.includes(a.name) && struckBy(a.firedAtMs)) {
+      s.alertsFired.push(a.name);
+      publish(t, 'alert.fired', { name: a.name, severity: a.severity, message: a.message, atMs: a.firedAtMs });
+    }
+  }
+}
+
 function faultApplied(t: Turn, key: string): void {
   const f = faultOf(t, key);
   const p = t.s.faults[key];
@@ -170,6 +175,8 @@ function faultApplied(t: Turn, key: string): void {
   p.retryAtMs = null;
   publish(t, 'fault.applied', { id: f.id, type: f.type, vm: f.vm });
   reinjected(t, key, f);
+  // The alerts that were waiting for this fault fire with it, in the same stored change.
+  if (t.s.state === 'running' && t.s.startedAtMs !== null) fireScriptedAlerts(t, t.now - t.s.startedAtMs);
   // The run ended while this apply was in flight (another fault failed for good): undo it.
   if (!isLive(t.s) && !t.s.tornDown) revertInTeardown(t, key);
 }
