@@ -208,3 +208,12 @@ test('during the review, a firing alert still resolves from its check', () => {
   assert.equal(r.state.alerts.Busy!.firing, false);
   assert.deepEqual(events(r.actions), ['alert.resolved']);
 });
+
+test('halt-all during the review ends it: the fleet goes', () => {
+  const plan = planOf({ reviewMs: 300_000 });
+  const s = step(plan, resolvedWithReview(plan), [{ kind: 'fault-reverted', key: 'f1@app-0', why: 'x' }], T0 + 25_000).state;
+  const halted = step(plan, s, [{ kind: 'halt', reason: 'game day over' }], T0 + 26_000);
+  assert.ok(halted.actions.some((a) => a.kind === 'destroy-fleet'));
+  assert.equal(halted.state.reviewUntilMs, null);
+  assert.equal(halted.state.state, 'resolved', 'the fix stays a fix');
+});

@@ -103,6 +103,8 @@ function observe(t: Turn, o: Observation): void {
       if (!isLive(s)) return void t.out.push({ kind: 'refuse', code: 'RUN_NOT_ACTIVE', message: `run ${t.plan.runId} is ${s.state}` });
       return finish(t, 'aborted', null, o.reason);
     case 'halt':
+      // Halt-all also ends a review: nothing of the run may stay up.
+      if (reviewing(t)) return endReview(t, `halted: ${o.reason}`);
       return finish(t, 'halted', null, `halted: ${o.reason}`);
   }
 }
