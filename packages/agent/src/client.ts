@@ -1,6 +1,7 @@
 import {
   AgentErrorBodySchema,
   AgentFaultListResponseSchema,
+  AgentFaultPlanSchema,
   AgentFaultRecordSchema,
   AgentHealthResponseSchema,
   AgentHeartbeatResponseSchema,
@@ -14,6 +15,7 @@ import {
   type AgentIdentity,
   type AgentLogResponse,
   type AgentFaultListResponse,
+  type AgentFaultPlan,
   type AgentFaultRecord,
   type AgentFaultStartRequest,
   type AgentHealthResponse,
@@ -48,6 +50,8 @@ export interface AgentClient {
   health(): Promise<AgentHealthResponse>;
   metrics(): Promise<AgentMetricsResponse>;
   metricsPrometheus(): Promise<string>;
+  /** Pre-flight: could this fault be applied and reverted here? Changes nothing. */
+  planFault(req: AgentFaultStartRequest): Promise<AgentFaultPlan>;
   startFault(req: AgentFaultStartRequest): Promise<AgentFaultRecord>;
   stopFault(id: string): Promise<AgentFaultRecord>;
   listFaults(): Promise<AgentFaultListResponse>;
@@ -175,6 +179,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
     health: () => call('GET', '/health', AgentHealthResponseSchema),
     metrics: () => call('GET', '/metrics', AgentMetricsResponseSchema),
     metricsPrometheus: () => call('GET', '/metrics?format=prometheus', null) as Promise<string>,
+    planFault: (req) => call('POST', '/fault/plan', AgentFaultPlanSchema, req, 2),
     startFault: (req) => call('POST', '/fault/start', AgentFaultRecordSchema, req, 4),
     stopFault: (id) => call('POST', '/fault/stop', AgentFaultRecordSchema, { id }, 4),
     listFaults: () => call('GET', '/faults', AgentFaultListResponseSchema),

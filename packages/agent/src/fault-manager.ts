@@ -5,6 +5,7 @@ import {
   parseDurationMs,
   PuduError,
   type AgentFaultEndReason,
+  type AgentFaultPlan,
   type AgentFaultRecord,
   type AgentFaultState,
   type FaultType,
@@ -127,16 +128,37 @@ export class FaultManager {
     return { id: req.data.id, type: req.data.type, params: p, ttlMs };
   }
 
+  /** A fault with this id or on the same resource still holds: FAULT_CONFLICT. */
+  private assertFree(v: { id: string; type: FaultType; params: Record<string, unknown> }, driver: FaultDriver): void {
+    const prev = this.journal.get(v.id);
+    if (prev && prev.phase !== 'ended') throw new PuduError('FAULT_CONFLICT', `fault ${v.id} is already ${prev.state}`);
+    const key = driver.conflictKey(v.params as never);
+    const clash = this.journal.all().find((e) => e.phase !== 'ended' && (FAULT_DRIVERS[e.type] as FaultDriver).conflictKey(e.params as never) === key);
+    if (clash) throw new PuduError('FAULT_CONFLICT', `fault ${clash.id} already holds ${key}; stop it first`);
+  }
+
+  /**
+   * `POST /fault/plan` (pre-flight): everything start would check — params, conflicts, the
+   * guest's state, the programs and files apply and revert need — with nothing changed and
+   * nothing journaled.
+   */
+  plan(body: unknown): Promise<AgentFaultPlan> {
+    const v = this.validate(body);
+    return this.serial(async () => {
+      const driver = FAULT_DRIVERS[v.type] as FaultDriver;
+      this.assertFree(v, driver);
+      const undo = await driver.plan(v.id, v.params as never, this.ctx);
+      const verified = await driver.verify(v.params as never, undo, this.ctx);
+      return { id: v.id, type: v.type, ttl_ms: v.ttlMs, verified };
+    });
+  }
+
   /** Starts a fault: validate, check conflicts, journal the intent, apply, arm the TTL. */
   start(body: unknown): Promise<AgentFaultRecord> {
     const v = this.validate(body);
     return this.serial(async () => {
       const driver = FAULT_DRIVERS[v.type] as FaultDriver;
-      const prev = this.journal.get(v.id);
-      if (prev && prev.phase !== 'ended') throw new PuduError('FAULT_CONFLICT', `fault ${v.id} is already ${prev.state}`);
-      const key = driver.conflictKey(v.params as never);
-      const clash = this.journal.all().find((e) => e.phase !== 'ended' && (FAULT_DRIVERS[e.type] as FaultDriver).conflictKey(e.params as never) === key);
-      if (clash) throw new PuduError('FAULT_CONFLICT', `fault ${clash.id} already holds ${key}; stop it first`);
+      this.assertFree(v, driver);
       const undo = await driver.plan(v.id, v.params as never, this.ctx);
       const now = Date.now();
       const entry: JournalEntry = {

@@ -129,6 +129,8 @@ async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Repl
     }
     case 'POST /fault/start':
       return { status: 201, body: await o.faults.start(json()) };
+    case 'POST /fault/plan':
+      return { status: 200, body: await o.faults.plan(json()) };
     case 'POST /fault/stop': {
       const b = AgentFaultStopRequestSchema.safeParse(json());
       if (!b.success) throw new PuduError('FAULT_INVALID', `body: ${b.error.issues.map((i) => `${i.path.join('.') || 'id'}: ${i.message}`).join('; ')}`);

@@ -41,6 +41,17 @@ export const AgentFaultRecordSchema = z.object({
 });
 export type AgentFaultRecord = z.infer<typeof AgentFaultRecordSchema>;
 
+/** `POST /fault/plan` (same body as start): the fault could be applied and reverted here; nothing was changed. */
+export const AgentFaultPlanSchema = z.object({
+  id: z.string(),
+  type: z.enum(FAULT_TYPES),
+  /** How long it would live (its duration, or the agent's maximum). */
+  ttl_ms: z.number(),
+  /** What was checked: the guest's state, the programs and files apply and revert need. */
+  verified: z.array(z.string()),
+});
+export type AgentFaultPlan = z.infer<typeof AgentFaultPlanSchema>;
+
 export const AgentFaultListResponseSchema = z.object({ faults: z.array(AgentFaultRecordSchema) });
 export type AgentFaultListResponse = z.infer<typeof AgentFaultListResponseSchema>;
 

@@ -3,6 +3,7 @@ import { PuduError, type AgentConfigParams } from '@pudu/schema';
 import { unitOf } from '../services.ts';
 import { run } from '../exec.ts';
 import type { FaultDriver, Undo } from './fault.ts';
+import { requireTools, requireWritable } from './verify.ts';
 
 function readText(path: string): string {
   try {
@@ -41,6 +42,9 @@ export const configFault: FaultDriver<'config'> = {
       wasActive = r.stdout.includes('ActiveState=active');
     }
     return { path: p.path, line: p.replace, original: index >= 0 ? lines[index] : null, index, unit, wasActive };
+  },
+  async verify(p: AgentConfigParams) {
+    return [...requireWritable('config', p.path), ...(p.restart ? requireTools('config', ['systemctl']) : [])];
   },
   async apply(_id, _p, undo) {
     const lines = readText(String(undo.path)).split('\n');

@@ -1,5 +1,6 @@
 import type { AgentDbConnectionsParams } from '@pudu/schema';
 import type { FaultDriver } from './fault.ts';
+import { helperTools, requireListening } from './verify.ts';
 import { helperLifecycle, startHelperUnit } from './helper-process.ts';
 
 /** A reporting job on the database host whose connection pool never gives a session back. */
@@ -74,6 +75,9 @@ export const dbConnectionsFault: FaultDriver<'db-connections'> = {
   type: 'db-connections',
   conflictKey: (p) => `db-connections:${p.port}`,
   ...helperLifecycle(NAME),
+  async verify(p: AgentDbConnectionsParams) {
+    return [...helperTools(NAME), await requireListening('db-connections', p.port)];
+  },
   async apply(_id, p: AgentDbConnectionsParams, undo) {
     undo.pid = await startHelperUnit({
       name: NAME,

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { PuduError, type AgentDiskParams } from '@pudu/schema';
 import { run } from '../exec.ts';
 import type { FaultDriver, Undo } from './fault.ts';
+import { requireTools, requireWritable } from './verify.ts';
 
 const HEADER_LINES = 64;
 const TRUNCATED_BYTES = 1024 * 1024;
@@ -62,6 +63,12 @@ export const diskFault: FaultDriver<'disk'> = {
       throw new PuduError('FAULT_CONFLICT', `params.path: ${file} already exists; refusing to overwrite it`);
     }
     return { file, createdDir: existsSync(dirname(file)) ? null : dirname(file) };
+  },
+  async verify(p: AgentDiskParams, undo) {
+    const file = String(undo.file);
+    // The fill goes where plan said; its directory is created when missing, so the nearest existing one must be writable.
+    const dir = existsSync(dirname(file)) ? dirname(file) : p.path;
+    return [...requireWritable('disk', dir), ...requireTools('disk', ['fallocate'])];
   },
   async apply(_id, _p, undo) {
     const file = String(undo.file);

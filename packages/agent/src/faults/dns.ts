@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PuduError, type AgentDnsParams } from '@pudu/schema';
 import type { FaultDriver, Undo } from './fault.ts';
+import { requireWritable } from './verify.ts';
 
 const HOSTS_FILE = process.env.PUDU_AGENT_HOSTS_FILE ?? '/etc/hosts';
 
@@ -41,6 +42,9 @@ export const dnsFault: FaultDriver<'dns'> = {
   async plan(_id, p: AgentDnsParams): Promise<Undo> {
     const shadowed = readHosts().split('\n').filter((l) => mapsName(l, p.record));
     return { file: HOSTS_FILE, line: `${p.resolve_to}\t${p.record}`, shadowed };
+  },
+  async verify() {
+    return requireWritable('dns', HOSTS_FILE);
   },
   async apply(_id, _p, undo) {
     const shadowed = new Set((undo.shadowed as string[] | undefined) ?? []);

@@ -30,6 +30,11 @@ export interface FaultDriver<T extends FaultType = FaultType> {
   plan(id: string, params: AgentFaultParamsByType[T], ctx: FaultContext): Promise<Undo>;
   /** Applies the fault; may add facts to `undo` (e.g. a helper's pid), which are journaled again. */
   apply(id: string, params: AgentFaultParamsByType[T], undo: Undo, ctx: FaultContext): Promise<{ mechanism: string }>;
+  /**
+   * After plan: proves apply and revert can both run here (their programs, the files they
+   * write), changing nothing; returns what it verified. Throws when either could not.
+   */
+  verify(params: AgentFaultParamsByType[T], undo: Undo, ctx: FaultContext): Promise<string[]>;
   revert(undo: Undo, ctx: FaultContext): Promise<void>;
   /** After an agent restart adopted the fault: start again what lived only in the agent (a timer loop). */
   resume?(undo: Undo, ctx: FaultContext): Promise<void>;

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { PuduError } from '@pudu/schema';
 import { run } from '../exec.ts';
+import { helperTools } from './verify.ts';
 
 /**
  * Helpers (CPU burner, memory leaker, idle database client) run as systemd units of their
@@ -92,6 +93,7 @@ export async function isHelperUnitAlive(name: unknown, pid: unknown): Promise<bo
 export function helperLifecycle(name: string) {
   return {
     plan: async (): Promise<Record<string, unknown>> => ({ unit: name, pid: null }),
+    verify: async (): Promise<string[]> => helperTools(name),
     revert: async (undo: Record<string, unknown>): Promise<void> => stopHelperUnit(undo.unit),
     isActive: async (undo: Record<string, unknown>): Promise<boolean> => isHelperUnitAlive(undo.unit, undo.pid),
   };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseDurationMs, parsePercent, PuduError, type AgentNetworkParams } from '@pudu/schema';
 import { run, runOk } from '../exec.ts';
 import type { FaultContext, FaultDriver, Undo } from './fault.ts';
+import { helperTools, requireTools } from './verify.ts';
 import { isHelperUnitAlive, startHelperUnit, stopHelperUnit } from './helper-process.ts';
 
 /** The packet handler runs as a service of its own under this name (its unit, `ps`, its install dir). */
@@ -124,6 +125,18 @@ export const networkFault: FaultDriver<'network'> = {
       mode: null,
       pid: null,
     };
+  },
+  /** One of the ways apply may take must be open: tc (netem), or iptables with the packet handler for delay/corrupt. */
+  async verify(p: AgentNetworkParams, undo, ctx) {
+    const out = requireTools('network', ['ip']);
+    const tc = (await run('tc', ['qdisc', 'show', 'dev', String(undo.dev)])).code === 0;
+    const iptables = await chooseIptables();
+    const handler = p.action === 'loss' || existsSync(nfqBinary(ctx));
+    if (!tc && !(iptables && handler)) {
+      throw new PuduError('FAULT_APPLY_FAILED', `network: no way to shape ${String(undo.dev)} here: tc ${tc ? 'usable' : 'missing'}, iptables ${iptables ?? 'not usable'}${handler ? '' : ', packet handler missing'}`);
+    }
+    if (!tc && p.action !== 'loss') out.push(...helperTools('network'));
+    return [...out, `network: ${[tc ? 'tc' : '', iptables && handler ? iptables : ''].filter(Boolean).join(' and ')} usable on ${String(undo.dev)}`];
   },
   async apply(_id, p, undo, ctx) {
     const dev = String(undo.dev);

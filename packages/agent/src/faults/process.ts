@@ -3,6 +3,7 @@ import { PuduError, type AgentProcessParams } from '@pudu/schema';
 import { unitOf } from '../services.ts';
 import { run, runOk } from '../exec.ts';
 import type { FaultDriver, Undo } from './fault.ts';
+import { requireTools } from './verify.ts';
 
 const DROPIN_DIR = process.env.PUDU_AGENT_SYSTEMD_RUN_DIR ?? '/run/systemd/system';
 /** A drop-in name an operator could have left behind. */
@@ -133,6 +134,9 @@ export const processFault: FaultDriver<'process'> = {
       controlGroup: props.ControlGroup,
       dropin: `${DROPIN_DIR}/${unit}.d/${DROPIN_NAME}`,
     };
+  },
+  async verify() {
+    return requireTools('process', ['systemctl']);
   },
   async apply(_id, _p, undo) {
     const unit = String(undo.unit);

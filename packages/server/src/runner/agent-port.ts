@@ -19,6 +19,8 @@ export interface AgentFault {
 }
 
 export interface AgentPort {
+  /** Pre-flight: the agent proves it could apply and revert `f` here, changing nothing; returns what it verified. */
+  planFault(f: AgentFault): Promise<string[]>;
   startFault(f: AgentFault): Promise<void>;
   /** Resolves when the fault is gone, also when the agent had already ended it (TTL, dead-man). */
   stopFault(id: string): Promise<void>;
@@ -65,11 +67,17 @@ export const agentClientFactory: AgentFactory = (t) => {
     timeoutMs: AGENT_TIMEOUT_MS,
     beforeConnect: endpoint.kind === 'tcp' ? () => assertRouteThrough(t.guestIp, t.hostLink) : undefined,
   });
+  const wire = (f: AgentFault): { id: string; type: FaultType; params: Record<string, string | number> } => {
+    const params: Record<string, string | number> = { ...f.params };
+    if (f.durationMs !== null) params.duration = `${Math.max(1000, Math.round(f.durationMs))}ms`;
+    return { id: f.id, type: f.type, params };
+  };
   return {
+    async planFault(f) {
+      return (await client.planFault(wire(f))).verified;
+    },
     async startFault(f) {
-      const params: Record<string, string | number> = { ...f.params };
-      if (f.durationMs !== null) params.duration = `${Math.max(1000, Math.round(f.durationMs))}ms`;
-      await client.startFault({ id: f.id, type: f.type, params });
+      await client.startFault(wire(f));
     },
     async stopFault(id) {
       try {
