@@ -25,9 +25,14 @@ async function exerciseStore(store: Store): Promise<void> {
   const rows = await store.listTokens();
   assert.ok(!JSON.stringify(rows).includes(admin.split('_')[2]!), 'the secret is stored in clear');
 
-  await store.putRun({ id: 'r1', state: 'running', createdAt: '2026-01-01T00:00:00.000Z', doc: { a: 1, nested: { b: [1, 2] } } });
+  const run = { id: 'r1', state: 'running', createdAt: '2026-01-01T00:00:00.000Z', doc: { a: 1, nested: { b: [1, 2] } } };
+  assert.equal(await store.insertRun(run), true);
+  assert.equal(await store.insertRun({ ...run, state: 'provisioning', doc: { other: true } }), false, 'a run id collision is refused');
+  assert.deepEqual(await store.getRun('r1'), run, 'the old run is left as it was');
   await store.putRun({ id: 'r1', state: 'resolved', createdAt: '2026-01-01T00:00:00.000Z', doc: { a: 2 } });
   assert.deepEqual((await store.getRun('r1'))?.doc, { a: 2 });
+  await store.putRun({ id: 'r-gone', state: 'resolved', createdAt: '2026-01-01T00:00:00.000Z', doc: {} });
+  assert.equal(await store.getRun('r-gone'), null, 'an update never creates a run');
   assert.equal((await store.listRuns()).length, 1);
   const fleet = { id: 'f0123456789ab', state: 'ready' as const, runId: 'r1', createdAt: '2026-01-01T00:00:00.000Z', doc: { old: true } };
   assert.equal(await store.insertFleet(fleet), true);
@@ -35,6 +40,8 @@ async function exerciseStore(store: Store): Promise<void> {
   assert.deepEqual(await store.getFleet(fleet.id), fleet, 'the old fleet is left as it was');
   await store.putFleet({ ...fleet, state: 'deleted' });
   assert.equal((await store.getFleet(fleet.id))?.state, 'deleted');
+  await store.putFleet({ ...fleet, id: 'f-gone' });
+  assert.equal(await store.getFleet('f-gone'), null, 'an update never creates a fleet');
   const trainee = await createToken(store, { role: 'trainee', runId: 'r1' });
   assert.equal((await authenticateToken(store, trainee.token)).runId, 'r1');
 

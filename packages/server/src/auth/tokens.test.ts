@@ -28,7 +28,7 @@ test('a token with a right id and a wrong secret, a missing token, or garbage is
 
 test('trainee tokens need a run and reach only it', async () => {
   const store = await openStore(':memory:');
-  await store.putRun({ id: 'r1', state: 'running', createdAt: new Date().toISOString(), doc: { endedAtMs: null } });
+  await store.insertRun({ id: 'r1', state: 'running', createdAt: new Date().toISOString(), doc: { endedAtMs: null } });
   await assert.rejects(createToken(store, { role: 'trainee' }), /runId/);
   await assert.rejects(createToken(store, { role: 'observer', runId: 'r1' }), /only trainee/);
   const { token } = await createToken(store, { role: 'trainee', runId: 'r1' });
@@ -60,7 +60,7 @@ test('a token past its expiry is TOKEN_EXPIRED, one before it works; service tok
 test('a trainee token dies with its run, after the grace', async () => {
   const store = await openStore(':memory:');
   const ended = Date.parse('2026-12-01T10:00:00Z');
-  await store.putRun({ id: 'r2', state: 'aborted', createdAt: new Date(ended - 60_000).toISOString(), doc: { endedAtMs: ended } });
+  await store.insertRun({ id: 'r2', state: 'aborted', createdAt: new Date(ended - 60_000).toISOString(), doc: { endedAtMs: ended } });
   const { token } = await createToken(store, { role: 'trainee', runId: 'r2', ttlMs: 3_600_000, now: ended - 60_000 });
   assert.equal((await authenticateToken(store, token, { now: ended + 999, traineeGraceMs: 1000 })).runId, 'r2');
   await assert.rejects(authenticateToken(store, token, { now: ended + 1000, traineeGraceMs: 1000 }), (e: PuduError) => e.code === 'TOKEN_EXPIRED');

@@ -13,14 +13,7 @@ import type { FleetRecord, Store } from '../store/store.ts';
 import type { Metrics } from '../metrics.ts';
 import { publicError } from '../public-error.ts';
 import { CapacityBudget, defaultBudget, needOf } from './capacity-budget.ts';
-
-/** 48 random bits: fleet ids are kept with their audit trail, so they must not come round again. */
-const FLEET_ID_BYTES = 6;
-const FLEET_ID_ATTEMPTS = 5;
-
-function newFleetId(): string {
-  return `f${randomBytes(FLEET_ID_BYTES).toString('hex')}`;
-}
+import { insertUnderFreshId } from '../store/fresh-id.ts';
 
 interface FleetDoc {
   driver: string;
@@ -245,14 +238,11 @@ export class FleetManager {
 
   /** Stores a new fleet under a fresh id; an id already taken (a past fleet's) is never overwritten. */
   private async insertNew(doc: FleetDoc, runId: string | null): Promise<FleetRecord> {
-    for (let attempt = 0; attempt < FLEET_ID_ATTEMPTS; attempt++) {
-      const rec: FleetRecord = { id: newFleetId(), state: 'creating', runId, createdAt: new Date().toISOString(), doc: doc as unknown as Record<string, unknown> };
-      if (await this.store.insertFleet(rec)) {
-        for (const fn of this.onChange) fn(this.toApi(rec));
-        return rec;
-      }
-    }
-    throw new PuduError('INTERNAL', `no free fleet id after ${FLEET_ID_ATTEMPTS} attempts`);
+    const rec = await insertUnderFreshId('f', 'fleet',
+      (id): FleetRecord => ({ id, state: 'creating', runId, createdAt: new Date().toISOString(), doc: doc as unknown as Record<string, unknown> }),
+      (r) => this.store.insertFleet(r));
+    for (const fn of this.onChange) fn(this.toApi(rec));
+    return rec;
   }
 
   private async put(rec: FleetRecord): Promise<void> {

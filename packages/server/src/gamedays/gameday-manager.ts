@@ -14,7 +14,9 @@ import { createToken } from '../auth/tokens.ts';
 import { isIntegrity } from '../reports/build-report.ts';
 import { roomFor } from './capacity.ts';
 import { rankEntries, type Entry } from './leaderboard.ts';
+import { insertUnderFreshId } from '../store/fresh-id.ts';
 
+interface Invite { traineeId: string; name: string; code: string; link: string }
 interface TraineeDoc { id: string; name: string; codeHash: string; state: 'invited' | 'queued' | 'running' | 'finished'; queuedAt: number | null; runId: string | null }
 interface GameDayDoc {
   id: string; name: string; scenario: string; seed: number; mode: 'together' | 'self-paced'; state: 'open' | 'running' | 'finished';
@@ -64,18 +66,24 @@ export class GameDays {
     return JSON.parse(rows[0].doc) as GameDayDoc;
   }
 
-  private async save(g: GameDayDoc): Promise<void> {
-    await this.ctx.store.db.run(
-      'INSERT INTO gamedays (id, state, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, doc = excluded.doc',
+  /** A new game day; false when its id is taken (an old game day is never overwritten). */
+  private async insert(g: GameDayDoc): Promise<boolean> {
+    const rows = await this.ctx.store.db.all(
+      'INSERT INTO gamedays (id, state, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id',
       [g.id, g.state, g.createdAt, JSON.stringify(g)],
     );
+    return rows.length === 1;
+  }
+
+  private async save(g: GameDayDoc): Promise<void> {
+    await this.ctx.store.db.run('UPDATE gamedays SET state = ?, doc = ? WHERE id = ?', [g.state, JSON.stringify(g), g.id]);
   }
 
   private async all(): Promise<GameDayDoc[]> {
     return (await this.ctx.store.db.all<{ doc: string }>('SELECT doc FROM gamedays ORDER BY created_at')).map((r) => JSON.parse(r.doc) as GameDayDoc);
   }
 
-  async create(input: GameDayCreate, by: Principal): Promise<{ gameday: GameDay; invites: { traineeId: string; name: string; code: string; link: string }[] }> {
+  async create(input: GameDayCreate, by: Principal): Promise<{ gameday: GameDay; invites: Invite[] }> {
     const body = GameDayCreateSchema.parse(input);
     const { yaml, file } = await this.ctx.library.read(body.scenario);
     const parsed = parseScenario(yaml, file);
@@ -85,19 +93,22 @@ export class GameDays {
     const names = [...(body.trainees ?? []).map((t) => t.name), ...(body.csv ? namesFromCsv(body.csv) : [])];
     if (!names.length) throw new PuduError('BAD_REQUEST', 'the game day has no trainees (the CSV had no names)');
     if (body.opensAt && body.closesAt && Date.parse(body.closesAt) <= Date.parse(body.opensAt)) throw new PuduError('BAD_REQUEST', 'closesAt must be after opensAt');
-    const id = `g${randomBytes(4).toString('hex')}`;
-    const invites: { traineeId: string; name: string; code: string; link: string }[] = [];
-    const trainees: TraineeDoc[] = names.map((name, i) => {
-      const code = randomBytes(18).toString('base64url');
-      const traineeId = `t${i + 1}`;
-      invites.push({ traineeId, name, code, link: `/#/gamedays/${id}/join?code=${code}` });
-      return { id: traineeId, name, codeHash: hashCode(code), state: 'invited', queuedAt: null, runId: null };
-    });
-    const g: GameDayDoc = {
-      id, name: body.name, scenario: body.scenario, seed, mode: body.mode, state: 'open', opensAt: body.opensAt ?? null, closesAt: body.closesAt ?? null,
-      createdAt: new Date().toISOString(), createdBy: by, startedAt: null, vmsPerRun: compiled.vms.length, trainees,
+    const createdAt = new Date().toISOString();
+    const build = (id: string): { g: GameDayDoc; invites: Invite[] } => {
+      const invites: Invite[] = [];
+      const trainees: TraineeDoc[] = names.map((name, i) => {
+        const code = randomBytes(18).toString('base64url');
+        const traineeId = `t${i + 1}`;
+        invites.push({ traineeId, name, code, link: `/#/gamedays/${id}/join?code=${code}` });
+        return { id: traineeId, name, codeHash: hashCode(code), state: 'invited', queuedAt: null, runId: null };
+      });
+      const g: GameDayDoc = {
+        id, name: body.name, scenario: body.scenario, seed, mode: body.mode, state: 'open', opensAt: body.opensAt ?? null, closesAt: body.closesAt ?? null,
+        createdAt, createdBy: by, startedAt: null, vmsPerRun: compiled.vms.length, trainees,
+      };
+      return { g, invites };
     };
-    await this.save(g);
+    const { g, invites } = await insertUnderFreshId('g', 'game day', build, (x) => this.insert(x.g));
     return { gameday: await this.view(g), invites };
   }
 

@@ -3,7 +3,7 @@
  * Owns the live ActiveRun objects; everything they know is in the store, so `resumeAll`
  * after a restart (even after SIGKILL) continues each run with its clock intact.
  */
-import { randomBytes } from 'node:crypto';
+import { insertUnderFreshId } from '../store/fresh-id.ts';
 import { PuduError, type RunMetrics, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
 import { newRunProgress, type Actor, type CompiledScenario } from '@pudu/engine';
 import type { Store } from '../store/store.ts';
@@ -55,12 +55,15 @@ export class RunManager {
     const compiled = compileOrThrow(yaml, file, { seed: req.seed });
     // The policy decides before anything exists: a refused run leaves nothing behind.
     const governance = this.d.authorize(compiled, req.environment, link.actor ?? by, link.experimentId ?? null);
-    const id = `r${randomBytes(4).toString('hex')}`;
-    const doc: RunDoc = {
-      id, createdAt: new Date().toISOString(), file, yaml, compiled, keepFleet: req.keepFleet, createdBy: `${by.name} (${by.id})`, governance,
+    const createdAt = new Date().toISOString();
+    const build = (id: string): RunDoc => ({
+      id, createdAt, file, yaml, compiled, keepFleet: req.keepFleet, createdBy: `${by.name} (${by.id})`, governance,
       ...newRunProgress(compiled),
-    };
-    await this.d.store.putRun({ id, state: doc.state, createdAt: doc.createdAt, doc: doc as unknown as Record<string, unknown> });
+    });
+    // Run ids outlive their runs (audit, recordings, reports): a taken id is never overwritten.
+    const doc = await insertUnderFreshId('r', 'run', build,
+      (d) => this.d.store.insertRun({ id: d.id, state: d.state, createdAt, doc: d as unknown as Record<string, unknown> }));
+    const { id } = doc;
     // It also dies with the run (plus a grace); this bound holds even if the run never ends.
     const ttlMs = compiled.timeLimitMs + TRAINEE_PROVISIONING_ALLOWANCE_MS + TRAINEE_GRACE_MS;
     const { token } = await createToken(this.d.store, { role: 'trainee', name: `trainee-${id}`, runId: id, ttlMs });

@@ -85,11 +85,7 @@ export class SqlStore implements Store {
     return rows.length === 1;
   }
   async putFleet(f: FleetRecord): Promise<void> {
-    await this.db.run(
-      `INSERT INTO fleets (id, state, run_id, created_at, doc) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, run_id = excluded.run_id, doc = excluded.doc`,
-      [f.id, f.state, f.runId, f.createdAt, JSON.stringify(f.doc)],
-    );
+    await this.db.run('UPDATE fleets SET state = ?, run_id = ?, doc = ? WHERE id = ?', [f.state, f.runId, JSON.stringify(f.doc), f.id]);
   }
   async getFleet(id: string): Promise<FleetRecord | null> {
     const rows = await this.db.all('SELECT * FROM fleets WHERE id = ?', [id]);
@@ -102,12 +98,15 @@ export class SqlStore implements Store {
     return { id: String(r.id), state: r.state as FleetRecord['state'], runId: (r.run_id as string | null) ?? null, createdAt: String(r.created_at), doc: JSON.parse(String(r.doc)) };
   }
 
-  async putRun(r: RunRecord): Promise<void> {
-    await this.db.run(
-      `INSERT INTO runs (id, state, created_at, doc) VALUES (?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, doc = excluded.doc`,
+  async insertRun(r: RunRecord): Promise<boolean> {
+    const rows = await this.db.all(
+      'INSERT INTO runs (id, state, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id',
       [r.id, r.state, r.createdAt, JSON.stringify(r.doc)],
     );
+    return rows.length === 1;
+  }
+  async putRun(r: RunRecord): Promise<void> {
+    await this.db.run('UPDATE runs SET state = ?, doc = ? WHERE id = ?', [r.state, JSON.stringify(r.doc), r.id]);
   }
   async getRun(id: string): Promise<RunRecord | null> {
     const rows = await this.db.all('SELECT * FROM runs WHERE id = ?', [id]);

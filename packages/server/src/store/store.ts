@@ -71,6 +71,9 @@ export interface Store {
   getFleet(id: string): Promise<FleetRecord | null>;
   listFleets(): Promise<FleetRecord[]>;
 
+  /** Stores a new run; false (and nothing written) when its id is taken already. */
+  insertRun(r: RunRecord): Promise<boolean>;
+  /** Updates a run stored before (its state and document); a run deleted meanwhile stays deleted. */
   putRun(r: RunRecord): Promise<void>;
   getRun(id: string): Promise<RunRecord | null>;
   listRuns(): Promise<RunRecord[]>;
