@@ -26,14 +26,13 @@ import { webhooksFromOptions } from './webhooks/webhook-config.ts';
 import { serverOwner } from './fleets/server-owner.ts';
 import { parseBudget } from './fleets/capacity-budget.ts';
 
-type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string; webhook?: string[]; webhooksFile?: string; maxVms?: number };
+type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string; webhook?: string[]; webhooksFile?: string };
 
 function addServeOptions(c: Command): Command {
   return addConfigOptions(c)
     .option('--cloud-init-iso <file>', 'accepted for compatibility with the original; VM config is generated per VM')
     .option('--webhook <url>', 'POST run and game-day events here, signed with $PUDU_WEBHOOK_SECRET (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--webhooks-file <file>', 'JSON list of webhooks: [{"url", "events": ["run.resolved", …], "secret"}]')
-    .option('--max-vms <n>', 'VMs this server runs at once; game-day trainees beyond it queue', (v: string) => Number(v));
+    .option('--webhooks-file <file>', 'JSON list of webhooks: [{"url", "events": ["run.resolved", …], "secret"}]');
 }
 
 async function serve(o: ServeOpts): Promise<RunningServer> {
@@ -64,7 +63,6 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     allowedOrigins: c.allowed_origins,
     policyFile: c.policy === undefined ? undefined : resolve(c.policy),
     webhooks: webhooksFromOptions(o.webhook ?? [], o.webhooksFile),
-    maxVms: o.maxVms ?? null,
     log,
     logger,
     tls: c.tls_cert && c.tls_key ? { certFile: c.tls_cert, keyFile: c.tls_key } : undefined,

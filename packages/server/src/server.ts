@@ -63,8 +63,6 @@ export interface ServerOptions {
   /** Webhooks from the command line or a config file (more can be added through the API). */
   webhooks?: WebhookConfig[];
   webhookOptions?: WebhookOptions;
-  /** VMs this server may run at once (game days queue beyond it); null: only the network's limit. */
-  maxVms?: number | null;
   log?: (msg: string) => void;
   /** Structured logger (access log); default silent — the CLI passes one at --log-level. */
   logger?: Logger;
@@ -166,7 +164,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     // Set just below: the game days need the finished context.
     gamedays: undefined as unknown as GameDays,
   };
-  ctx.gamedays = new GameDays(ctx, o.maxVms ?? null);
+  ctx.gamedays = new GameDays(ctx);
   const adminToken = await ensureAdminToken(store);
   await fleets.reconcile();
   await halt.load();

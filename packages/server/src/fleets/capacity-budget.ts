@@ -45,8 +45,10 @@ export function needOf(specs: Pick<VmSpec, 'vcpus' | 'memMb'>[]): Resources {
   return { vms: specs.length, vcpus: specs.reduce((a, s) => a + s.vcpus, 0), memMb: specs.reduce((a, s) => a + s.memMb, 0) };
 }
 
-const sum = (xs: Resources[]): Resources => xs.reduce((a, x) => ({ vms: a.vms + x.vms, vcpus: a.vcpus + x.vcpus, memMb: a.memMb + x.memMb }), { vms: 0, vcpus: 0, memMb: 0 });
-const fitsIn = (need: Resources, free: Resources): boolean => need.vms <= free.vms && need.vcpus <= free.vcpus && need.memMb <= free.memMb;
+/** What these take together. */
+export const sum = (xs: Resources[]): Resources => xs.reduce((a, x) => ({ vms: a.vms + x.vms, vcpus: a.vcpus + x.vcpus, memMb: a.memMb + x.memMb }), { vms: 0, vcpus: 0, memMb: 0 });
+/** Whether `need` fits in `free`, resource by resource. */
+export const fitsIn = (need: Resources, free: Resources): boolean => need.vms <= free.vms && need.vcpus <= free.vcpus && need.memMb <= free.memMb;
 
 interface Waiter { id: string; need: Resources; resolve: () => void; reject: (e: unknown) => void }
 

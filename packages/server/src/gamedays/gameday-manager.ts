@@ -7,7 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { compileScenario, parseScenario } from '@pudu/engine';
-import { GameDayCreateSchema, PuduError, TERMINAL_RUN_STATES, type GameDay, type GameDayCreate, type RunEvent } from '@pudu/schema';
+import { GameDayCreateSchema, PuduError, TERMINAL_RUN_STATES, type CapacityResources, type GameDay, type GameDayCreate, type RunEvent } from '@pudu/schema';
 import type { ServerContext } from '../context.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { createToken } from '../auth/tokens.ts';
@@ -15,12 +15,13 @@ import { isIntegrity } from '../reports/build-report.ts';
 import { roomFor } from './capacity.ts';
 import { rankEntries, type Entry } from './leaderboard.ts';
 import { insertUnderFreshId } from '../store/fresh-id.ts';
+import { needOf } from '../fleets/capacity-budget.ts';
 
 interface Invite { traineeId: string; name: string; code: string; link: string }
 interface TraineeDoc { id: string; name: string; codeHash: string; state: 'invited' | 'queued' | 'running' | 'finished'; queuedAt: number | null; runId: string | null }
 interface GameDayDoc {
   id: string; name: string; scenario: string; seed: number; mode: 'together' | 'self-paced'; state: 'open' | 'running' | 'finished';
-  opensAt: string | null; closesAt: string | null; createdAt: string; createdBy: Principal; startedAt: string | null; vmsPerRun: number; trainees: TraineeDoc[];
+  opensAt: string | null; closesAt: string | null; createdAt: string; createdBy: Principal; startedAt: string | null; need: CapacityResources; trainees: TraineeDoc[];
 }
 
 const DRAIN_EVERY_MS = 3000;
@@ -40,7 +41,7 @@ export class GameDays {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly ctx: ServerContext, private readonly maxVms: number | null) {}
+  constructor(private readonly ctx: ServerContext) {}
 
   start(): void {
     this.unsubscribe = this.ctx.bus.subscribe('*', (ev) => void this.onEvent(ev));
@@ -104,7 +105,7 @@ export class GameDays {
       });
       const g: GameDayDoc = {
         id, name: body.name, scenario: body.scenario, seed, mode: body.mode, state: 'open', opensAt: body.opensAt ?? null, closesAt: body.closesAt ?? null,
-        createdAt, createdBy: by, startedAt: null, vmsPerRun: compiled.vms.length, trainees,
+        createdAt, createdBy: by, startedAt: null, need: needOf(compiled.vms), trainees,
       };
       return { g, invites };
     };
@@ -178,7 +179,7 @@ export class GameDays {
         .flatMap((g) => g.trainees.filter((t) => t.state === 'queued').map((t) => ({ g, t })))
         .sort((a, b) => (a.t.queuedAt ?? 0) - (b.t.queuedAt ?? 0));
       for (const { g, t } of queue) {
-        const room = await roomFor(this.ctx, g.vmsPerRun, this.maxVms);
+        const room = await roomFor(this.ctx, g.need);
         if (!room.ok) return;
         const fresh = await this.load(g.id);
         const ft = fresh.trainees.find((x) => x.id === t.id)!;
@@ -195,6 +196,8 @@ export class GameDays {
   }
 
   private async onEvent(ev: RunEvent): Promise<void> {
+    // A fleet that is ready holds exactly its share of the budget now: room is known again.
+    if (ev.kind === 'fleet.ready') return this.drain();
     if (!/^run\.(resolved|aborted|expired|failed)$/.test(ev.kind)) return;
     await this.locked(async () => {
       for (const g of await this.all()) {
