@@ -141,7 +141,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     authorize: (plan, env, who, experimentId) => authorizeRun(policy, plan, env, 'names' in who ? who : actorOf(policy.spec(), who.policyRole, who.groups), experimentId),
     checkFault: (doc, fault) => checkRunFault(policy, doc.compiled, fault, doc.governance ?? null),
   });
-  const halt = new HaltSwitch({ store, runs, fleets, agentFactory: o.agentFactory, log });
+  // Webhooks exist only further down; the switch is engaged only once the server answers.
+  const halt = new HaltSwitch({ store, runs, fleets, agentFactory: o.agentFactory, log, onEngaged: (s) => void webhooks.emit('halt.engaged', null, { reason: s.reason, by: s.by, at: s.at }) });
   runs.haltGuard = (what) => halt.assertNotHalted(what);
   const experiments = new ExperimentManager({
     store: new ExperimentStore(store.db), policy, library, log,

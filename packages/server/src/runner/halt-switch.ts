@@ -23,6 +23,8 @@ interface Deps {
   fleets: FleetManager;
   agentFactory: AgentFactory;
   log: (msg: string) => void;
+  /** Told once each time the switch goes from released to engaged (after it is stored): webhooks. */
+  onEngaged?: (s: HaltStatus) => void;
 }
 
 const NOT_ENGAGED: HaltStatus = { engaged: false, reason: null, by: null, at: null };
@@ -74,6 +76,7 @@ export class HaltSwitch {
     if (!this.state.engaged) {
       this.state = { engaged: true, reason, by, at: new Date().toISOString() };
       await this.d.store.setMeta(META_KEY, JSON.stringify(this.state));
+      this.d.onEngaged?.(this.status());
     }
     const why = this.state.reason ?? reason;
     const late = { runs: [] as string[], faultsReverted: 0 };
