@@ -14,6 +14,7 @@ import { PuduApiError } from '@pudu/client';
 import { stopLxcfs } from '../../packages/drivers/src/sandbox/lxcfs.ts';
 import { startTestServer } from './harness.ts';
 import { sandboxSkipReason } from './sandbox-server.ts';
+import { waitFor } from './vm-shell.ts';
 
 const skip = sandboxSkipReason();
 const PARALLEL = 8;
@@ -80,4 +81,31 @@ test('a fleet past the host budget gets 429 CAPACITY_EXHAUSTED with the budget a
   const next = await api.createFleet({ count: 1 });
   srv.defer(() => api.deleteFleet(next.id));
   assert.equal(next.state, 'ready');
+});
+
+test('a run past the host budget waits queued (status and events say so) and starts when a run ends', { skip, timeout: 300_000 }, async (t) => {
+  const driver = await createDriver('sandbox', { ...INDEXES, log: () => undefined });
+  const srv = await startTestServer(t, { driver, capacity: { vms: 1 } });
+  const api = srv.client();
+  const live = (id: string) => waitFor(`run ${id} to be running`, async () => ((await api.getRun(id)).state === 'running' ? true : undefined), 120_000, 100);
+  const first = (await api.runScenario({ name: 'monolith/disk-full' })).run;
+  srv.defer(() => api.abortRun(first.id));
+  await live(first.id);
+  const second = (await api.runScenario({ name: 'monolith/disk-full' })).run;
+  srv.defer(() => api.abortRun(second.id));
+  await waitFor('the second run to be queued', async () => ((await api.getRun(second.id)).state === 'queued' ? true : undefined), 30_000, 100);
+  const queued = (await api.listRunEvents(second.id)).find((e) => e.kind === 'run.queued');
+  const { budget } = (await api.health()).capacity;
+  // disk-full's one VM holds 1 vCPU and 512 MB of a budget of one VM.
+  assert.deepEqual((queued?.data as { capacity: { free: unknown } }).capacity.free, { vms: 0, vcpus: budget.vcpus - 1, memMb: budget.memMb - 512 });
+  assert.equal((await api.health()).capacity.queued, 1);
+  // Still queued a moment later: it does not fail, and its clock has not started.
+  await new Promise((r) => setTimeout(r, 1500));
+  const still = await api.getRun(second.id);
+  assert.equal(still.state, 'queued');
+  assert.equal(still.startedAt, null);
+  await api.abortRun(first.id);
+  await live(second.id);
+  const kinds = (await api.listRunEvents(second.id)).map((e) => e.kind);
+  assert.deepEqual(kinds.filter((k) => ['run.queued', 'run.admitted', 'fleet.ready', 'run.started'].includes(k)), ['run.queued', 'run.admitted', 'fleet.ready', 'run.started']);
 });

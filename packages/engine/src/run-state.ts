@@ -5,7 +5,7 @@
  * a RunProgress; docs: /work/team/notes/runloop-api.md and docs/ARCHITECTURE.md.
  */
 import { z } from 'zod';
-import { RunStateSchema, type AgentFaultEndReason, type AgentFaultState, type ErrorCode, type RunState } from '@pudu/schema';
+import { RunStateSchema, type AgentFaultEndReason, type AgentFaultState, type Capacity, type ErrorCode, type RunState } from '@pudu/schema';
 import type { CompiledFault, CompiledScenario } from './compiled-scenario.ts';
 
 export const FAULT_PROGRESS_STATES = ['pending', 'active', 'reverted', 'failed'] as const;
@@ -123,6 +123,12 @@ export type Observation =
   /** The clock moved: due alerts and faults, expiry, evaluation and heartbeat cadence. */
   | { kind: 'tick' }
   | { kind: 'fleet-ready'; fleetId: string }
+  /** The host budget cannot take the fleet yet: the run waits in line (state `queued`). */
+  | { kind: 'fleet-queued'; capacity: Capacity }
+  /** The budget took the fleet: it is booting (state `provisioning` again). */
+  | { kind: 'fleet-admitted' }
+  /** After a server restart the fleet's running VMs were adopted; `replaced` were gone and booted afresh. */
+  | { kind: 'fleet-adopted'; fleetId: string; replaced: string[] }
   /** No fleet (or no replacement fleet): the run fails with `error` as its reason. */
   | { kind: 'fleet-failed'; error: string }
   /** The run's VMs did not survive a server restart; a replacement is being booted. */
@@ -212,4 +218,4 @@ export function elapsedOf(p: Pick<RunProgress, 'startedAtMs' | 'endedAtMs'>, now
   return Math.max(0, (p.endedAtMs ?? nowMs) - p.startedAtMs);
 }
 
-export const isLive = (p: Pick<RunProgress, 'state'>): boolean => p.state === 'running' || p.state === 'provisioning';
+export const isLive = (p: Pick<RunProgress, 'state'>): boolean => p.state === 'running' || p.state === 'provisioning' || p.state === 'queued';

@@ -46,9 +46,22 @@ function observe(t: Turn, o: Observation): void {
   switch (o.kind) {
     case 'tick':
       return tick(t);
+    case 'fleet-queued':
+      if (s.state !== 'provisioning') return;
+      s.state = 'queued';
+      return publish(t, 'run.queued', { capacity: o.capacity });
+    case 'fleet-admitted':
+      if (s.state !== 'queued') return;
+      s.state = 'provisioning';
+      return publish(t, 'run.admitted', {});
+    case 'fleet-adopted':
+      // A VM booted afresh has a new agent by Pudu's doing: not an agent restart to report. Its
+      // faults are not held any more; the reconcile after the restart injects them again.
+      for (const vm of o.replaced) delete s.agents[vm];
+      return publish(t, 'fleet.adopted', { fleetId: o.fleetId, replaced: o.replaced });
     case 'fleet-ready':
       s.fleetId = o.fleetId;
-      if (s.state === 'provisioning') {
+      if (s.state === 'provisioning' || s.state === 'queued') {
         s.state = 'running';
         s.startedAtMs = t.now;
         publish(t, 'run.started', { timeLimitMs: t.plan.compiled.timeLimitMs });

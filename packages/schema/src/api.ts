@@ -190,7 +190,8 @@ export const FleetCreateRequestSchema = z.union([
 ]);
 export type FleetCreateRequest = z.input<typeof FleetCreateRequestSchema>;
 
-export const RunStateSchema = z.enum(['provisioning', 'running', 'resolved', 'aborted', 'expired', 'failed', 'halted']);
+/** `queued`: waiting for the host budget to take its fleet (the clock has not started). */
+export const RunStateSchema = z.enum(['queued', 'provisioning', 'running', 'resolved', 'aborted', 'expired', 'failed', 'halted']);
 export type RunState = z.infer<typeof RunStateSchema>;
 /** States a run never leaves; the one list every consumer uses. */
 export const TERMINAL_RUN_STATES: readonly RunState[] = ['resolved', 'aborted', 'expired', 'failed', 'halted'];

@@ -38,7 +38,7 @@ export interface CreateFleetOptions {
    * Wait in line for the host budget instead of failing with CAPACITY_EXHAUSTED (scenario
    * runs); `onQueued` is told once if it has to wait, `signal` gives up the place.
    */
-  queue?: { signal?: AbortSignal; onQueued?: (capacity: Capacity) => void };
+  queue?: { signal?: AbortSignal; onQueued?: (capacity: Capacity) => void; onAdmitted?: () => void };
 }
 
 /** The raw Ed25519 public key (base64url) of a PKCS#8 private key: what the guests were given. */
@@ -81,8 +81,13 @@ export class FleetManager {
     // Held under a ticket until the fleet has its id (drawn when its record is inserted).
     const ticket = `pending-${randomBytes(6).toString('hex')}`;
     const need = needOf(specs);
-    if (opts.queue) await this.budget.waitFor(ticket, need, opts.queue);
-    else this.budget.reserve(ticket, need);
+    if (opts.queue) {
+      let queued = false;
+      await this.budget.waitFor(ticket, need, { signal: opts.queue.signal, onQueued: (c) => { queued = true; opts.queue?.onQueued?.(c); } });
+      if (queued) opts.queue.onAdmitted?.();
+    } else {
+      this.budget.reserve(ticket, need);
+    }
     let id = ticket;
     try {
       return await this.boot(specs, opts, (fleetId) => {

@@ -72,7 +72,7 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     startedAt: doc.startedAtMs === null ? null : new Date(doc.startedAtMs).toISOString(),
     endedAt: doc.endedAtMs === null ? null : new Date(doc.endedAtMs).toISOString(),
     elapsedMs,
-    score: doc.state === 'resolved' ? s.score : doc.state === 'running' ? s.score : doc.state === 'provisioning' ? null : 0,
+    score: doc.state === 'resolved' ? s.score : doc.state === 'running' ? s.score : doc.state === 'provisioning' || doc.state === 'queued' ? null : 0,
     description: c.description,
     symptoms: c.symptoms,
     seed: c.seed,

@@ -44,6 +44,8 @@ export class RunManager {
   /** Refuses new runs while halt-all is engaged (set by the server once its HaltSwitch exists). */
   haltGuard: (what: string) => void = () => undefined;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Runs waiting for the host budget: their place in line is given up when they end. */
+  private readonly waiting = new Map<string, AbortController>();
 
   constructor(private readonly d: Deps) {}
 
@@ -83,25 +85,39 @@ export class RunManager {
       ...this.d,
       onTornDown: (r) => {
         if (this.active.get(r.doc.id) === r) this.active.delete(r.doc.id);
+        this.waiting.get(r.doc.id)?.abort(new PuduError('RUN_NOT_ACTIVE', `run ${r.doc.id} ended while it waited for capacity`));
       },
     });
     this.active.set(doc.id, run);
     return run;
   }
 
-  /** Creates the fleet from the scenario's tiers; the run's clock starts when it is ready. */
+  /**
+   * Creates the fleet from the scenario's tiers; the run's clock starts when it is ready.
+   * Past the host budget the run waits in line (`queued`) instead of failing.
+   */
   private async provision(run: ActiveRun): Promise<void> {
     const doc = run.doc;
     await this.d.bus.publish(doc.id, 'fleet.provisioning', { vms: doc.compiled.vms.map((v) => v.name) });
     let fleet;
+    const line = new AbortController();
+    this.waiting.set(doc.id, line);
     try {
       fleet = (await this.d.warmPool?.take(doc.compiled.vms, doc.id)) ?? await this.d.fleets.create(doc.compiled.vms, {
         runId: doc.id,
         onProgress: (msg) => void this.d.bus.publish(doc.id, 'fleet.progress', { message: msg }).catch(() => undefined),
+        queue: {
+          signal: line.signal,
+          onQueued: (capacity) => void run.observe([{ kind: 'fleet-queued', capacity }]).catch(() => undefined),
+          onAdmitted: () => void run.observe([{ kind: 'fleet-admitted' }]).catch(() => undefined),
+        },
       });
     } catch (e) {
+      if (line.signal.aborted) return;
       await run.observe([{ kind: 'fleet-failed', error: `fleet provisioning failed: ${(e as Error).message}` }]);
       return;
+    } finally {
+      this.waiting.delete(doc.id);
     }
     await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
     await run.observe([{ kind: 'fleet-ready', fleetId: fleet.id }]);
@@ -222,7 +238,7 @@ export class RunManager {
 
   /** Halt-all: every live run ends `halted` through its own loop, all at once. */
   async haltAll(reason: string): Promise<{ runs: string[]; faultsReverted: number }> {
-    const live = [...this.active.values()].filter((r) => r.doc.state === 'running' || r.doc.state === 'provisioning');
+    const live = [...this.active.values()].filter((r) => r.doc.state === 'running' || r.doc.state === 'provisioning' || r.doc.state === 'queued');
     const activeFaults = (r: ActiveRun): number => Object.values(r.doc.faults).filter((p) => p.state === 'active').length;
     const counts = await Promise.all(live.map(async (r) => {
       const before = activeFaults(r);
@@ -250,10 +266,15 @@ export class RunManager {
           this.track(this.reprovision(run));
           continue;
         }
+        const adopted = await this.d.fleets.adoption(doc.fleetId!);
+        if (adopted) await run.observe([{ kind: 'fleet-adopted', fleetId: doc.fleetId!, replaced: adopted.replaced }]);
         this.d.log(`run ${doc.id}: resumed at ${Math.round((Date.now() - (doc.startedAtMs ?? Date.now())) / 1000)} s on its clock`);
-      } else if (doc.state === 'provisioning') {
-        // The half-created fleet was destroyed by fleet reconcile; the clock never started.
-        this.track(this.provision(this.attach(doc)));
+      } else if (doc.state === 'provisioning' || doc.state === 'queued') {
+        // The half-created fleet was destroyed by fleet reconcile (or none was made yet): the clock never started.
+        // A queued run takes its place in line again (it is told `fleet-queued` anew if it must wait).
+        const run = this.attach(doc);
+        if (doc.state === 'queued') await run.observe([{ kind: 'fleet-admitted' }]);
+        this.track(this.provision(run));
       } else if (!doc.tornDown) {
         this.track(this.attach(doc).observe([{ kind: 'resumed' }]));
       }

@@ -122,7 +122,7 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
       if (before !== undefined && before !== o.passing) ctx.notify(`${o.passing ? '✓' : '✗'} ${o.description}`, o.passing ? 'success' : 'error');
       lastPassed.set(o.id, o.passing);
     }
-    const live = next.state === 'running' || next.state === 'provisioning';
+    const live = next.state === 'running' || next.state === 'provisioning' || next.state === 'queued';
     hints.update(next.hints, next.hintsTotal, next.scoring.hintPenalty, currentScore()?.score ?? null, live);
     abort.hidden = !instruct || !live;
     terminals.setVms(next.vms.map((v) => ({ name: v.name, index: v.index })));
@@ -136,6 +136,10 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
         parts ? h('span', {}, ' — score ', h('strong', { class: 'final-score', 'data-testid': 'final-score' }, formatScore(parts.score))) : null,
         ' ', h('a', { href: routeHash({ name: 'result', runId }), class: 'button' }, 'See the result and timeline'));
       banner.className = `banner banner-${next.state}`;
+      banner.hidden = false;
+    } else if (next.state === 'queued') {
+      replaceChildren(banner, h('strong', {}, 'Waiting for capacity'), ' — the host is running as many VMs as it may; the fleet boots as soon as another run ends, and the clock starts when it is ready.');
+      banner.className = 'banner banner-provisioning';
       banner.hidden = false;
     } else if (next.state === 'provisioning') {
       replaceChildren(banner, h('strong', {}, 'Provisioning'), ' — the fleet is booting; the clock starts when it is ready.',
