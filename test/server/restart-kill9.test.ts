@@ -162,6 +162,9 @@ test('a VM that died while the server was down is booted afresh at its old addre
   // While no server runs, the VM dies (its launcher holds its namespaces: killing it ends the VM).
   const meta = JSON.parse(readFileSync(`/var/lib/pudu/sandbox/pudu-vm${vm.index}/vm.json`, 'utf8')) as { launcherPid: number };
   process.kill(meta.launcherPid, 'SIGKILL');
+  // Any other process's orphan sweep (a driver starting elsewhere) leaves its remains to its owner.
+  const swept = await cleanupHost({ orphansOnly: true });
+  assert.ok(!swept.removed.some((r) => r.includes(`(pudu-vm${vm.index})`)), swept.removed.join('\n'));
 
   const second = startServerProcess(dataDir, Number(new URL(url).port));
   procs.push(second.child);

@@ -103,7 +103,7 @@ export async function reapSandboxVm(m: VmMeta): Promise<IndexLease | undefined> 
 }
 
 export interface ReconcileOptions {
-  /** Also remove the persistent VMs of this owner id whose owner is not running. */
+  /** Also remove the persistent VMs of this owner id that are dead or whose owner is not running. */
   ownerId?: string;
 }
 
@@ -112,11 +112,11 @@ export async function reconcileSandboxOrphans(opts: ReconcileOptions = {}): Prom
   const removed: string[] = [];
   const fleets = new Set<string>();
   for (const m of readVmMetas()) {
-    if (await isIndexLeased(m.index)) {
-      if (!(await ownerGone(m))) continue;
-      const abandoned = m.ownerStorePath !== undefined && !existsSync(m.ownerStorePath);
-      if (m.ownerId && m.ownerId !== opts.ownerId && !abandoned) continue;
-    }
+    if ((await isIndexLeased(m.index)) && !(await ownerGone(m))) continue;
+    // A persistent VM, running or dead, is its owner's to adopt or replace (at the same index):
+    // nobody else touches it while that owner may come back.
+    const abandoned = m.ownerStorePath !== undefined && !existsSync(m.ownerStorePath);
+    if (m.ownerId && m.ownerId !== opts.ownerId && !abandoned) continue;
     const lease = await reapSandboxVm(m);
     if (!lease) continue;
     await lease.release();
