@@ -9,8 +9,9 @@ export default {
     {
       symptom: "The database VM's CPU has been busy since the backup window opened",
       vm: 'db-0',
-      run: `ps -eo pcpu= --sort=-pcpu | head -1 | awk '{printf "%d", $1}'`,
-      expect: (out) => Number(out) >= 30,
+      run: `top -b -n 2 -d 1 -o %CPU | awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ {printf "%d", $9; exit}'`,
+      // On a host loaded by other fleets a 70 % burner gets less than 70.
+      expect: (out) => Number(out) >= 15,
     },
     {
       symptom: 'Most api requests fail with 503 Service Unavailable after a wait',

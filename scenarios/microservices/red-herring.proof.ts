@@ -10,10 +10,11 @@ const EACH_NODE = `for n in ${API.join(' ')}; do curl -s -m 20 -o /dev/null -w '
 export default {
   probes: [
     {
-      symptom: 'The pager shows a CPU alert on api-0, yet api-0 serves its users fine',
+      symptom: 'The pager shows a CPU alert on api-0: one process there keeps a CPU busy',
       vm: 'api-0',
-      run: `cpu=$(ps -eo pcpu= --sort=-pcpu | head -1 | awk '{printf "%d", $1}'); echo "$cpu $(curl -s -o /dev/null -w '%{http_code}' http://localhost/api/items)"`,
-      expect: /^([3-9]\d|100) 200$/,
+      // The busiest process's share of a CPU; on a host loaded by other fleets a 70 % burner gets less.
+      run: `top -b -n 2 -d 1 -o %CPU | awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ {printf "%d", $9; exit}'`,
+      expect: (out) => Number(out) >= 15,
     },
     {
       symptom: 'About two requests in three fail, from two of the three api nodes',
