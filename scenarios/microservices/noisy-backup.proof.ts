@@ -14,10 +14,10 @@ export default {
       expect: (out) => Number(out) >= 15,
     },
     {
-      symptom: 'Most api requests fail with 503 Service Unavailable after a wait',
+      symptom: 'Most api requests fail with 503 Service Unavailable',
       vm: 'db-0',
       run: `for n in ${API.join(' ')}; do for i in 1 2 3; do curl -s -m 20 -o /dev/null -w '%{http_code} %{time_total}\\n' http://$n/api/items; done; done`,
-      expect: (out) => out.split('\n').filter((l) => /^503 /.test(l) && Number(l.split(' ')[1]) >= 1).length >= 4,
+      expect: (out) => out.split('\n').filter((l) => /^503 /.test(l)).length >= 4,
       timeoutMs: 120_000,
     },
     {
