@@ -53,6 +53,7 @@ const fault = (d: Doc, id: string): Doc => (d.faults as Doc[]).find((f) => f.id 
 const check = (d: Doc, id: string): Doc => (d.objectives as Doc[]).find((o) => o.id === id)!.check;
 const CROSS_REF = 'names something declared elsewhere in the file (JSON Schema has no references between data)';
 const UNIQUE_BY_KEY = 'uniqueness of one key across list items (uniqueItems compares whole items)';
+const RAMP_BY_TYPE = 'a ramp\'s keys and values are judged by the fault type\'s own params (the schema keeps ramp lists free)';
 const ARITHMETIC = 'adds durations of different fields and compares the sum (JSON Schema compares a value only with constants)';
 
 /** [mistake, mutation, true when a JSON Schema can express it or why it cannot]. */
@@ -127,6 +128,14 @@ const CASES: [string, (d: Doc) => void, true | string][] = [
   ['a fault that outlives the time limit', (d) => { fault(d, 'slow-db').duration = '19m'; }, ARITHMETIC],
   ['an alert after the time limit', (d) => { d.signals.alerts[0].fired_at = '25m'; }, 'compares a duration with another field\'s duration (JSON Schema compares a value only with constants)'],
   ['jitter above the latency', (d) => { fault(d, 'slow-db').params.jitter = '400ms'; }, 'compares the values of two fields (JSON Schema compares a value only with constants)'],
+  ['an unknown run mode', (d) => { d.scenario.mode = 'drill'; }, true],
+  ['an experiment without a steady state', (d) => { d.scenario.mode = 'experiment'; delete d.objectives; }, true],
+  ['a guardrail share above 100%', (d) => { d.guardrails = { vm_mem: '150%' }; }, true],
+  ['a misspelled guardrail', (d) => { d.guardrails = { vm_memory: '90%' }; }, true],
+  ['a ramp of a single step', (d) => { fault(d, 'cpu-app').ramp = { load: ['50%'], every: '1m' }; }, true],
+  ['a ramp without every', (d) => { fault(d, 'cpu-app').ramp = { load: ['20%', '50%'] }; }, true],
+  ['a ramp of a param that is no intensity of its type', (d) => { fault(d, 'cpu-app').ramp = { lod: ['20%', '50%'], every: '1m' }; }, RAMP_BY_TYPE],
+  ['a ramp step the type\'s params refuse', (d) => { fault(d, 'cpu-app').ramp = { load: ['20%', '500%'], every: '1m' }; }, RAMP_BY_TYPE],
 ];
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });

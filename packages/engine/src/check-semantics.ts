@@ -9,22 +9,23 @@
 import { CHECK_FIELDS, CHECK_TYPES, FAULT_PARAMS, FAULT_TYPES, MAX_TIER_VMS, parseDurationMs } from '@pudu/schema';
 import type { z } from 'zod';
 import { didYouMean } from './did-you-mean.ts';
+import { checkRunSafety } from './check-run-safety.ts';
 import type { PathSegment } from './scenario-issue.ts';
 import { convertZodIssues } from './zod-issues.ts';
 import type { RawIssue } from './zod-issues.ts';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const DEFAULT_TIME_LIMIT_MS = 30 * 60_000;
 
-interface Tier {
+export interface Tier {
   name: string;
   count: number;
   services: string[];
 }
 
-function tiersOf(root: Obj): Tier[] {
+export function tiersOf(root: Obj): Tier[] {
   const env = isObj(root.environment) ? root.environment : {};
   return list(env.tiers).filter(isObj).filter((t) => typeof t.name === 'string').map((t) => ({
     name: t.name as string,
@@ -34,12 +35,12 @@ function tiersOf(root: Obj): Tier[] {
   }));
 }
 
-function durationOf(v: unknown, fallback: number | null): number | null {
+export function durationOf(v: unknown, fallback: number | null): number | null {
   if (v === undefined) return fallback;
   return typeof v === 'string' ? parseDurationMs(v) : null;
 }
 
-function checkDuplicates(items: unknown[], key: string, base: PathSegment[], what: string, out: RawIssue[]): void {
+export function checkDuplicates(items: unknown[], key: string, base: PathSegment[], what: string, out: RawIssue[]): void {
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
     if (!isObj(item) || typeof item[key] !== 'string') return;
@@ -51,7 +52,7 @@ function checkDuplicates(items: unknown[], key: string, base: PathSegment[], wha
 }
 
 /** Resolves a target to its tier (for service checks) and reports every way it can be wrong. */
-function checkTarget(target: unknown, path: PathSegment[], tiers: Tier[], out: RawIssue[]): Tier | undefined {
+export function checkTarget(target: unknown, path: PathSegment[], tiers: Tier[], out: RawIssue[]): Tier | undefined {
   if (!isObj(target)) return undefined;
   const names = tiers.map((t) => t.name);
   const hasTier = target.tier !== undefined;
@@ -81,7 +82,7 @@ function checkTarget(target: unknown, path: PathSegment[], tiers: Tier[], out: R
   return tier;
 }
 
-function checkTyped(
+export function checkTyped(
   node: Obj, typeKey: 'type', types: readonly string[], fieldsOf: (t: string) => z.ZodType, pick: (n: Obj) => unknown,
   path: PathSegment[], fieldsPath: PathSegment[], out: RawIssue[],
 ): string | undefined {
@@ -93,12 +94,13 @@ function checkTyped(
   return type;
 }
 
-function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: RawIssue[]): void {
-  const faults = list(root.faults);
-  checkDuplicates(faults, 'id', ['faults'], 'fault id', out);
+/** `faults` or the instructor's `extra_faults`: params per type, targets, services, times. */
+function checkFaults(root: Obj, key: 'faults' | 'extra_faults', tiers: Tier[], timeLimitMs: number | null, out: RawIssue[]): void {
+  const faults = list(root[key]);
+  checkDuplicates(faults, 'id', [key], 'fault id', out);
   faults.forEach((f, i) => {
     if (!isObj(f)) return;
-    const path: PathSegment[] = ['faults', i];
+    const path: PathSegment[] = [key, i];
     const type = checkTyped(f, 'type', FAULT_TYPES, (t) => FAULT_PARAMS[t as keyof typeof FAULT_PARAMS], (n) => n.params, path, ['params'], out);
     const params = isObj(f.params) ? f.params : {};
     const tier = checkTarget(f.target, [...path, 'target'], tiers, out);
@@ -120,7 +122,7 @@ function checkFaults(root: Obj, tiers: Tier[], timeLimitMs: number | null, out: 
 }
 
 /** One check (of an objective, an alert or a penalty): its type's fields, its target, the fault it names. */
-function checkCheck(check: unknown, path: PathSegment[], tiers: Tier[], faultIds: string[], out: RawIssue[]): void {
+export function checkCheck(check: unknown, path: PathSegment[], tiers: Tier[], faultIds: string[], out: RawIssue[]): void {
   if (!isObj(check)) return;
   const pickFields = (n: Obj): Obj => Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'type' && k !== 'target'));
   const type = checkTyped(check, 'type', CHECK_TYPES, (t) => CHECK_FIELDS[t as keyof typeof CHECK_FIELDS], pickFields, path, [], out);
@@ -174,9 +176,11 @@ export function checkSemantics(root: unknown): RawIssue[] {
   checkDuplicates(list(env.tiers), 'name', ['environment', 'tiers'], 'tier name', out);
   const meta = isObj(root.scenario) ? root.scenario : {};
   const timeLimitMs = durationOf(meta.time_limit, DEFAULT_TIME_LIMIT_MS);
-  checkFaults(root, tiers, timeLimitMs, out);
+  checkFaults(root, 'faults', tiers, timeLimitMs, out);
+  checkFaults(root, 'extra_faults', tiers, timeLimitMs, out);
   const faultIds = list(root.faults).filter(isObj).map((f) => f.id).filter((id): id is string => typeof id === 'string');
   checkObjectives(root, tiers, faultIds, out);
+  checkRunSafety(root, tiers, faultIds, timeLimitMs, out);
   const signals = isObj(root.signals) ? root.signals : {};
   list(signals.alerts).forEach((a, i) => {
     if (isObj(a) && a.when !== undefined && a.fired_at !== undefined) {

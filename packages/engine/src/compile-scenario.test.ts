@@ -37,7 +37,7 @@ test('expands tiers into named VMs and orders the db-connection-exhaustion timel
   assert.equal(plan.seed, 7);
   assert.equal(plan.timeLimitMs, 30 * 60_000);
   assert.deepEqual(plan.objectives.find((o) => o.id === 'api-healthy')?.vms, ['api-0', 'api-1']);
-  assert.deepEqual(plan.objectives.find((o) => o.id === 'api-healthy')?.check, { type: 'http', path: '/healthz', expectedStatus: 200, port: 80 });
+  assert.deepEqual(plan.objectives.find((o) => o.id === 'api-healthy')?.check, { type: 'http', path: '/healthz', expectedStatus: 200, port: 80, latencyBelowMs: null });
   assert.deepEqual(plan.scoring, { base: 100, timePenaltyPerSecond: 0.033, hintPenalty: 10, perfectWindowMs: 480_000 });
   assert.equal(plan.faults.find((f) => f.id === 'api-memory-leak')?.durationMs, null);
 });

@@ -7,16 +7,17 @@ import type { ObjectiveSpec, ScenarioSpec } from '@pudu/schema';
 import type { CompiledCheck, CompiledCondition, CompiledFault, CompiledScenario, TimelineEvent, TimelineKind, VmPlan } from './compiled-scenario.ts';
 import { newSeed, seededRandom } from './random.ts';
 import { selectTargets } from './select-targets.ts';
+import { compileSafety } from './compile-safety.ts';
 
 const ms = (d: string): number => parseDurationMs(d) ?? 0;
 /** At equal times faults end before new ones start, and alerts follow the fault they report. */
-const KIND_ORDER: Record<TimelineKind, number> = { 'fault-end': 0, 'fault-start': 1, alert: 2 };
+const KIND_ORDER: Record<TimelineKind, number> = { 'fault-end': 0, 'fault-start': 1, 'fault-step': 2, alert: 3 };
 
 function compileCheck(check: ObjectiveSpec['check']): CompiledCheck {
   const c = check as Record<string, unknown>;
   switch (check.type) {
     case 'http':
-      return { type: 'http', path: String(c.path), expectedStatus: Number(c.expected_status ?? 200), port: Number(c.port ?? 80) };
+      return { type: 'http', path: String(c.path), expectedStatus: Number(c.expected_status ?? 200), port: Number(c.port ?? 80), latencyBelowMs: c.latency_below === undefined ? null : ms(String(c.latency_below)) };
     case 'agent-metric': {
       const cond = parseCondition(String(c.condition));
       if (!cond) throw new Error(`condition ${String(c.condition)} passed validation but does not parse`);
@@ -56,7 +57,7 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
     Array.from({ length: t.count }, (_, i) => ({ name: `${t.name}-${i}`, tier: t.name, vcpus: t.vcpus, memMb: t.mem_mb, diskMb: t.disk_mb, services: [...t.services] })),
   );
   // Selection order follows the file so a seed reproduces the same picks.
-  const faults: CompiledFault[] = spec.faults.flatMap((f) =>
+  const plainFaults: CompiledFault[] = spec.faults.flatMap((f) =>
     selectTargets(f.target, vms, random).map((vm) => ({
       id: f.id,
       type: f.type,
@@ -76,8 +77,17 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
     firedAtMs: a.when ? null : ms(a.fired_at ?? '0s'),
     when: a.when ? compileCondition(a.when.check, a.when.for, vms, random) : null,
   }));
+  const penalties = spec.penalties.map((p) => ({ id: p.id, description: p.description, when: compileCondition(p.when.check, p.when.for, vms, random), chargeOn: p.when.on, points: p.points, fail: p.fail }));
+  const traffic = spec.traffic
+    ? { vms: selectTargets(spec.traffic.target, vms, random), rps: spec.traffic.rps, port: spec.traffic.port, routes: spec.traffic.routes.map((r) => ({ ...r })) }
+    : null;
+  // Last: the safety parts' random picks (ramps' reach, extra faults) never move the others'.
+  const safety = compileSafety(spec, vms, plainFaults, random, (check, forWindow) => compileCondition(check, forWindow, vms, random));
+  const { faults, ...safetyFields } = safety;
+  const firstStep = (f: CompiledFault): boolean => safety.ramps.find((r) => r.faultId === f.id)?.steps[0]!.vms.includes(f.vm) ?? true;
   const timeline: TimelineEvent[] = [
-    ...faults.map((f) => ({ atMs: f.atMs, kind: 'fault-start' as const, ref: f.id, vm: f.vm })),
+    ...faults.filter(firstStep).map((f) => ({ atMs: f.atMs, kind: 'fault-start' as const, ref: f.id, vm: f.vm })),
+    ...safety.ramps.flatMap((r) => r.steps.slice(1).map((_, i) => ({ atMs: faults.find((f) => f.id === r.faultId)!.atMs + (i + 1) * r.everyMs, kind: 'fault-step' as const, ref: r.faultId, step: i + 2 }))),
     ...faults.filter((f) => f.durationMs !== null).map((f) => ({ atMs: f.atMs + f.durationMs!, kind: 'fault-end' as const, ref: f.id, vm: f.vm })),
     // A state-driven alert has no time of its own: it fires when its condition holds.
     ...alerts.filter((a) => a.firedAtMs !== null).map((a) => ({ atMs: a.firedAtMs!, kind: 'alert' as const, ref: a.name })),
@@ -106,13 +116,12 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
       hintPenalty: spec.scoring.hint_penalty,
       perfectWindowMs: ms(spec.scoring.perfect_window),
     },
-    penalties: spec.penalties.map((p) => ({ id: p.id, description: p.description, when: compileCondition(p.when.check, p.when.for, vms, random), chargeOn: p.when.on, points: p.points, fail: p.fail })),
+    penalties,
     rootCause: spec.root_cause
       ? { question: spec.root_cause.question, choices: spec.root_cause.choices ? [...spec.root_cause.choices] : null, answer: Array.isArray(spec.root_cause.answer) ? [...spec.root_cause.answer] : spec.root_cause.answer, points: spec.root_cause.points }
       : null,
-    traffic: spec.traffic
-      ? { vms: selectTargets(spec.traffic.target, vms, random), rps: spec.traffic.rps, port: spec.traffic.port, routes: spec.traffic.routes.map((r) => ({ ...r })) }
-      : null,
+    traffic,
     reviewMs: ms(spec.review),
+    ...safetyFields,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { charterSchema, CONDITION_OPERATORS, FAULT_TYPES, METRICS, type VmSpec } from '@pudu/schema';
+import { safetySchemas } from './compiled-safety.ts';
 
 /** One VM of the plan, exactly what a driver is asked to create. */
 export type VmPlan = VmSpec;
@@ -32,7 +33,7 @@ export const CompiledFaultSchema = z.object({
 export type CompiledFault = z.infer<typeof CompiledFaultSchema>;
 
 
-export const TIMELINE_KINDS = ['fault-start', 'fault-end', 'alert'] as const;
+export const TIMELINE_KINDS = ['fault-start', 'fault-end', 'fault-step', 'alert'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
 export const TimelineEventSchema = z.object({
@@ -41,11 +42,13 @@ export const TimelineEventSchema = z.object({
   /** Fault id or alert name. */
   ref: z.string(),
   vm: z.string().optional(),
+  /** A ramp's step (fault-step, from 2): its params and reach are the ramp's steps[step - 1]. */
+  step: z.number().optional(),
 });
 export type TimelineEvent = z.infer<typeof TimelineEventSchema>;
 
 export const CompiledCheckSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('http'), path: z.string(), expectedStatus: z.number(), port: z.number() }),
+  z.object({ type: z.literal('http'), path: z.string(), expectedStatus: z.number(), port: z.number(), latencyBelowMs: z.number().nullable().default(null) }),
   z.object({ type: z.literal('agent-metric'), metric: z.enum(METRICS), op: z.enum(CONDITION_OPERATORS), value: z.number(), condition: z.string() }),
   z.object({ type: z.literal('process-running'), service: z.string() }),
   z.object({ type: z.literal('fault-cleared'), fault: z.string() }),
@@ -122,6 +125,12 @@ export const CompiledTrafficSchema = z.object({
 });
 export type CompiledTraffic = z.infer<typeof CompiledTrafficSchema>;
 
+const safety = safetySchemas(CompiledConditionSchema, CompiledFaultSchema);
+export const { CompiledSteadyStateSchema, CompiledAbortWhenSchema, CompiledRampSchema } = safety;
+export type CompiledSteadyState = z.infer<typeof CompiledSteadyStateSchema>;
+export type CompiledAbortWhen = z.infer<typeof CompiledAbortWhenSchema>;
+export type CompiledRamp = z.infer<typeof CompiledRampSchema>;
+
 export const CompiledScenarioSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -147,5 +156,6 @@ export const CompiledScenarioSchema = z.object({
   traffic: CompiledTrafficSchema.nullable().default(null),
   /** How long the fleet stays for review after the fix. */
   reviewMs: z.number().default(0),
+  ...safety.fields,
 });
 export type CompiledScenario = z.infer<typeof CompiledScenarioSchema>;

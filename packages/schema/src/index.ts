@@ -16,3 +16,4 @@ export * from './charter-spec.ts';
 export * from './policy-spec.ts';
 export * from './api-governance.ts';
 export * from './api-halt.ts';
+export * from './guardrail-spec.ts';

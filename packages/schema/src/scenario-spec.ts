@@ -10,8 +10,9 @@
  */
 import { z } from 'zod';
 import { charterSchema } from './charter-spec.ts';
+import { GUARDRAIL_DEFAULTS, guardrailsSchema, RUN_MODES, runSafetySchemas } from './guardrail-spec.ts';
 import { FAULT_TYPES, jsonRequires, withCrossFieldRules } from './fault-params.ts';
-import { ID_RE, NAME_RE, condition, duration, nonBlank, percentAboveZero, service } from './scenario-fields.ts';
+import { ID_RE, NAME_RE, condition, duration, nonBlank, percentAboveZero, positiveDuration, service } from './scenario-fields.ts';
 
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard', 'expert'] as const;
@@ -67,6 +68,7 @@ export const CHECK_FIELDS = {
     path: z.string().regex(/^\//, { message: 'expected a path starting with /' }),
     expected_status: z.int().min(100).max(599).optional(),
     port: z.int().min(1).max(65535).optional(),
+    latency_below: positiveDuration.optional().describe('Passes only when the answer also came faster than this, e.g. 150ms'),
   }),
   'agent-metric': z.strictObject({ metric: z.enum(METRICS), condition }),
   'process-running': z.strictObject({ service }),
@@ -109,6 +111,12 @@ export const tierSchema = z.strictObject({
   services: z.array(service).default([]),
 });
 
+/** An objective's check; its fields are checked per type (CHECK_FIELDS) after this. */
+export const checkSchema = z.object({ type: z.enum(CHECK_TYPES), target: targetSchema }).catchall(z.unknown());
+
+/** steady_state, abort_when and a fault's ramp (guardrail-spec.ts) over this file's check, target and select. */
+export const { steadyState: steadyStateSchema, abortWhen: abortWhenSchema, ramp: rampSchema } = runSafetySchemas(checkSchema, targetSchema, z.enum(METRICS), selectSchema);
+
 /** One fault; its params are checked per type (FAULT_PARAMS) after this. */
 export const faultSchema = z.strictObject({
   id: z.string().regex(ID_RE, { message: 'expected an id of letters, digits, . _ -' }),
@@ -117,10 +125,8 @@ export const faultSchema = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}),
   at: duration.default('0s').describe('When the fault starts, from the start of the run'),
   duration: duration.optional().describe('How long it lasts; absent = until the run ends or the trainee fixes it'),
+  ramp: rampSchema.optional(),
 });
-
-/** An objective's check; its fields are checked per type (CHECK_FIELDS) after this. */
-export const checkSchema = z.object({ type: z.enum(CHECK_TYPES), target: targetSchema }).catchall(z.unknown());
 
 const forWindow = duration.optional().describe('The check must hold this long without a break (e.g. 20s)');
 
@@ -181,7 +187,11 @@ export const trafficSchema = z.strictObject({
   })).min(1).default([{ method: 'GET', path: '/api/items', weight: 3 }, { method: 'POST', path: '/api/items', weight: 1 }, { method: 'GET', path: '/healthz', weight: 1 }]),
 });
 
-export const scenarioSpecSchema = z.strictObject({
+type ModeShape = { scenario: { mode?: string }; objectives: unknown[]; steady_state: unknown[] };
+const isExperiment = { properties: { scenario: { type: 'object', properties: { mode: { const: 'experiment' } }, required: ['mode'] } }, required: ['scenario'] };
+const nonEmpty = (key: string) => ({ properties: { [key]: { type: 'array', minItems: 1 } }, required: [key] });
+
+export const scenarioSpecSchema = withCrossFieldRules(z.strictObject({
   scenario: z.strictObject({
     id: z.string().regex(ID_RE, { message: 'expected an id of letters, digits, . _ -' }),
     title: z.string().min(1),
@@ -191,6 +201,7 @@ export const scenarioSpecSchema = z.strictObject({
     description: z.string().default(''),
     time_limit: duration.default('30m').describe('The run expires after this'),
     seed: z.int().min(0).max(SEED_MAX).optional().describe('Seed for every random choice; absent = chosen at run time and recorded'),
+    mode: z.enum(RUN_MODES).default('training').describe('training: a trainee fixes it and is scored; experiment: a hypothesis (steady_state) is tested and gets a verdict'),
   }),
   charter: charterSchema.optional().describe('The experiment charter: hypothesis, owner, scope, success criteria, rollback, approvers, window'),
   environment: z.strictObject({
@@ -198,11 +209,15 @@ export const scenarioSpecSchema = z.strictObject({
       .refine((ts) => ts.reduce((a, t) => a + t.count, 0) <= MAX_FLEET_VMS, { message: `a fleet has at most ${MAX_FLEET_VMS} VMs in all tiers together` }),
   }),
   faults: z.array(faultSchema).default([]),
+  extra_faults: z.array(faultSchema).default([]).describe('Faults an instructor may inject during the run (training); applied when injected, `at` does not apply'),
+  guardrails: guardrailsSchema.default(GUARDRAIL_DEFAULTS).describe('Containment: host headroom, VM ceilings and the fault budget; crossing one aborts (or pauses the faults)'),
+  steady_state: z.array(steadyStateSchema).default([]).describe('Experiment: what must hold before the first fault and throughout, with a tolerance'),
+  abort_when: z.array(abortWhenSchema).default([]).describe('Experiment: conditions that stop it (a check failing, or a metric condition holding, for `for`)'),
   signals: z.strictObject({
     alerts: z.array(alertSchema).default([]),
     symptoms: z.array(z.string()).default([]),
   }).default({ alerts: [], symptoms: [] }),
-  objectives: z.array(objectiveSchema).min(1),
+  objectives: z.array(objectiveSchema).default([]).describe('Training: what the trainee must restore (at least one); an experiment judges steady_state instead'),
   penalties: z.array(penaltySchema).default([]),
   root_cause: rootCauseSchema.optional(),
   traffic: trafficSchema.optional(),
@@ -214,7 +229,21 @@ export const scenarioSpecSchema = z.strictObject({
     hint_penalty: z.number().min(0).default(0),
     perfect_window: duration.default('0s'),
   }).default({ base: 100, time_penalty_per_second: 0, hint_penalty: 0, perfect_window: '0s' }),
-});
+}), [
+  {
+    // A trainee needs something to restore; an experiment is judged on its steady state instead.
+    path: 'objectives',
+    message: () => 'a training scenario needs at least one objective (what the trainee must restore)',
+    holds: (d: ModeShape) => d.scenario.mode === 'experiment' || d.objectives.length > 0,
+    jsonSchema: { if: isExperiment, else: nonEmpty('objectives') },
+  },
+  {
+    path: 'steady_state',
+    message: () => 'an experiment (mode: experiment) needs at least one steady_state check: the hypothesis it tests',
+    holds: (d: ModeShape) => d.scenario.mode !== 'experiment' || d.steady_state.length > 0,
+    jsonSchema: { if: isExperiment, then: nonEmpty('steady_state') },
+  },
+]);
 
 export type ScenarioSpec = z.output<typeof scenarioSpecSchema>;
 export type TargetSpec = z.output<typeof targetSchema>;

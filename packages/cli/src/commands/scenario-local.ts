@@ -24,15 +24,24 @@ async function validateFiles(files: string[]): Promise<FileResult[]> {
   return results;
 }
 
-function checkText(o: CompiledScenario['objectives'][number]): string {
+function checkText(o: { check: CompiledScenario['objectives'][number]['check'] }): string {
   const c = o.check;
-  if (c.type === 'http') return `http GET :${c.port}${c.path} → ${c.expectedStatus}`;
+  if (c.type === 'http') return `http GET :${c.port}${c.path} → ${c.expectedStatus}${c.latencyBelowMs === null ? '' : ` within ${c.latencyBelowMs} ms`}`;
   if (c.type === 'agent-metric') return `${c.metric} ${c.condition}`;
   if (c.type === 'fault-cleared') return `${c.fault} cleared`;
   if (c.type === 'probe') return `ping loss < ${c.lossBelowPct} %${c.latencyBelowMs === null ? '' : `, p95 < ${c.latencyBelowMs} ms`} over ${c.overMs / 1000} s`;
   if (c.type === 'e2e') return `write and read /api/items on :${c.port}`;
   if (c.type === 'unit-healthy') return `${c.service} up ≥ ${c.stableMs / 1000} s without a restart`;
   return `${c.service} active`;
+}
+
+function guardrailText(g: CompiledScenario['guardrails']): string {
+  return [
+    g.hostLoadPerCpu !== null ? `host load/CPU ≤ ${g.hostLoadPerCpu}` : '',
+    `host memory free ≥ ${g.hostMemFreePct} %`, `host disk free ≥ ${g.hostDiskFreePct} %`,
+    g.vmCpuPct !== null ? `VM cpu ≤ ${g.vmCpuPct} %` : '', g.vmMemPct !== null ? `VM memory ≤ ${g.vmMemPct} %` : '', g.vmDiskPct !== null ? `VM disk ≤ ${g.vmDiskPct} %` : '',
+    `≤ ${g.maxInjections} injections`, g.maxActiveFaults !== null ? `≤ ${g.maxActiveFaults} faults at once` : '',
+  ].filter(Boolean).join('; ');
 }
 
 /** The charter as a reviewer reads it; one line when the scenario has none. */
@@ -67,14 +76,31 @@ export function formatPlan(plan: CompiledScenario): string {
     formatTable(['AT', 'EVENT', 'REF', 'VM', 'DETAIL'], plan.timeline.map((e) => {
       const f = e.vm ? faultById.get(`${e.ref}@${e.vm}`) : undefined;
       const alert = plan.alerts.find((a) => a.name === e.ref);
-      const detail = e.kind === 'alert' ? `${alert?.severity ?? ''}: ${alert?.message ?? ''}` : e.kind === 'fault-start' && f ? `${f.type} ${Object.entries(f.params).map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
+      const params = (p: Record<string, string | number>): string => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ');
+      const ramp = plan.ramps.find((r) => r.faultId === e.ref);
+      const step = e.kind === 'fault-step' && ramp && e.step ? ramp.steps[e.step - 1] : undefined;
+      const detail = e.kind === 'alert' ? `${alert?.severity ?? ''}: ${alert?.message ?? ''}`
+        : e.kind === 'fault-start' && f ? `${f.type} ${params(f.params)}${ramp ? ` (ramp step 1/${ramp.steps.length})` : ''}`
+        : step && ramp ? `step ${e.step}/${ramp.steps.length}: ${params(step.params)} on ${step.vms.join(',')} (on breach: ${ramp.onBreach})` : '';
       return [t(e.atMs), e.kind, e.ref, e.vm ?? '', detail];
     })),
     '',
-    'Objectives',
-    formatTable(['ID', 'CHECK', 'VMS', 'DESCRIPTION'], plan.objectives.map((o) => [o.id, checkText(o), o.vms.join(','), o.description])),
+    ...(plan.mode === 'experiment' ? [
+      'Steady state (must hold before the first fault and throughout)',
+      formatTable(['ID', 'CHECK', 'VMS', 'TOLERANCE'], plan.steadyState.map((s) => [s.id, checkText(s.condition), s.condition.vms.join(','), `≥ ${s.passPct} % over ${t(s.overMs)}`])),
+      '',
+      'Abort when',
+      formatTable(['ID', 'CONDITION', 'VMS', 'FOR'], plan.abortWhen.map((a) => [a.id, `${checkText(a.condition)} ${a.on === 'failing' ? 'fails' : 'holds'}`, a.condition.vms.join(','), t(a.condition.forMs)])),
+    ] : [
+      'Objectives',
+      formatTable(['ID', 'CHECK', 'VMS', 'DESCRIPTION'], plan.objectives.map((o) => [o.id, checkText(o), o.vms.join(','), o.description])),
+    ]),
     '',
-    `Scoring: base ${plan.scoring.base}, −${plan.scoring.timePenaltyPerSecond}/s after ${t(plan.scoring.perfectWindowMs)}, −${plan.scoring.hintPenalty} per hint (${plan.hints.length} hints)`,
+    `Guardrails (${plan.guardrails.onBreach} after ${t(plan.guardrails.forMs)}): ${guardrailText(plan.guardrails)}`,
+    ...(plan.extraFaults.length ? [`Extra faults an instructor may inject: ${[...new Set(plan.extraFaults.map((f) => `${f.id} (${f.type})`))].join(', ')}`] : []),
+    '',
+    plan.mode === 'experiment' ? 'Verdict: held / refuted / aborted / inconclusive (no score)'
+      : `Scoring: base ${plan.scoring.base}, −${plan.scoring.timePenaltyPerSecond}/s after ${t(plan.scoring.perfectWindowMs)}, −${plan.scoring.hintPenalty} per hint (${plan.hints.length} hints)`,
   ].join('\n');
 }
 
