@@ -24,28 +24,32 @@ export function isLxcfsMounted(path = lxcfsMountPoint()): boolean {
   });
 }
 
+/** Mounted and answering: an lxcfs that died leaves its mount listed but every access fails (ENOTCONN). */
+const isLxcfsServing = (mnt: string): boolean => isLxcfsMounted(mnt) && existsSync(join(mnt, 'proc', 'meminfo'));
+
 let starting: Promise<string> | undefined;
 
 /** Starts Pudu's lxcfs unless it is already mounted; resolves with the mount point. Safe to call concurrently. */
 export function ensureLxcfs(): Promise<string> {
   const mnt = lxcfsMountPoint();
-  if (isLxcfsMounted(mnt)) return Promise.resolve(mnt);
+  if (isLxcfsServing(mnt)) return Promise.resolve(mnt);
   starting ??= startLxcfs(mnt).finally(() => { starting = undefined; });
   return starting;
 }
 
 async function startLxcfs(mnt: string): Promise<string> {
   if (!existsSync('/usr/bin/lxcfs')) throw new PuduError('DRIVER_UNAVAILABLE', 'lxcfs not found: apt-get install lxcfs (the sandbox needs it so free/top show the VM limits)');
-  mkdirSync(mnt, { recursive: true });
-  // A previous lxcfs that died leaves a dead FUSE mount ("Transport endpoint is not connected").
+  // A previous lxcfs that died leaves a dead FUSE mount ("Transport endpoint is not connected"):
+  // unmount it before anything touches the path (mkdir on it fails with ENOTCONN).
   await run('umount', ['-l', mnt], { allowFail: true });
+  mkdirSync(mnt, { recursive: true });
   // Its own pidfile: the default /run/lxcfs.pid belongs to a host lxcfs if there is one.
   // Another process may have won the race between our check and now: lxcfs refuses a busy mount point, which is fine.
   const child = spawn('/usr/bin/lxcfs', ['--enable-cfs', '--enable-loadavg', '--pidfile', `${mnt}.pid`, mnt], { detached: true, stdio: 'ignore' });
   child.unref();
   const deadline = Date.now() + LXCFS_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (isLxcfsMounted(mnt) && existsSync(join(mnt, 'proc', 'meminfo'))) return mnt;
+    if (isLxcfsServing(mnt)) return mnt;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   throw new PuduError('DRIVER_UNAVAILABLE', `lxcfs did not mount ${mnt} within ${LXCFS_START_TIMEOUT_MS} ms`);

@@ -89,7 +89,8 @@ export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<V
   }
   // An open file inside the image tells pruneGuestImages (any process) that this image is in use.
   openSync(join(opts.rootfsDir, 'lib/systemd/systemd'), 'r');
-  for (const dir of [sandboxStateRoot(), lxcfsMountPoint()]) assertSearchableByVms(dir);
+  // The lxcfs mount point's parent: the point itself may be a dead mount until ensureLxcfs replaces it.
+  for (const dir of [sandboxStateRoot(), dirname(lxcfsMountPoint())]) assertSearchableByVms(dir);
   if (opts.ownerId) await holdOwnerLease(opts.ownerId);
   await reconcileSandboxOrphans();
   for (const c of raiseHostLimits()) opts.log?.(`sandbox: raised ${c} (shared by every VM's root)`);
