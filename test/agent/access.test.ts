@@ -2,6 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateAgentKeyPair, privateKeyFromPem, signAgentRequest, type AgentClient } from '@pudu/agent';
+import { AGENT_DEFAULT_PORT, AGENT_ROUTES, agentPath, type AgentRoute } from '@pudu/schema';
 import { createAgentSandbox, sh, type AgentSandbox } from './support/sandbox.ts';
 import { appendFileSync } from 'node:fs';
 import { Journal } from '../../packages/agent/src/journal.ts';
@@ -19,11 +20,13 @@ after(async () => {
 });
 
 test('/health answers unsigned, every other route needs a request signed with the fleet key', async () => {
-  const health = await fetch(`${sb.baseUrl}/health`);
+  const health = await fetch(`${sb.baseUrl}${agentPath('health')}`);
   assert.equal(health.status, 200);
   assert.equal(((await health.json()) as { status: string }).status, 'ok');
-  for (const [method, path] of [['GET', '/metrics'], ['GET', '/faults'], ['GET', '/services'], ['GET', '/log'], ['POST', '/fault/start'], ['POST', '/fault/stop'], ['POST', '/heartbeat']]) {
-    const r = await fetch(`${sb.baseUrl}${path}`, { method: method as string });
+  const signed = Object.values(AGENT_ROUTES).filter((r: AgentRoute) => !r.unsigned);
+  assert.ok(signed.length >= 8);
+  for (const { method, path } of signed) {
+    const r = await fetch(`${sb.baseUrl}${path}`, { method });
     assert.equal(r.status, 401, `${method} ${path} unsigned`);
     assert.equal(r.headers.get('content-type'), 'application/problem+json', 'agent errors are RFC 9457 problems');
     const problem = (await r.json()) as { code: string; status: number; type: string; detail: string };
@@ -36,8 +39,8 @@ test('/health answers unsigned, every other route needs a request signed with th
 
 test('requests from inside the VM are refused even when signed, and the refusal is kept for the server', async () => {
   const key = privateKeyFromPem(sb.signingKey);
-  const h = signAgentRequest(key, { method: 'GET', path: '/faults', audience: sb.audience, body: '' });
-  for (const url of ['http://127.0.0.1:7777/faults', `http://${sb.vmIp}:7777/faults`]) {
+  const h = signAgentRequest(key, { method: 'GET', path: agentPath('listFaults'), audience: sb.audience, body: '' });
+  for (const url of [`http://127.0.0.1:${AGENT_DEFAULT_PORT}${agentPath('listFaults')}`, `http://${sb.vmIp}:${AGENT_DEFAULT_PORT}${agentPath('listFaults')}`]) {
     const r = await sb.exec('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', `x-pudu-time: ${h.time}`, '-H', `x-pudu-nonce: ${h.nonce}`, '-H', `x-pudu-signature: ${h.signature}`, url);
     assert.equal(r.stdout, '403', url);
   }
@@ -49,10 +52,10 @@ test('requests from inside the VM are refused even when signed, and the refusal 
 
 test('a captured request played again is refused, and the guest holds only the public key', async () => {
   const key = privateKeyFromPem(sb.signingKey);
-  const h = signAgentRequest(key, { method: 'GET', path: '/faults', audience: sb.audience, body: '' });
+  const h = signAgentRequest(key, { method: 'GET', path: agentPath('listFaults'), audience: sb.audience, body: '' });
   const headers = { 'x-pudu-time': h.time, 'x-pudu-nonce': h.nonce, 'x-pudu-signature': h.signature };
-  assert.equal((await fetch(`${sb.baseUrl}/faults`, { headers })).status, 200);
-  const again = await fetch(`${sb.baseUrl}/faults`, { headers });
+  assert.equal((await fetch(`${sb.baseUrl}${agentPath('listFaults')}`, { headers })).status, 200);
+  const again = await fetch(`${sb.baseUrl}${agentPath('listFaults')}`, { headers });
   assert.equal(again.status, 401);
   assert.match(await again.text(), /replayed/);
   const file = (await sb.exec('cat', '/etc/pudu/agent.pub')).stdout.trim();

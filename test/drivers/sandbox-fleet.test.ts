@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createSandboxDriver, verifyRoute, type FleetSpec, type VmDriver, type VmInfo } from '../../packages/drivers/src/index.ts';
 import { run } from '../../packages/drivers/src/util/exec.ts';
 import { TEST_AGENT_KEYS, TEST_INDEX_RANGE, sandboxSkipReason, sshRoot, testAgent, testImage } from './helpers.ts';
+import { agentPath } from '@pudu/schema';
 
 const skip = sandboxSkipReason();
 
@@ -64,7 +65,7 @@ test('a 3-VM sandbox fleet looks like three real VMs from inside and reaches not
 
   // The agent has no network port at all: the host reaches it through a socket in a host
   // directory, answers signed requests there, and refuses a request signed for another VM.
-  await assert.rejects(fetch(`http://${api.guestIp}:${api.agentPort}/health`, { signal: AbortSignal.timeout(2000) }));
+  await assert.rejects(fetch(`http://${api.guestIp}:${api.agentPort}${agentPath('health')}`, { signal: AbortSignal.timeout(2000) }));
   assert.equal((await testAgent(FLEET.id, api).health()).status, 'ok');
   assert.deepEqual((await testAgent(FLEET.id, api).listFaults()).faults, []);
   await assert.rejects(testAgent(FLEET.id, { ...api, name: 'web-0' }).listFaults(), { code: 'AGENT_AUTH' });

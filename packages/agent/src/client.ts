@@ -1,15 +1,13 @@
 import {
   AgentErrorBodySchema,
-  AgentFaultListResponseSchema,
-  AgentFaultPlanSchema,
-  AgentFaultRecordSchema,
-  AgentHealthResponseSchema,
-  AgentHeartbeatResponseSchema,
-  AgentMetricsResponseSchema,
-  AgentServicesResponseSchema,
   AgentIdentitySchema,
-  AgentLogResponseSchema,
   AGENT_SIG_HEADERS,
+  agentPath,
+  agentRoute,
+  type AgentOp,
+  type AgentRouteBody,
+  type AgentRouteQuery,
+  type AgentRouteResponse,
   isPuduError,
   PuduError,
   type AgentIdentity,
@@ -27,7 +25,6 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { request, type RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
-import type { z } from 'zod';
 import { instanceIdOf, privateKeyFromPem, signAgentRequest, verifyAgentReply } from './signing.ts';
 import { describeEndpoint, openAgentStream, type AgentEndpoint } from './transport.ts';
 
@@ -149,9 +146,11 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
   const key = typeof opts.signingKey === 'string' ? privateKeyFromPem(opts.signingKey) : opts.signingKey;
   let last: AgentIdentity | undefined;
 
-  async function call<S extends z.ZodType>(method: string, path: string, schema: S | null, body?: unknown, factor = 1): Promise<z.output<S>> {
+  async function send(op: AgentOp, input: { body?: unknown; query?: Record<string, string | number | undefined> }): Promise<{ r: RawReply; json: unknown; path: string }> {
+    const route = agentRoute(op);
+    const path = agentPath(op, input.query);
     await opts.beforeConnect?.();
-    const r = await exchange(opts, key, method, path, body === undefined ? undefined : JSON.stringify(body), timeoutMs * factor);
+    const r = await exchange(opts, key, route.method, path, input.body === undefined ? undefined : JSON.stringify(input.body), timeoutMs * (route.slow ?? 1));
     last = r.identity;
     opts.onReply?.(r.identity);
     let json: unknown;
@@ -167,25 +166,30 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
         const { code, detail, errors } = problem.data;
         throw new PuduError(isErrorCode(code) ? code : 'INTERNAL', `agent ${where}: ${detail}`, errors ? { errors } : undefined);
       }
-      throw new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${method} ${path} answered ${r.status}: ${r.text.slice(0, 200)}`);
+      throw new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${route.method} ${path} answered ${r.status}: ${r.text.slice(0, 200)}`);
     }
-    if (schema === null) return r.text as z.output<S>;
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${method} ${path}: unexpected answer: ${parsed.error.message}`);
-    return parsed.data;
+    return { r, json, path };
+  }
+
+  /** One call of the route table's `op`; the answer is checked against the route's response schema. */
+  async function call<K extends AgentOp>(op: K, input: { body?: AgentRouteBody<K>; query?: AgentRouteQuery<K> } = {}): Promise<AgentRouteResponse<K>> {
+    const { json, path } = await send(op, input as { body?: unknown; query?: Record<string, string | number | undefined> });
+    const parsed = agentRoute(op).response.safeParse(json);
+    if (!parsed.success) throw new PuduError('AGENT_UNREACHABLE', `agent ${where}: ${agentRoute(op).method} ${path}: unexpected answer: ${parsed.error.message}`);
+    return parsed.data as AgentRouteResponse<K>;
   }
 
   return {
-    health: () => call('GET', '/health', AgentHealthResponseSchema),
-    metrics: () => call('GET', '/metrics', AgentMetricsResponseSchema),
-    metricsPrometheus: () => call('GET', '/metrics?format=prometheus', null) as Promise<string>,
-    planFault: (req) => call('POST', '/fault/plan', AgentFaultPlanSchema, req, 2),
-    startFault: (req) => call('POST', '/fault/start', AgentFaultRecordSchema, req, 4),
-    stopFault: (id) => call('POST', '/fault/stop', AgentFaultRecordSchema, { id }, 4),
-    listFaults: () => call('GET', '/faults', AgentFaultListResponseSchema),
-    services: () => call('GET', '/services', AgentServicesResponseSchema),
-    heartbeat: () => call('POST', '/heartbeat', AgentHeartbeatResponseSchema),
-    log: (since = 0) => call('GET', `/log?since=${since}`, AgentLogResponseSchema),
+    health: () => call('health'),
+    metrics: () => call('metrics'),
+    metricsPrometheus: async () => (await send('metrics', { query: { format: 'prometheus' } })).r.text,
+    planFault: (req) => call('planFault', { body: req }),
+    startFault: (req) => call('startFault', { body: req }),
+    stopFault: (id) => call('stopFault', { body: { id } }),
+    listFaults: () => call('listFaults'),
+    services: () => call('services'),
+    heartbeat: () => call('heartbeat'),
+    log: (since = 0) => call('log', { query: { since } }),
     lastIdentity: () => last,
   };
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { KeyObject } from 'node:crypto';
-import { AGENT_SIG_HEADERS, AgentFaultStopRequestSchema, isPuduError, PROBLEM_CONTENT_TYPE, problemOf, PuduError, type AgentIdentity } from '@pudu/schema';
+import type { z } from 'zod';
+import { AGENT_ROUTES, AGENT_SIG_HEADERS, agentRoute, isPuduError, matchAgentRoute, PROBLEM_CONTENT_TYPE, problemOf, PuduError, type AgentIdentity, type AgentOp } from '@pudu/schema';
 import { isPeerAllowed, type Cidr } from './access.ts';
 import type { AgentLog } from './agent-log.ts';
 import type { FaultManager } from './fault-manager.ts';
@@ -86,6 +87,42 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+interface Request { url: URL; json: () => unknown }
+/** A handler's answer: the JSON body, or a body in another media type (the table's `media`). */
+type Answer = { body: unknown; type?: string };
+type Handlers = { [K in AgentOp]: (o: AgentServerOptions, r: Request) => Promise<Answer> | Answer };
+
+/** One handler per route of the table (TypeScript refuses a missing one); the status is the table's. */
+const HANDLERS: Handlers = {
+  health: (o) => ({ body: { status: 'ok', version: o.version, uptime_s: Math.round(o.identity().uptime_ms / 1000) } }),
+  metrics: async (o, r) => {
+    const m = o.metrics.read();
+    if (query('metrics', r.url).format === 'prometheus') return { body: await renderPrometheus(m, o.faults.countByState()), type: PROMETHEUS_CONTENT_TYPE };
+    return { body: m };
+  },
+  planFault: async (o, r) => ({ body: await o.faults.plan(r.json()) }),
+  startFault: async (o, r) => ({ body: await o.faults.start(r.json()) }),
+  stopFault: async (o, r) => {
+    const b = agentRoute('stopFault').body.safeParse(r.json());
+    if (!b.success) throw new PuduError('FAULT_INVALID', `body: ${b.error.issues.map((i) => `${i.path.join('.') || 'id'}: ${i.message}`).join('; ')}`);
+    return { body: await o.faults.stop(b.data.id) };
+  },
+  listFaults: (o) => ({ body: { faults: o.faults.list() } }),
+  services: async () => ({ body: await listServices() }),
+  log: (o, r) => ({ body: o.log.since(query('log', r.url).since) }),
+  heartbeat: (o) => ({ body: { status: 'ok', deadman_ms: o.deadmanMs, active_faults: o.faults.activeCount() } }),
+};
+
+async function dispatch(o: AgentServerOptions, op: AgentOp, r: Request): Promise<Reply> {
+  return { status: agentRoute(op).status, ...(await HANDLERS[op](o, r)) };
+}
+
+function query<K extends 'metrics' | 'log'>(op: K, url: URL): z.output<(typeof AGENT_ROUTES)[K]['query']> {
+  const q = AGENT_ROUTES[op].query.safeParse(Object.fromEntries(url.searchParams));
+  if (!q.success) throw new PuduError('BAD_REQUEST', `query: ${q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return q.data as z.output<(typeof AGENT_ROUTES)[K]['query']>;
+}
+
 async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Reply> {
   const url = new URL(req.url ?? '/', 'http://agent');
   const route = `${req.method} ${url.pathname}`;
@@ -98,7 +135,8 @@ async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Repl
     }
   }
   const body = await readBody(req);
-  if (route === 'GET /health') return { status: 200, body: { status: 'ok', version: o.version, uptime_s: Math.round(o.identity().uptime_ms / 1000) } };
+  const op = matchAgentRoute(req.method ?? '', url.pathname);
+  if (op && agentRoute(op).unsigned) return dispatch(o, op, { url, json: () => ({}) });
   const check = o.verifier.check({
     method: req.method ?? '',
     path: req.url ?? '/',
@@ -113,6 +151,7 @@ async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Repl
     throw new PuduError('UNAUTHORIZED', `request refused: ${check.why === 'missing' ? 'no signature' : check.why}`);
   }
   o.onAuthenticated();
+  if (!op) throw new PuduError('NOT_FOUND', `no route ${route}`);
   const json = (): unknown => {
     if (body.trim() === '') return {};
     try {
@@ -121,30 +160,5 @@ async function handle(o: AgentServerOptions, req: IncomingMessage): Promise<Repl
       throw new PuduError('BAD_REQUEST', `body is not valid JSON: ${(e as Error).message}`);
     }
   };
-  switch (route) {
-    case 'GET /metrics': {
-      const m = o.metrics.read();
-      if (url.searchParams.get('format') === 'prometheus') return { status: 200, body: await renderPrometheus(m, o.faults.countByState()), type: PROMETHEUS_CONTENT_TYPE };
-      return { status: 200, body: m };
-    }
-    case 'POST /fault/start':
-      return { status: 201, body: await o.faults.start(json()) };
-    case 'POST /fault/plan':
-      return { status: 200, body: await o.faults.plan(json()) };
-    case 'POST /fault/stop': {
-      const b = AgentFaultStopRequestSchema.safeParse(json());
-      if (!b.success) throw new PuduError('FAULT_INVALID', `body: ${b.error.issues.map((i) => `${i.path.join('.') || 'id'}: ${i.message}`).join('; ')}`);
-      return { status: 200, body: await o.faults.stop(b.data.id) };
-    }
-    case 'GET /faults':
-      return { status: 200, body: { faults: o.faults.list() } };
-    case 'GET /services':
-      return { status: 200, body: await listServices() };
-    case 'GET /log':
-      return { status: 200, body: o.log.since(Number(url.searchParams.get('since') ?? 0) || 0) };
-    case 'POST /heartbeat':
-      return { status: 200, body: { status: 'ok', deadman_ms: o.deadmanMs, active_faults: o.faults.activeCount() } };
-    default:
-      throw new PuduError('NOT_FOUND', `no route ${route}`);
-  }
+  return dispatch(o, op, { url, json });
 }

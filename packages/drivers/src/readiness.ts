@@ -7,7 +7,7 @@
 import { connect } from 'node:net';
 import { connectAgentSocket } from '@pudu/agent';
 import { request } from 'node:http';
-import { PuduError } from '@pudu/schema';
+import { agentPath, PuduError } from '@pudu/schema';
 import { verifyRoute } from './network/route-check.ts';
 
 const DEFAULT_POLL_INTERVAL_MS = 25;
@@ -44,7 +44,7 @@ export function probeAgent(ip: string, port: number, timeoutMs = DEFAULT_ATTEMPT
     }
     // No `agent` option with createConnection: `agent: false` would make a fresh Agent that ignores it.
     const target = unix ? { createConnection: () => unix } : { host: ip, port, agent: false as const };
-    const req = request({ ...target, path: '/health', method: 'GET', timeout: timeoutMs }, (res) => {
+    const req = request({ ...target, path: agentPath('health'), method: 'GET', timeout: timeoutMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

@@ -11,6 +11,7 @@ import * as learning from './api-learning.ts';
 import * as gov from './api-governance.ts';
 import * as halt from './api-halt.ts';
 import type { Role } from './api.ts';
+import { withQuery } from './route-path.ts';
 
 export interface ApiRoute {
   operationId: string;
@@ -152,10 +153,7 @@ export function apiPath(
     if (v === undefined) throw new Error(`${operationId}: missing path parameter ${name}`);
     return encodeURIComponent(String(v));
   });
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
-  const qs = q.toString();
-  return qs ? `${path}?${qs}` : path;
+  return withQuery(path, query);
 }
 
 /** The route a request names, with its decoded path parameters; null when none matches. */

@@ -10,6 +10,7 @@ export * from './api-routes.ts';
 export * from './api-openapi.ts';
 export * from './scenario-json-schema.ts';
 export * from './agent-protocol.ts';
+export * from './agent-routes.ts';
 export * from './vm-spec.ts';
 export * from './time-window.ts';
 export * from './charter-spec.ts';

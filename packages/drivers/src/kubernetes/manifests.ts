@@ -7,6 +7,7 @@
  * talk only to itself and be reached only from the Pudu control plane.
  */
 import type { V1ConfigMap, V1NetworkPolicy, V1Pod, V1Service } from '@kubernetes/client-node';
+import { agentPath } from '@pudu/schema';
 import type { FleetSpec, VmSpec } from '../driver.ts';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'pudu' };
@@ -84,7 +85,7 @@ function pod(spec: FleetSpec, vm: VmSpec, s: KubernetesSettings): V1Pod {
         resources: resourcesOf(vm),
         // systemd as PID 1 needs it; the RuntimeClass's microVM is the boundary, not the container.
         securityContext: { privileged: true },
-        readinessProbe: { httpGet: { path: '/health', port: s.agentPort }, periodSeconds: 2, failureThreshold: 150 },
+        readinessProbe: { httpGet: { path: agentPath('health'), port: s.agentPort }, periodSeconds: 2, failureThreshold: 150 },
         volumeMounts: [{ name: 'config', mountPath: CONFIG_MOUNT, readOnly: true }],
       }],
       volumes: [{ name: 'config', configMap: { name } }],
