@@ -1,8 +1,9 @@
-// Bundles the browser UI into dist/web/ (index.html, app.js, app.css with xterm's CSS).
-// Everything is local: `pudu server` serves these files at `/`; the page loads nothing
+// Bundles the browser UI into dist/web/ (index.html, app.js, app.css with xterm's CSS, and
+// chunks/ for code loaded on demand: the replay player, ~1 MB with its WebAssembly, is
+// fetched only when a result page replays a session). Everything is local: `pudu server` serves these files at `/`; the page loads nothing
 // from any other host (its CSP says so, and test/web checks it).
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +18,8 @@ export async function buildWeb(options = {}) {
   const outDir = options.outDir ?? OUT_DIR;
   const started = Date.now();
   mkdirSync(outDir, { recursive: true });
+  // Chunk names carry a content hash: old ones would pile up.
+  rmSync(join(outDir, 'chunks'), { recursive: true, force: true });
   await build({
     absWorkingDir: ROOT,
     entryPoints: { app: 'packages/web/src/main.ts' },
@@ -25,6 +28,8 @@ export async function buildWeb(options = {}) {
     platform: 'browser',
     target: ['chrome110', 'firefox110', 'safari16'],
     format: 'esm',
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     minify: options.minify ?? true,
     sourcemap: 'linked',
     legalComments: 'none',

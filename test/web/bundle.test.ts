@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { buildWebForTests } from './support/build.ts';
+import { buildWebForTests, filesWithSource } from './support/build.ts';
 
 function bundleSources(webDir: string): string[] {
   const map = JSON.parse(readFileSync(join(webDir, 'app.js.map'), 'utf8')) as { sources: string[] };
@@ -28,4 +28,16 @@ test('the web bundle imports @pudu/client, the route table, eventsource-parser a
 test('the web bundle loads no Node module', async () => {
   const js = readFileSync(join(await buildWebForTests(), 'app.js'), 'utf8');
   assert.doesNotMatch(js, /["']node:[a-z/_]+["']/);
+});
+
+test('the replay player is a chunk of its own, loaded on demand: the incident room does not carry it', async () => {
+  const webDir = await buildWebForTests();
+  const holders = filesWithSource(webDir, 'node_modules/asciinema-player/');
+  assert.equal(holders.length, 1, `asciinema-player is in ${JSON.stringify(holders)}`);
+  assert.match(holders[0]!, /^chunks\//);
+  const app = readFileSync(join(webDir, 'app.js'), 'utf8');
+  assert.ok(app.includes(holders[0]!.replace(/^chunks\//, '')), 'app.js imports the player chunk (dynamically)');
+  assert.doesNotMatch(app, new RegExp(`^import[^;]*${holders[0]!.replace(/^chunks\//, '').replace('.', '\\.')}`, 'm'), 'app.js imports it statically');
+  const player = readFileSync(join(webDir, holders[0]!)).length;
+  console.log(`# app.js ${Math.round(app.length / 1024)} KiB, replay player chunk ${Math.round(player / 1024)} KiB`);
 });

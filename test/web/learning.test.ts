@@ -5,7 +5,7 @@
 // replays the session in asciinema-player with the run's events as seekable markers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildWebForTests } from './support/build.ts';
+import { buildWebForTests, filesWithSource } from './support/build.ts';
 import { foreignRequests, openBrowser, type BrowserSession } from './support/browser.ts';
 import { startRealServer } from './support/real-server.ts';
 
@@ -18,7 +18,10 @@ async function typeIn(s: BrowserSession, text: string): Promise<void> {
 }
 
 test('recording notice, shared screen with take-the-keyboard, and the result page\'s post-mortem, charts and replay', { skip: IS_ROOT ? false : 'needs root for the sandbox driver', timeout: 900_000 }, async (t) => {
-  const server = await startRealServer(await buildWebForTests());
+  const webDir = await buildWebForTests();
+  const [playerChunk] = filesWithSource(webDir, 'node_modules/asciinema-player/');
+  const playerLoads = (s: BrowserSession): number => s.requests.filter((u) => new URL(u).pathname === `/${playerChunk!}`).length;
+  const server = await startRealServer(webDir);
   let runId = '';
   t.after(async () => {
     if (runId) await server.admin.abortRun(runId).catch(() => undefined);
@@ -72,6 +75,7 @@ test('recording notice, shared screen with take-the-keyboard, and the result pag
   await trainee.page.locator('.banner-resolved').waitFor({ timeout: 60_000 });
 
   // The result page: the report (charts with markers), the replay with seekable markers.
+  assert.equal(playerLoads(trainee) + playerLoads(admin), 0, 'the incident room never fetched the replay player');
   await trainee.page.getByRole('link', { name: 'See the result and timeline' }).click();
   const frame = trainee.page.frameLocator('[data-testid="report-frame"]');
   await frame.locator('h1', { hasText: 'Post-mortem' }).waitFor({ timeout: 30_000 });
@@ -80,6 +84,7 @@ test('recording notice, shared screen with take-the-keyboard, and the result pag
   assert.ok(await frame.locator('svg.chart g.marker[data-kind="resolved"]').count() > 0, 'the fix on the charts');
   assert.ok(await frame.locator('table.commands', { hasText: 'df -h /' }).count() > 0, 'the commands are listed');
   await trainee.page.locator('[data-testid="replay-stage"] .ap-player').waitFor({ timeout: 30_000 });
+  assert.equal(playerLoads(trainee), 1, 'the result page fetched the replay player once');
   const markers = trainee.page.locator('.replay-markers li');
   await markers.first().waitFor();
   assert.ok(await markers.count() >= 2, 'run events are markers on the replay');

@@ -1,7 +1,7 @@
 /** Builds the UI bundle for the tests with scripts/build-web.mjs (an untyped .mjs module). */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 interface BuildWebModule {
   buildWeb(options?: { outDir?: string; minify?: boolean }): Promise<string>;
@@ -22,4 +22,12 @@ export function buildWebForTests(): Promise<string> {
     return mod.buildWeb({ outDir });
   })();
   return built;
+}
+
+/** The bundle's output files (relative to `webDir`) whose source map lists a source containing `part`. */
+export function filesWithSource(webDir: string, part: string): string[] {
+  const maps = [join(webDir, 'app.js.map'), ...readdirSync(join(webDir, 'chunks')).filter((f) => f.endsWith('.js.map')).map((f) => join(webDir, 'chunks', f))];
+  return maps
+    .filter((m) => (JSON.parse(readFileSync(m, 'utf8')) as { sources: string[] }).sources.some((s) => s.includes(part)))
+    .map((m) => relative(webDir, m).replace(/\.map$/, ''));
 }

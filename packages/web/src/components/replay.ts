@@ -1,7 +1,9 @@
 // Replays a recorded terminal session with asciinema-player (bundled, served locally), with
 // the run's events (alerts, faults once revealed, hints, objectives, the fix) as markers on
-// the same timeline: a list of buttons seeks the player to each.
-import * as AsciinemaPlayer from 'asciinema-player';
+// the same timeline: a list of buttons seeks the player to each. The player (~1 MB with its
+// WebAssembly terminal) is a chunk of its own, fetched when a session is first opened; its
+// small stylesheet stays in app.css.
+import type * as AsciinemaPlayer from 'asciinema-player';
 import 'asciinema-player/dist/bundle/asciinema-player.css';
 import type { PuduClient } from '@pudu/client';
 import { h, replaceChildren } from '../dom.ts';
@@ -23,14 +25,14 @@ export function createReplay(client: PuduClient, runId: string, recordings: Reco
     player?.dispose();
     player = null;
     status.textContent = `Loading ${rec.id}…`;
-    const cast = await client.getRecording(runId, rec.id);
+    const [cast, { create }] = await Promise.all([client.getRecording(runId, rec.id), import('asciinema-player')]);
     const startMs = Date.parse(rec.startedAt);
     const endMs = rec.endedAt ? Date.parse(rec.endedAt) : Date.now();
     const inSession = history.markers
       .map((m) => ({ ...m, at: (runStartMs + m.tMs - startMs) / 1000 }))
       .filter((m) => m.at >= 0 && m.at <= (endMs - startMs) / 1000 + 1)
       .sort((a, b) => a.at - b.at);
-    player = AsciinemaPlayer.create({ data: cast }, stage, {
+    player = create({ data: cast }, stage, {
       fit: 'width', idleTimeLimit: 2, terminalFontSize: 'small', preload: true, controls: true, markers: inSession.map((m) => [m.at, m.label] as [number, string]),
     });
     replaceChildren(markerList, inSession.map((m, i) => h('li', { 'data-kind': m.kind },
