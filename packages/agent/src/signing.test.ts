@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateAgentKeyPair, instanceIdOf, privateKeyFromPem, publicKeyFromRaw, RequestVerifier, signAgentReply, signAgentRequest, verifyAgentReply } from './signing.ts';
+import { agentPath } from '@pudu/schema';
 
-const req = { method: 'POST', path: '/fault/stop', audience: 'f1/web-0', body: '{"id":"r1.disk"}' };
+const req = { method: 'POST', path: agentPath('stopFault'), audience: 'f1/web-0', body: '{"id":"r1.disk"}' };
 
 function setup() {
   const kp = generateAgentKeyPair();

@@ -111,7 +111,7 @@ export async function waitReady(o: WaitReadyOptions): Promise<ReadyTimes> {
     }
     const round = Date.now();
     if (round - start > o.timeoutMs) {
-      const missing = [agentMs === undefined ? `pudu-agent :${o.agentPort}/health` : '', sshMs === undefined ? 'sshd :22' : ''].filter(Boolean).join(' and ');
+      const missing = [agentMs === undefined ? `pudu-agent :${o.agentPort}${agentPath('health')}` : '', sshMs === undefined ? 'sshd :22' : ''].filter(Boolean).join(' and ');
       const why = missing ? `${missing} not answering` : `services not active yet: ${pending.join(', ')}`;
       const { msg, tail } = await withConsole(`${o.name} not ready after ${o.timeoutMs} ms: ${why}`);
       throw new PuduError('VM_BOOT_TIMEOUT', msg, { vm: o.name, console: tail, pendingServices: pending });
