@@ -89,12 +89,8 @@ function exchange(opts: AgentClientOptions, key: KeyObject, method: string, path
         ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
       },
       createConnection: (_o: unknown, cb: (err: Error | null, s?: Socket) => void) => {
-        try {
-          const { socket, ready } = openAgentStream(opts.endpoint);
-          ready.then(() => cb(null, socket), (e: Error) => cb(e));
-        } catch (e) {
-          cb(e as Error);
-        }
+        // A Duplex that is not a net.Socket (an exec stream) serves node:http as well.
+        openAgentStream(opts.endpoint).then((s) => cb(null, s as Socket), (e: Error) => cb(e));
         return undefined;
       },
       timeout: timeoutMs,

@@ -5,6 +5,7 @@
  */
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { PuduError } from '@pudu/schema';
 
 export type AgentEndpoint =
@@ -18,7 +19,13 @@ export type AgentEndpoint =
    */
   | { kind: 'unix'; path: string }
   /** Firecracker's vsock: its host-side Unix socket, then `CONNECT <port>\n` → `OK <n>\n`. */
-  | { kind: 'firecracker-vsock'; path: string; port: number };
+  | { kind: 'firecracker-vsock'; path: string; port: number }
+  /**
+   * A stream another layer carries to the agent (kubernetes: an exec relay through the API
+   * server to the agent's socket in the Pod). The transport is not trusted: every request
+   * and reply is signed, so whoever carries the bytes can drop them but not forge them.
+   */
+  | { kind: 'stream'; label: string; open: () => Promise<Duplex> };
 
 /** Linux's O_PATH (Node does not export it). */
 const O_PATH = 0o10000000;
@@ -27,6 +34,7 @@ const HANDSHAKE_MAX_BYTES = 64;
 export function describeEndpoint(e: AgentEndpoint): string {
   if (e.kind === 'tcp') return `${e.host}:${e.port}`;
   if (e.kind === 'unix') return `unix:${e.path}`;
+  if (e.kind === 'stream') return e.label;
   return `vsock:${e.path}:${e.port}`;
 }
 
@@ -77,28 +85,13 @@ function firecrackerHandshake(path: string, port: number): Socket {
   return s;
 }
 
-/**
- * Opens the stream for one exchange. `ready` fires when bytes may be written (after the
- * vsock handshake for Firecracker).
- */
-export function openAgentStream(e: AgentEndpoint): { socket: Socket; ready: Promise<void> } {
-  if (e.kind === 'tcp') {
-    const socket = connect({ host: e.host, port: e.port });
-    return { socket, ready: new Promise((res, rej) => socket.once('connect', () => res()).once('error', rej)) };
-  }
-  if (e.kind === 'unix') {
-    const socket = connectAgentSocket(e.path);
-    return { socket, ready: new Promise((res, rej) => socket.once('connect', () => res()).once('error', rej)) };
-  }
-  const socket = firecrackerHandshake(e.path, e.port);
-  return {
-    socket,
-    ready: new Promise((res, rej) => {
-      socket.once('pudu-ready', () => {
-        socket.resume();
-        res();
-      });
-      socket.once('error', rej);
-    }),
-  };
+/** Opens the stream for one exchange; resolves when bytes may be written (after the vsock handshake for Firecracker). */
+export async function openAgentStream(e: AgentEndpoint): Promise<Socket | Duplex> {
+  if (e.kind === 'stream') return e.open();
+  const socket = e.kind === 'tcp' ? connect({ host: e.host, port: e.port }) : e.kind === 'unix' ? connectAgentSocket(e.path) : firecrackerHandshake(e.path, e.port);
+  await new Promise<void>((res, rej) => {
+    socket.once(e.kind === 'firecracker-vsock' ? 'pudu-ready' : 'connect', () => res()).once('error', rej);
+  });
+  if (e.kind === 'firecracker-vsock') socket.resume();
+  return socket;
 }

@@ -36,7 +36,7 @@ export interface CreateDriverOptions {
    */
   ownerId?: string;
   /** The kubernetes driver's cluster settings (the server's kubernetes_* settings). */
-  kubernetes?: { namespace: string; image?: string; runtimeClassName?: string; controlPlaneNamespace?: string };
+  kubernetes?: { namespace: string; image?: string; runtimeClassName?: string };
   /** A file whose absence means the owner can never come back (a SQLite database): its VMs may then be reaped. */
   ownerStorePath?: string;
   /** Where the decision and its reasons are reported. */

@@ -4,6 +4,7 @@
  */
 export type DriverName = 'sandbox' | 'qemu' | 'firecracker' | 'kubernetes';
 
+import type { Duplex } from 'node:stream';
 import type { VmSpec } from '@pudu/schema';
 
 /** What a VM is asked to be; comes from a compiled scenario tier or `fleet create --count`. */
@@ -62,6 +63,18 @@ export interface HostVmView {
   processes?: { pid: number; comm: string }[];
 }
 
+/** An interactive shell as root in a VM (the terminal WebSocket bridges to it). */
+export interface VmShell {
+  write(data: Buffer): void;
+  resize(cols: number, rows: number): void;
+  onData(fn: (d: Buffer) => void): void;
+  onClose(fn: () => void): void;
+  close(): void;
+}
+
+/** Where a driver-carried stream ends inside the VM: its agent, or a TCP port on its loopback. */
+export type VmStreamTarget = { agent: true } | { port: number };
+
 export interface VmDriver {
   readonly name: DriverName;
   /** Creates and boots every VM of the fleet; resolves when each is ready (agent healthy, sshd accepting). */
@@ -83,4 +96,12 @@ export interface VmDriver {
   hostView?(fleetId: string, vmName: string): Promise<HostVmView | undefined>;
   /** Last lines of the VM's console log (for boot errors and the UI). */
   consoleLog(fleetId: string, vmName: string, lines?: number): Promise<string>;
+  /**
+   * Optional (drivers with no host route to their VMs: kubernetes): one byte stream to the
+   * VM's agent or to a port of the VM, carried by the driver (an exec stream through the
+   * API server). Callers then use it instead of guestIp, and need no route check.
+   */
+  openStream?(fleetId: string, vmName: string, to: VmStreamTarget): Promise<Duplex>;
+  /** Optional (drivers without SSH to their VMs from the server): a root shell carried by the driver. */
+  openShell?(fleetId: string, vmName: string, size: { cols: number; rows: number }): Promise<VmShell>;
 }

@@ -13,6 +13,7 @@
 import { PuduError, type Fleet, type VmSpec } from '@pudu/schema';
 import type { FleetManager } from './fleets/fleet-manager.ts';
 import type { AgentFactory } from './runner/agent-port.ts';
+import { AgentLink } from './runner/agent-link.ts';
 import type { Library } from './library.ts';
 import { compileOrThrow } from './policy/scenario-source.ts';
 
@@ -120,10 +121,9 @@ export class WarmPool {
 
   private async faultFree(fleetId: string): Promise<boolean> {
     try {
-      const { vms, agentKey } = await this.d.fleets.vmsOf(fleetId);
-      const reports = await Promise.all(vms.map((v) => this.d.agentFactory({
-        vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, agentSocket: v.agentSocket, hostLink: v.hostLink, agentKey, audience: `${fleetId}/${v.name}`,
-      }).faults()));
+      const link = new AgentLink(this.d.fleets, this.d.agentFactory);
+      await link.sync(fleetId);
+      const reports = await Promise.all(link.vmNames().map((vm) => link.agent(vm).faults()));
       return reports.every((r) => r.length === 0);
     } catch {
       return false;

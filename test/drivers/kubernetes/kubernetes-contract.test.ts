@@ -8,18 +8,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { KubeConfig, dumpYaml } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { dumpYaml, type KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
 import { isPuduError } from '@pudu/schema';
 import type { FleetSpec } from '../../../packages/drivers/src/driver.ts';
 import { KubernetesDriver } from '../../../packages/drivers/src/kubernetes/kubernetes-driver.ts';
-import { fleetManifests, type KubernetesSettings } from '../../../packages/drivers/src/kubernetes/manifests.ts';
-import { assertKnownFields, startFakeApiServer } from './fake-apiserver.ts';
+import { fleetManifests, kubernetesVmFiles, type KubernetesSettings } from '../../../packages/drivers/src/kubernetes/manifests.ts';
+import { assertKnownFields, standInKubeConfig, startFakeApiServer } from './fake-apiserver.ts';
 import { ConfigMap, Pod, Service } from 'kubernetes-models/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 
 const GOLDEN = new URL('golden/db-connection-fleet.yaml', import.meta.url);
-const SETTINGS: KubernetesSettings = { namespace: 'pudu-labs', image: 'registry.example.org/pudu/guest:e9fb01a7', runtimeClassName: 'kata-fc', agentPort: 7777, controlPlaneNamespace: 'pudu' };
+const SETTINGS: KubernetesSettings = { namespace: 'pudu-labs', image: 'registry.example.org/pudu/guest:e9fb01a7', runtimeClassName: 'kata-fc' };
 const FLEET: FleetSpec = {
   id: 'f3a9c1',
   vms: [
@@ -30,19 +30,10 @@ const FLEET: FleetSpec = {
   agent: { publicKey: 'MCowBQYDK2VwAyEAexampleexampleexampleexampleexampleexa' },
 };
 
-function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'stand-in', server: url, skipTLSVerify: true }],
-    users: [{ name: 'pudu', token: 'stand-in-token' }],
-    contexts: [{ name: 'stand-in', cluster: 'stand-in', user: 'pudu' }],
-    currentContext: 'stand-in',
-  });
-  return kc;
-}
+const kubeConfigFor = (url: string): KubeConfig => standInKubeConfig(url);
 
 function allObjects(): { kind: string; wire: Record<string, unknown> }[] {
-  const m = fleetManifests(FLEET, SETTINGS, { 'api-0': Buffer.from('a'), 'api-1': Buffer.from('b'), 'db-0': Buffer.from('c') });
+  const m = fleetManifests(FLEET, SETTINGS, { 'api-0': Buffer.from('a'), 'api-1': Buffer.from('b'), 'db-0': Buffer.from('c') }, { 'api-0': 0, 'api-1': 1, 'db-0': 2 });
   return [m.networkPolicy, m.service, ...m.configMaps, ...m.pods].map((o) => ({ kind: o.kind!, wire: parseAllDocuments(dumpYaml(o))[0]!.toJS() as Record<string, unknown> }));
 }
 
@@ -54,7 +45,8 @@ const VALIDATE: Record<string, (o: Record<string, unknown>) => void> = {
 };
 
 test('a fleet becomes Pods, ConfigMaps, a headless Service and a NetworkPolicy, matching the golden manifests', () => {
-  const text = allObjects().map((o) => dumpYaml(o.wire).trimEnd()).join('\n---\n') + '\n';
+  // The wire form once (a second dumpYaml would map `from` through the model again and drop it).
+  const text = allObjects().map((o) => stringify(o.wire).trimEnd()).join('\n---\n') + '\n';
   if (process.env.UPDATE_GOLDEN === '1' || !existsSync(GOLDEN)) writeFileSync(GOLDEN, text);
   assert.equal(text, readFileSync(GOLDEN, 'utf8'), 'manifests changed: review, then UPDATE_GOLDEN=1 to accept');
   const objs = allObjects();
@@ -62,8 +54,10 @@ test('a fleet becomes Pods, ConfigMaps, a headless Service and a NetworkPolicy, 
   assert.equal(pod.spec.runtimeClassName, 'kata-fc');
   const c = (pod.spec.containers as { resources: { limits: Record<string, string> } }[])[0]!;
   assert.deepEqual(c.resources.limits, { cpu: '500m', memory: '1024Mi', 'ephemeral-storage': '2048Mi' }, 'resources from the tier');
-  const np = objs.find((o) => o.kind === 'NetworkPolicy')!.wire as { spec: { policyTypes: string[]; egress: { to: unknown[] }[] } };
+  const np = objs.find((o) => o.kind === 'NetworkPolicy')!.wire as { spec: { policyTypes: string[]; ingress: { from: { podSelector: unknown }[] }[] } };
   assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress'], 'egress is default-deny too');
+  assert.deepEqual(np.spec.ingress, [{ from: [{ podSelector: { matchLabels: { 'pudu.dev/fleet': 'pudu-f3a9c1' } } }] }], 'only the fleet reaches a Pod: the server uses exec');
+  assert.ok(!JSON.stringify(pod).includes('7777'), 'the agent has no port: it listens on a Unix socket');
 });
 
 test('every object validates against the Kubernetes schema and has no field the API does not know', () => {
@@ -120,4 +114,41 @@ test('without a RuntimeClass the driver refuses before calling the API; a name t
   const second = new KubernetesDriver({ ...SETTINGS, kubeConfig: kubeConfigFor(api.url), bootTimeoutMs: 10_000 });
   await assert.rejects(second.createFleet(FLEET), (e: unknown) => isPuduError(e, 'CONFLICT') && /already exists/.test(e.message));
   await first.destroyFleet(FLEET.id);
+});
+
+test('a VM\'s config tar leaves the kubelet\'s files alone, points the agent at its Unix socket and the app at its database by name', () => {
+  const files = new Map(kubernetesVmFiles({ ...FLEET, agent: { ...FLEET.agent, opts: ['--deadman', '60s'] } }, FLEET.vms[0]!).map((f) => [f.path, 'content' in f ? f.content : `-> ${f.symlink}`]));
+  for (const managed of ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf']) assert.ok(!files.has(managed), `${managed} is the kubelet's (a bind mount: tar would fail on it)`);
+  assert.equal(files.get('/etc/default/pudu-agent'), 'PUDU_AGENT_OPTS="--audience f3a9c1/api-0 --listen unix:/run/pudu-agent/agent.sock --deadman 60s"\n');
+  assert.match(files.get('/etc/systemd/system/pudu-agent.service.d/kubernetes.conf')!, /RuntimeDirectory=pudu-agent/);
+  assert.match(files.get('/etc/default/app-server')!, /^PGHOST=db-0$/m, 'cluster DNS (headless Service + search path) resolves peers by name');
+  assert.equal(files.get('/etc/systemd/system/multi-user.target.wants/nginx.service'), '-> /lib/systemd/system/nginx.service');
+});
+
+test('VM indexes are unique in the namespace; a restarted driver adopts Pods as they are and re-creates the gone ones at their index', async (t) => {
+  const api = await startFakeApiServer();
+  t.after(() => api.close());
+  const driver = new KubernetesDriver({ ...SETTINGS, kubeConfig: kubeConfigFor(api.url), bootTimeoutMs: 10_000 });
+  const first = await driver.createFleet(FLEET);
+  const other = { ...FLEET, id: 'f77aa01', vms: FLEET.vms.slice(0, 2) };
+  const second = await driver.createFleet(other);
+  assert.deepEqual(first.map((v) => v.index), [0, 1, 2]);
+  assert.deepEqual(second.map((v) => v.index), [3, 4], 'two fleets never share an index (the terminal finds a VM by it)');
+  await driver.destroyFleet(FLEET.id);
+  const third = await driver.createFleet({ ...FLEET, id: 'f0c0ffee' });
+  assert.deepEqual(third.map((v) => v.index), [0, 1, 2], 'indexes of deleted fleets are free again');
+
+  // A new process (a new leader): nothing in memory. One Pod was lost meanwhile.
+  api.objects.delete('pods/pudu-labs/pudu-f77aa01-api-1');
+  const fresh = new KubernetesDriver({ ...SETTINGS, kubeConfig: kubeConfigFor(api.url), bootTimeoutMs: 10_000 });
+  assert.deepEqual((await fresh.listVms()).map((v) => `${v.fleetId}/${v.name}#${v.index}`).sort(), ['f0c0ffee/api-0#0', 'f0c0ffee/api-1#1', 'f0c0ffee/db-0#2', 'f77aa01/api-0#3']);
+  const uidBefore = api.objects.get('pods/pudu-labs/pudu-f77aa01-api-0')!.metadata.uid;
+  const adopted = await fresh.adoptFleet(other);
+  assert.deepEqual(adopted.replaced, ['api-1']);
+  assert.deepEqual(adopted.vms.map((v) => [v.name, v.index, v.state]), [['api-0', 3, 'ready'], ['api-1', 4, 'ready']]);
+  assert.equal(api.objects.get('pods/pudu-labs/pudu-f77aa01-api-0')!.metadata.uid, uidBefore, 'the running Pod was kept, not re-created');
+  assert.match(await fresh.consoleLog(other.id, 'api-1'), /booted/);
+  await fresh.destroyFleet(other.id);
+  await fresh.destroyFleet('f0c0ffee');
+  assert.equal(api.objects.size, 0, `left behind: ${[...api.objects.keys()].join(', ')}`);
 });

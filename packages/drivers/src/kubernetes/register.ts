@@ -5,7 +5,6 @@
  */
 import { PuduError } from '@pudu/schema';
 import { registerDriverFactory } from '../create-driver.ts';
-import { AGENT_PORT } from '../image/recipe.ts';
 import { KubernetesDriver } from './kubernetes-driver.ts';
 
 registerDriverFactory('kubernetes', async (opts) => {
@@ -15,7 +14,6 @@ registerDriverFactory('kubernetes', async (opts) => {
   opts.log?.(`kubernetes: namespace ${k.namespace}, runtimeClass ${k.runtimeClassName}, image ${k.image}`);
   return new KubernetesDriver({
     namespace: k.namespace, image: k.image, runtimeClassName: k.runtimeClassName,
-    controlPlaneNamespace: k.controlPlaneNamespace ?? k.namespace, agentPort: AGENT_PORT,
     bootTimeoutMs: opts.bootTimeoutMs, log: opts.log,
   });
 });

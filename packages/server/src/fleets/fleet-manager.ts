@@ -8,7 +8,8 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { generateAgentKeyPair } from '@pudu/agent';
 import { PuduError, type Capacity, type Fleet, type FleetCreateRequest, FleetCreateRequestSchema } from '@pudu/schema';
-import type { HostVmView, VmDriver, VmInfo, VmSpec } from '@pudu/drivers';
+import type { Duplex } from 'node:stream';
+import type { HostVmView, VmDriver, VmInfo, VmSpec, VmStreamTarget } from '@pudu/drivers';
 import type { FleetRecord, Store } from '../store/store.ts';
 import type { Metrics } from '../metrics.ts';
 import { publicError } from '../public-error.ts';
@@ -176,9 +177,12 @@ export class FleetManager {
     return this.toApi(rec);
   }
 
-  async vmsOf(id: string): Promise<{ vms: (VmInfo & { tier: string })[]; agentKey: string }> {
+  async vmsOf(id: string): Promise<{ vms: (VmInfo & { tier: string })[]; agentKey: string; open?: (vm: string, to: VmStreamTarget) => Promise<Duplex> }> {
     const doc = (await this.getRecord(id)).doc as unknown as FleetDoc;
-    return { vms: doc.vms, agentKey: doc.agentKey };
+    // Drivers with no host route to their VMs (kubernetes) carry the streams themselves.
+    const driver = this.driver;
+    const open = driver.openStream ? (vm: string, to: VmStreamTarget) => driver.openStream!(id, vm, to) : undefined;
+    return { vms: doc.vms, agentKey: doc.agentKey, ...(open ? { open } : {}) };
   }
 
   /**

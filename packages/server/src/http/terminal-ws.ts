@@ -1,5 +1,6 @@
 /**
- * The terminal route (`?vm=N`): a WebSocket bridged to an SSH shell as root in VM N. Keystrokes and output
+ * The terminal route (`?vm=N`): a WebSocket bridged to a shell as root in VM N (SSH, or
+ * the driver's own way in: an exec stream for kubernetes). Keystrokes and output
  * are binary frames; text frames carry JSON control messages (resize, keyboard). The token
  * is checked (header, `?token=`, or subprotocol `pudu.token.<token>`), a browser Origin
  * must be the server's own, trainees reach only their run's VMs, and the route to the VM
@@ -87,6 +88,23 @@ function sshShell(ssh: Client, stream: ClientChannel): ShellStream {
   };
 }
 
+/**
+ * A root shell in the VM: carried by the driver when it has its own way in (kubernetes:
+ * exec with a terminal through the API server), else SSH once the route is checked.
+ */
+async function vmShell(ctx: ServerContext, fleetId: string, vm: { name: string; guestIp: string; hostLink: string }, cols: number, rows: number): Promise<ShellStream> {
+  if (ctx.driver.openShell) {
+    return ctx.driver.openShell(fleetId, vm.name, { cols, rows }).catch((e: Error) => {
+      throw new PuduError('VM_NOT_FOUND', `cannot open a shell in ${vm.name}: ${e.message}`);
+    });
+  }
+  await assertRouteThrough(vm.guestIp, vm.hostLink);
+  const { ssh, stream } = await openShell(vm.guestIp, cols, rows).catch((e: Error) => {
+    throw new PuduError('VM_NOT_FOUND', `cannot open SSH to ${vm.name} (${vm.guestIp}): ${e.message}`);
+  });
+  return sshShell(ssh, stream);
+}
+
 /** Attaches the terminal endpoint to the HTTP server's upgrade event. */
 export function attachTerminal(ctx: ServerContext, server: Server): () => void {
   const wss = new WebSocketServer({
@@ -132,18 +150,15 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
         });
         return;
       }
-      await assertRouteThrough(found.vm.guestIp, found.vm.hostLink);
       const cols = Number(url.searchParams.get('cols')) || 80;
       const rows = Number(url.searchParams.get('rows')) || 24;
-      const { ssh, stream } = await openShell(found.vm.guestIp, cols, rows).catch((e: Error) => {
-        throw new PuduError('VM_NOT_FOUND', `cannot open SSH to ${found.vm.name} (${found.vm.guestIp}): ${e.message}`);
-      });
+      const shell = await vmShell(ctx, found.fleet.id, found.vm, cols, rows);
       wss.handleUpgrade(req, socket, head, (ws) => {
         open.add(ws);
         ws.on('close', () => open.delete(ws));
         audit('ok', `${found.vm.name} (${found.vm.guestIp}) of fleet ${found.fleet.id}`);
         if (found.fleet.runId && who.role === 'trainee') void ctx.runs.noteTerminalOpened(found.fleet.runId, found.vm.name).catch(() => undefined);
-        void ctx.terminals.open(ws, { shell: sshShell(ssh, stream), vm: { name: found.vm.name, index }, runId: found.fleet.runId, principal: who, cols, rows })
+        void ctx.terminals.open(ws, { shell, vm: { name: found.vm.name, index }, runId: found.fleet.runId, principal: who, cols, rows })
           .catch((e: unknown) => {
             ctx.log(`terminal on ${found.vm.name}: ${String(e)}`);
             ws.close(1011, 'terminal session failed');

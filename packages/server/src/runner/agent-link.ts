@@ -21,9 +21,12 @@ export class AgentLink {
     this.ports.clear();
     this.fleetId = fleetId;
     if (fleetId === null) return;
-    const { vms, agentKey } = await this.fleets.vmsOf(fleetId);
+    const { vms, agentKey, open } = await this.fleets.vmsOf(fleetId);
     for (const v of vms) {
-      this.targets.set(v.name, { vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, agentSocket: v.agentSocket, hostLink: v.hostLink, agentKey, audience: `${fleetId}/${v.name}` });
+      this.targets.set(v.name, {
+        vmName: v.name, guestIp: v.guestIp, agentPort: v.agentPort, agentSocket: v.agentSocket, hostLink: v.hostLink, agentKey, audience: `${fleetId}/${v.name}`,
+        ...(open ? { stream: (to) => open(v.name, to) } : {}),
+      });
     }
   }
 

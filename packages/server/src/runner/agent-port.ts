@@ -1,12 +1,15 @@
 /**
  * What the runner needs from the agent inside a VM, whatever carries the calls (a Unix
- * socket in a host-owned directory for the sandbox, TCP over the fleet's link otherwise). Every method throws PuduError with a shared code (errors.ts):
+ * socket in a host-owned directory for the sandbox, a stream the driver carries for
+ * kubernetes, TCP over the fleet's link otherwise). Every method throws PuduError with a shared code (errors.ts):
  * AGENT_UNREACHABLE, AGENT_AUTH, FAULT_INVALID, FAULT_CONFLICT, NETWORK_UNSAFE… — callers
  * branch on the code, never on the message.
  */
 import { createAgentClient, type AgentEndpoint } from '@pudu/agent';
 import type { AgentFaultReport, AgentReport } from '@pudu/engine';
 import { isPuduError, type FaultType, type MetricName } from '@pudu/schema';
+import type { Duplex } from 'node:stream';
+import type { VmStreamTarget } from '@pudu/drivers';
 import { assertRouteThrough } from '../net/route-guard.ts';
 
 export interface AgentFault {
@@ -44,6 +47,8 @@ export interface AgentTarget {
   /** Host path of the agent's Unix socket (sandbox); absent: TCP at guestIp:agentPort. */
   agentSocket?: string;
   hostLink: string;
+  /** The driver carries streams to this VM (kubernetes exec): used instead of guestIp and the route check. */
+  stream?: (to: VmStreamTarget) => Promise<Duplex>;
   /** The fleet's Ed25519 private key (PEM) that signs every request. */
   agentKey: string;
   /** `<fleet>/<vm>`: the agent refuses requests signed for another VM. */
@@ -59,7 +64,9 @@ const AGENT_TIMEOUT_MS = 5000;
  * the VM's Unix socket when the driver has one, else TCP once the route to the VM is checked.
  */
 export const agentClientFactory: AgentFactory = (t) => {
-  const endpoint: AgentEndpoint = t.agentSocket ? { kind: 'unix', path: t.agentSocket } : { kind: 'tcp', host: t.guestIp, port: t.agentPort };
+  const stream = t.stream;
+  const endpoint: AgentEndpoint = stream ? { kind: 'stream', label: `${t.audience} (driver stream)`, open: () => stream({ agent: true }) }
+    : t.agentSocket ? { kind: 'unix', path: t.agentSocket } : { kind: 'tcp', host: t.guestIp, port: t.agentPort };
   const client = createAgentClient({
     endpoint,
     signingKey: t.agentKey,

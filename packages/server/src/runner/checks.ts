@@ -8,7 +8,7 @@ import type { LinkProbes } from './link-probe.ts';
 import type { AgentPort, AgentTarget } from './agent-port.ts';
 import type { AgentLink } from './agent-link.ts';
 import type { HostVmView } from '@pudu/drivers';
-import { assertRouteThrough } from '../net/route-guard.ts';
+import { vmHttp, type VmHttpRequest } from '../net/vm-http.ts';
 
 export const CHECK_TIMEOUT_MS = 700;
 
@@ -54,10 +54,8 @@ export type ConditionResult = VmResult;
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-async function get(vm: AgentTarget, port: number, path: string, init: RequestInit = {}): Promise<{ status: number; body: string }> {
-  await assertRouteThrough(vm.guestIp, vm.hostLink);
-  const res = await fetch(`http://${vm.guestIp}:${port}${path}`, { ...init, signal: AbortSignal.timeout(CHECK_TIMEOUT_MS), redirect: 'manual' });
-  return { status: res.status, body: await res.text().catch(() => '') };
+function get(vm: AgentTarget, port: number, path: string, init: VmHttpRequest = {}): Promise<{ status: number; body: string }> {
+  return vmHttp(vm, port, path, init, CHECK_TIMEOUT_MS);
 }
 
 /**
