@@ -116,6 +116,9 @@ test('a trainee signs in by link, reads the incident, takes a hint, fixes the di
   await trainee.page.getByText('Time penalty (after the 5m perfect window)').waitFor();
   await trainee.page.locator('.timeline .event[data-type="hint.taken"]').waitFor();
   await trainee.page.locator('.timeline .event[data-type="run.resolved"]').waitFor();
+  // Each line is read from its kind's keys (schema/run-events.ts), not guessed.
+  assert.equal(await trainee.page.locator('.timeline .event[data-type="hint.taken"] .event-text').first().innerText(), 'hint 1 (−10 points)');
+  assert.equal(await trainee.page.locator('.timeline .event[data-type="run.resolved"] .event-text').innerText(), `score ${apiStatus.score}`);
   await trainee.screenshot('04-result');
 
   for (const s of [admin, trainee]) {
@@ -141,6 +144,7 @@ test('an instructor sees the live run and drops into its terminal read-only', as
   await admin.page.locator('.term-status[data-status="connected"]').waitFor();
   assert.deepEqual(server.terminals.at(-1), { vm: 40, readOnly: true }, 'the socket asks for a read-only stream');
   await admin.page.locator('.timeline .event[data-type="fault.applied"]').waitFor();
+  assert.equal(await admin.page.locator('.timeline .event[data-type="fault.applied"] .event-text').innerText(), 'disk-fill-app on app-0');
   await admin.page.locator('.xterm').click();
   await admin.page.keyboard.type('touch typed-by-instructor\n');
   await admin.page.waitForTimeout(500);

@@ -2,6 +2,7 @@
 import type { Action, RunPlan, RunProgress } from './run-state.ts';
 import { faultKey } from './run-state.ts';
 import type { CompiledFault } from './compiled-scenario.ts';
+import type { RunEventDataInput } from '@pudu/schema';
 
 /** One call's working set: the progress being changed and the actions asked for so far. */
 export interface Turn {
@@ -15,6 +16,7 @@ export interface Turn {
   untrusted?: boolean;
 }
 
-export const publish = (t: Turn, event: string, data: Record<string, unknown> = {}): void => void t.out.push({ kind: 'publish', event, data });
+/** `data` is typed by the event's kind (schema/run-events.ts). */
+export const publish = <K extends string>(t: Turn, event: K, data: RunEventDataInput<K>): void => void t.out.push({ kind: 'publish', event, data });
 
 export const faultOf = (t: Turn, key: string): CompiledFault | undefined => t.plan.compiled.faults.find((f) => faultKey(f) === key);

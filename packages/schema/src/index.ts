@@ -11,6 +11,7 @@ export * from './api-openapi.ts';
 export * from './scenario-json-schema.ts';
 export * from './agent-protocol.ts';
 export * from './agent-routes.ts';
+export * from './run-events.ts';
 export * from './vm-spec.ts';
 export * from './time-window.ts';
 export * from './charter-spec.ts';

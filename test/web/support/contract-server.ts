@@ -16,7 +16,7 @@ import { extname, join, normalize } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { z } from 'zod';
 import { parseScenario, scoreRun } from '@pudu/engine';
-import { ProblemSchema, RunEventSchema, RunSummarySchema, apiRoute, formatIssue, matchApiRoute, type RunStatus, type Score } from '@pudu/schema';
+import { ProblemSchema, RUN_EVENT_DATA, RunEventSchema, RunSummarySchema, apiRoute, formatIssue, matchApiRoute, type RunEventDataInput, type RunEventKind, type RunStatus, type Score } from '@pudu/schema';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 const SCORING = { base: 100, timePenaltyPerSecond: 0.05, hintPenalty: 10, perfectWindowMs: 300_000 };
@@ -96,8 +96,9 @@ export async function startContractServer(webDir: string, options: ContractOptio
 
   const elapsedMs = (r: Run): number => (r.endedAtMs ?? Date.now()) - r.startedAtMs;
   const fillerPath = (r: Run): string => join(r.dir, 'var-log-filler.bin');
-  const publish = (r: Run, kind: string, data: Record<string, unknown>): void => {
-    const ev = RunEventSchema.parse({ seq: r.events.length + 1, runId: r.id, at: new Date().toISOString(), kind, data });
+  // The engine's event shapes (schema/run-events.ts), checked as the real server's publishers are typed.
+  const publish = <K extends RunEventKind>(r: Run, kind: K, data: RunEventDataInput<K>): void => {
+    const ev = RunEventSchema.parse({ seq: r.events.length + 1, runId: r.id, at: new Date().toISOString(), kind, data: RUN_EVENT_DATA[kind].parse(data) });
     r.events.push(ev);
     for (const s of streams) if (s.runId === r.id) s.res.write(`id: ${ev.seq}\nevent: ${kind}\ndata: ${JSON.stringify(ev)}\n\n`);
   };
@@ -130,8 +131,9 @@ export async function startContractServer(webDir: string, options: ContractOptio
       if (r.state === 'running' && passing(r)) {
         r.state = 'resolved';
         r.endedAtMs = Date.now();
-        publish(r, 'objective.passed', { id: 'disk-recovered' });
-        publish(r, 'run.resolved', { state: 'resolved', score: score(r).score });
+        publish(r, 'objective.passed', { id: 'disk-recovered', detail: 'app-0: /var/log below 80%' });
+        const sc = score(r);
+        publish(r, 'run.resolved', { elapsedMs: elapsedMs(r), resolvedAtMs: elapsedMs(r), score: sc.score, timePenalty: sc.timePenalty, hintPenalty: sc.hintPenalty, actionPenalty: sc.actionPenalty });
       }
     }
   }, 200);
@@ -236,9 +238,9 @@ export async function startContractServer(webDir: string, options: ContractOptio
           const r: Run = { id, createdAt: new Date().toISOString(), startedAtMs: Date.now() - (options.startedAgoMs ?? 0), endedAtMs: null, state: 'running', hintsUsed: 0, dir, traineeToken, events: [] };
           runs.set(id, r);
           tokens.set(traineeToken, { role: 'trainee', runId: id, name: 'trainee' });
-          publish(r, 'run.started', { title: 'The Disk That Ate Everything' });
-          publish(r, 'fault.applied', { id: 'disk-fill-app', vm: 'app-0' });
-          publish(r, 'alert.fired', { name: 'DiskSpaceCritical', severity: 'critical' });
+          publish(r, 'run.started', { timeLimitMs: 30 * 60_000 });
+          publish(r, 'fault.applied', { id: 'disk-fill-app', type: 'disk', vm: 'app-0' });
+          publish(r, 'alert.fired', { name: 'DiskSpaceCritical', severity: 'critical', message: '/var/log is 97% full on app-0', atMs: 0 });
           return ok(201, { run: status(r), traineeToken });
         }
         case 'getRun': return ok(200, status(run!));
@@ -247,14 +249,14 @@ export async function startContractServer(webDir: string, options: ContractOptio
           if (run!.state !== 'running') return problem(res, 409, 'RUN_NOT_ACTIVE', `run ${run!.id} is ${run!.state}`);
           run!.state = 'aborted';
           run!.endedAtMs = Date.now();
-          publish(run!, 'run.aborted', { state: 'aborted' });
+          publish(run!, 'run.aborted', { elapsedMs: elapsedMs(run!), error: 'aborted by an operator' });
           return ok(200, status(run!));
         }
         case 'getRunMetrics': return ok(200, { vms: [{ vm: 'app-0', index: 40, metrics: metricsOf(run!), error: null }] });
         case 'takeHint': {
           if (run!.hintsUsed >= HINTS.length) return problem(res, 409, 'HINTS_EXHAUSTED', 'no hints left');
           run!.hintsUsed += 1;
-          publish(run!, 'hint.taken', { index: run!.hintsUsed, text: HINTS[run!.hintsUsed - 1] });
+          publish(run!, 'hint.taken', { index: run!.hintsUsed - 1, hintsUsed: run!.hintsUsed, penalty: SCORING.hintPenalty });
           return ok(200, { index: run!.hintsUsed, text: HINTS[run!.hintsUsed - 1], hintsUsed: run!.hintsUsed, hintsTotal: HINTS.length, hintPenalty: SCORING.hintPenalty });
         }
         case 'listRunEvents': {

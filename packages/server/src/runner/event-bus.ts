@@ -3,7 +3,7 @@
  * connects late reads the stored events after its last seq, then follows the bus.
  */
 import { EventEmitter } from 'node:events';
-import type { RunEvent } from '@pudu/schema';
+import type { RunEvent, RunEventDataInput } from '@pudu/schema';
 import type { Store } from '../store/store.ts';
 
 export class EventBus {
@@ -13,7 +13,7 @@ export class EventBus {
   }
 
   /** Persists the event, then notifies listeners of that run. */
-  async publish(runId: string, kind: string, data: Record<string, unknown> = {}): Promise<RunEvent> {
+  async publish<K extends string>(runId: string, kind: K, data: RunEventDataInput<K>): Promise<RunEvent> {
     const ev = await this.store.appendEvent({ runId, at: new Date().toISOString(), kind, data });
     this.emitter.emit(runId, ev);
     this.emitter.emit('*', ev);

@@ -38,9 +38,10 @@ test('run events reach a real receiver as signed JSON, only the kinds it asked f
   const rx = await startReceiver();
   t.after(() => rx.close());
   const { bus, w } = await setup(t, [{ url: rx.url, events: ['run.resolved'] }]);
-  await bus.publish('r1', 'run.started', {});
-  await bus.publish('r1', 'alert.fired', { name: 'X' });
-  await bus.publish('r1', 'run.resolved', { score: 93 });
+  const resolved = { elapsedMs: 90_000, resolvedAtMs: 90_000, score: 93, timePenalty: 7, hintPenalty: 0, actionPenalty: 0 };
+  await bus.publish('r1', 'run.started', { timeLimitMs: 600_000 });
+  await bus.publish('r1', 'alert.fired', { name: 'X', severity: 'critical', message: 'x', atMs: 0 });
+  await bus.publish('r1', 'run.resolved', resolved);
   await waitUntil(() => rx.received.length >= 1);
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(rx.received.length, 1);
@@ -48,7 +49,7 @@ test('run events reach a real receiver as signed JSON, only the kinds it asked f
   assert.equal(r.headers['x-pudu-event'], 'run.resolved');
   assert.ok(verify(r, SECRET), 'the signature verifies with the shared secret');
   assert.ok(!verify(r, 'another-secret-of-16'), 'and not with another');
-  assert.deepEqual(JSON.parse(r.body).data, { score: 93 });
+  assert.deepEqual(JSON.parse(r.body).data, resolved);
   const [d] = await w.store.deliveries(10);
   assert.equal(d?.state, 'delivered');
   assert.equal(d?.lastStatus, 204);
@@ -61,7 +62,7 @@ test('a failing receiver is retried with backoff and every attempt is logged; pu
   t.after(() => slow.close());
   const { bus, w } = await setup(t, [{ url: rx.url }, { url: slow.url }], 500);
   const started = Date.now();
-  await bus.publish('r2', 'run.started', {});
+  await bus.publish('r2', 'run.started', { timeLimitMs: 600_000 });
   assert.ok(Date.now() - started < 100, 'publish does not wait for deliveries');
   await waitUntil(() => rx.received.length >= 3, 5000);
   const gaps = [rx.received[1]!.at - rx.received[0]!.at, rx.received[2]!.at - rx.received[1]!.at];

@@ -2,6 +2,7 @@
 // events: the seed of the post-mortem.
 import { h, replaceChildren } from '../dom.ts';
 import { formatClock, formatTimeOfDay } from '../format.ts';
+import { parseRunEvent } from '@pudu/schema';
 import { eventOffsetMs, type RunEvent } from '../view-model.ts';
 
 /**
@@ -13,29 +14,35 @@ export function eventKind(kind: string): string {
   return ['fault', 'alert', 'hint', 'objective', 'integrity'].includes(family) ? family : family === 'run' || family === 'fleet' ? 'run' : 'other';
 }
 
-/** A one-line description of an event, from its type and data. */
-export function describeEvent(e: RunEvent): string {
-  const d = e.data;
-  const parts: string[] = [];
-  const pick = (k: string): string | null => (typeof d[k] === 'string' || typeof d[k] === 'number' ? String(d[k]) : null);
-  const kind = eventKind(e.kind);
-  if (kind === 'hint') {
-    const index = pick('index');
-    if (index) parts.push(`hint ${index}`);
-    const penalty = pick('penalty');
-    if (penalty) parts.push(`(−${penalty} points)`);
-  } else {
-    const name = pick('name') ?? pick('faultId') ?? pick('objectiveId') ?? pick('id');
-    if (name && !/^\d+$/.test(name) && name !== e.data.runId) parts.push(name);
+/** A one-line description of an event, from its kind's data (schema/run-events.ts); empty for a kind this UI does not know. */
+export function describeEvent(ev: RunEvent): string {
+  const e = parseRunEvent(ev);
+  if (!e) return '';
+  const on = (vm: string): string => `on ${vm}`;
+  switch (e.kind) {
+    case 'hint.taken': return `hint ${e.data.index + 1} (−${e.data.penalty} points)`;
+    case 'fault.applied': return `${e.data.id} ${on(e.data.vm)}`;
+    case 'fault.reverted': case 'fault.lost': case 'fault.skipped': return `${e.data.id} ${on(e.data.vm)} — ${e.data.why}`;
+    case 'fault.failed': case 'fault.revert-failed': case 'fault.retrying': return `${e.data.id} ${on(e.data.vm)} — ${e.data.error}`;
+    case 'fault.denied': return `${e.data.id} ${on(e.data.vm)} — ${e.data.reason}`;
+    case 'alert.fired': return `${e.data.name} — ${e.data.message}`;
+    case 'alert.resolved': return e.data.name;
+    case 'objective.passed': return `${e.data.id} ✓ passing — ${e.data.detail}`;
+    case 'objective.failing': return `${e.data.id} ✗ failing — ${e.data.detail}`;
+    case 'incident.seen': return e.data.objectives.join(', ');
+    case 'penalty.charged': return `${e.data.id} (−${e.data.points} points) — ${e.data.detail}`;
+    case 'root-cause.answered': return e.data.correct ? 'correct' : `wrong (−${e.data.points} points)`;
+    case 'review.ended': return e.data.why;
+    case 'fleet.progress': return e.data.message;
+    case 'fleet.ready': return e.data.vms.map((v) => v.name).join(', ');
+    case 'fleet.lost': return e.data.why;
+    case 'fleet.destroy-failed': return e.data.error;
+    case 'run.resolved': return `score ${e.data.score}`;
+    case 'run.aborted': case 'run.expired': case 'run.failed': case 'run.halted': return e.data.error ?? '';
+    case 'trainee.terminal': return on(e.data.vm);
+    case 'terminal.opened': case 'terminal.watched': case 'terminal.keyboard-taken': case 'terminal.keyboard-released': return `${e.data.by} ${on(e.data.vm)}`;
+    default: return e.kind.startsWith('integrity.') && 'detail' in e.data ? String(e.data.detail ?? '') : '';
   }
-  const vm = pick('vm');
-  if (vm) parts.push(`on ${vm}`);
-  if (typeof d.passed === 'boolean') parts.push(d.passed ? '✓ passing' : '✗ failing');
-  const text = pick('text') ?? pick('message') ?? pick('detail') ?? pick('why') ?? pick('error');
-  if (text) parts.push(parts.length ? `— ${text}` : text);
-  const state = pick('state');
-  if (state && kind === 'run') parts.push(`→ ${state}`);
-  return parts.join(' ');
 }
 
 export interface TimelineView {

@@ -2,6 +2,7 @@
 // live objectives, hints with their penalty, the score as it would be now, a terminal per
 // VM and per-VM metrics. Status is polled every second and re-read at once on every
 // streamed event, so a fix shows within a second.
+import { parseRunEvent } from '@pudu/schema';
 import { stateBadge } from '../components/badges.ts';
 import { createVmCharts } from '../components/charts.ts';
 import { createHintPanel } from '../components/hint-panel.ts';
@@ -164,7 +165,8 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
   const seen: RunEvent[] = [];
   let timelineTimer: ReturnType<typeof setTimeout> | null = null;
   const events = followEvents(ctx.client, runId, (ev) => {
-    if (ev.kind.startsWith('fleet.') && typeof ev.data.message === 'string') provisioningNote = ev.data.message;
+    const known = parseRunEvent(ev);
+    if (known?.kind === 'fleet.progress') provisioningNote = known.data.message;
     if (timeline && !seen.some((x) => x.seq === ev.seq)) {
       seen.push(ev);
       timelineTimer ??= setTimeout(() => {
