@@ -12,6 +12,8 @@ import {
   PuduError,
   type AgentIdentity,
   type AgentLogResponse,
+  type AgentHistoryRequest,
+  type AgentHistoryResponse,
   type AgentFaultListResponse,
   type AgentFaultPlan,
   type AgentFaultRecord,
@@ -55,6 +57,8 @@ export interface AgentClient {
   services(): Promise<AgentServicesResponse>;
   heartbeat(): Promise<AgentHeartbeatResponse>;
   log(since?: number): Promise<AgentLogResponse>;
+  /** Writes the VM's past once (history-spec.ts); a second call writes nothing and says so. */
+  writeHistory(req: AgentHistoryRequest): Promise<AgentHistoryResponse>;
   /** The identity of the last authenticated reply (undefined before the first). */
   lastIdentity(): AgentIdentity | undefined;
 }
@@ -186,6 +190,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
     services: () => call('services'),
     heartbeat: () => call('heartbeat'),
     log: (since = 0) => call('log', { query: { since } }),
+    writeHistory: (req) => call('writeHistory', { body: req }),
     lastIdentity: () => last,
   };
 }

@@ -6,6 +6,7 @@ import { AgentLog } from './agent-log.ts';
 import type { AgentConfig } from './config.ts';
 import { DeadMan } from './deadman.ts';
 import { FaultManager } from './fault-manager.ts';
+import { HistoryKeeper } from './history/history-keeper.ts';
 import { Journal } from './journal.ts';
 import { MetricsSampler } from './metrics.ts';
 import { createAgentServer } from './server.ts';
@@ -34,8 +35,10 @@ export async function runAgent(cfg: AgentConfig): Promise<void> {
   const key = rawPublicKey(instanceKey);
   const startedAt = Date.now();
   const journal = new Journal(cfg.stateDir);
+  const history = new HistoryKeeper(cfg.stateDir, log.write);
   const faults = new FaultManager({
     journal,
+    beforeApply: (id) => history.beforeApply(id),
     maxTtlMs: cfg.maxTtlMs,
     ctx: { controlPort: cfg.listen.kind === 'tcp' ? cfg.listen.port : 0, nativeDir: cfg.nativeDir, log: log.write },
   });
@@ -66,6 +69,7 @@ export async function runAgent(cfg: AgentConfig): Promise<void> {
   if (adopted > 0) deadman.touch();
   const server = createAgentServer({
     faults,
+    history,
     metrics,
     verifier: new RequestVerifier(fleetKey, cfg.audience),
     instanceKey,

@@ -21,6 +21,8 @@ export interface FaultManagerOptions {
   maxTtlMs?: number;
   /** How often isActive() is polled to notice a trainee's fix. */
   fixPollMs?: number;
+  /** Called just before a fault is applied (its history records are written then, while the guest still takes writes). */
+  beforeApply?: (id: string) => void;
 }
 
 const FIX_POLL_MS = 1000;
@@ -46,9 +48,11 @@ export class FaultManager {
   private readonly ttlTimers = new Map<string, NodeJS.Timeout>();
   private poller: NodeJS.Timeout | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly beforeApply: (id: string) => void;
 
   constructor(opts: FaultManagerOptions) {
     this.journal = opts.journal;
+    this.beforeApply = opts.beforeApply ?? (() => {});
     this.ctx = opts.ctx;
     this.maxTtlMs = opts.maxTtlMs ?? AGENT_DEFAULT_MAX_TTL_MS;
     this.poller = setInterval(() => void this.serial(() => this.pollFixes()), opts.fixPollMs ?? FIX_POLL_MS);
@@ -172,6 +176,11 @@ export class FaultManager {
         undo,
       };
       this.journal.put(entry);
+      try {
+        this.beforeApply(v.id);
+      } catch (e) {
+        this.ctx.log('history before a fault failed', { error: (e as Error).message });
+      }
       try {
         const { mechanism } = await driver.apply(v.id, v.params as never, undo, this.ctx);
         entry.mechanism = mechanism;

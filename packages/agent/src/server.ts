@@ -5,6 +5,7 @@ import { AGENT_ROUTES, AGENT_SIG_HEADERS, agentRoute, isPuduError, matchAgentRou
 import { isPeerAllowed, type Cidr } from './access.ts';
 import type { AgentLog } from './agent-log.ts';
 import type { FaultManager } from './fault-manager.ts';
+import type { HistoryKeeper } from './history/history-keeper.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricsSampler } from './metrics.ts';
 import { listServices } from './services.ts';
 import { signAgentReply, type RequestVerifier } from './signing.ts';
@@ -13,6 +14,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 export interface AgentServerOptions {
   faults: FaultManager;
+  history: HistoryKeeper;
   metrics: MetricsSampler;
   verifier: RequestVerifier;
   /** This process's own key: it signs every reply, and dies with the process. */
@@ -111,6 +113,7 @@ const HANDLERS: Handlers = {
   services: async () => ({ body: await listServices() }),
   log: (o, r) => ({ body: o.log.since(query('log', r.url).since) }),
   heartbeat: (o) => ({ body: { status: 'ok', deadman_ms: o.deadmanMs, active_faults: o.faults.activeCount() } }),
+  writeHistory: (o, r) => ({ body: o.history.write(r.json()) }),
 };
 
 async function dispatch(o: AgentServerOptions, op: AgentOp, r: Request): Promise<Reply> {

@@ -181,6 +181,10 @@ export function checkSemantics(root: unknown): RawIssue[] {
   const faultIds = list(root.faults).filter(isObj).map((f) => f.id).filter((id): id is string => typeof id === 'string');
   checkObjectives(root, tiers, faultIds, out);
   checkRunSafety(root, tiers, faultIds, timeLimitMs, out);
+  const history = isObj(root.history) ? root.history : {};
+  list(history.records).forEach((r, i) => {
+    if (isObj(r)) checkTarget(r.target, ['history', 'records', i, 'target'], tiers, out);
+  });
   const signals = isObj(root.signals) ? root.signals : {};
   list(signals.alerts).forEach((a, i) => {
     if (isObj(a) && a.when !== undefined && a.fired_at !== undefined) {

@@ -5,6 +5,7 @@
 import { FAULT_PARAMS, parseCondition, parseDurationMs, parsePercent } from '@pudu/schema';
 import type { ObjectiveSpec, ScenarioSpec } from '@pudu/schema';
 import type { CompiledCheck, CompiledCondition, CompiledFault, CompiledScenario, TimelineEvent, TimelineKind, VmPlan } from './compiled-scenario.ts';
+import { compileHistory, withUptime } from './compile-history.ts';
 import { newSeed, seededRandom } from './random.ts';
 import { selectTargets } from './select-targets.ts';
 import { compileSafety } from './compile-safety.ts';
@@ -53,9 +54,9 @@ export interface CompileOptions {
 export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): CompiledScenario {
   const seed = opts.seed ?? spec.scenario.seed ?? newSeed();
   const random = seededRandom(seed);
-  const vms: VmPlan[] = spec.environment.tiers.flatMap((t) =>
+  const vms: VmPlan[] = withUptime(spec, spec.environment.tiers.flatMap((t) =>
     Array.from({ length: t.count }, (_, i) => ({ name: `${t.name}-${i}`, tier: t.name, vcpus: t.vcpus, memMb: t.mem_mb, diskMb: t.disk_mb, services: [...t.services] })),
-  );
+  ));
   // Selection order follows the file so a seed reproduces the same picks.
   const plainFaults: CompiledFault[] = spec.faults.flatMap((f) =>
     selectTargets(f.target, vms, random).map((vm) => ({
@@ -66,6 +67,7 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
       params: FAULT_PARAMS[f.type].parse(f.params) as Record<string, string | number>,
       atMs: ms(f.at),
       durationMs: f.duration === undefined ? null : ms(f.duration),
+      ...(f.history ? { history: f.history.map((r) => ({ file: r.file, line: r.line })) } : {}),
     })),
   );
   const objectives = spec.objectives.map((o) => {
@@ -104,6 +106,7 @@ export function compileScenario(spec: ScenarioSpec, opts: CompileOptions = {}): 
     seed,
     timeLimitMs: ms(spec.scenario.time_limit),
     vms,
+    history: compileHistory(spec, vms, seed),
     faults,
     alerts,
     symptoms: [...spec.signals.symptoms],

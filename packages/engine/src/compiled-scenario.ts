@@ -17,7 +17,21 @@ export const VmPlanSchema = z.object({
   memMb: z.number(),
   diskMb: z.number(),
   services: z.array(z.string()),
+  /** How long the VM has been up when it boots (history-spec.ts). */
+  uptimeS: z.number().optional(),
 }) satisfies z.ZodType<VmPlan>;
+
+/** A line of a VM's past: appended to `file` with its time `agoMs` before the run starts (history-spec.ts tokens). */
+export const HistoryRecordSchema = z.object({ vm: z.string(), file: z.string(), line: z.string(), agoMs: z.number() });
+
+export const CompiledHistorySchema = z.object({
+  /** Pudu's ordinary history too (rotated logs, earlier deploys, a shell history). */
+  defaults: z.boolean(),
+  records: z.array(HistoryRecordSchema),
+  /** Commands at the end of root's shell history on every VM. */
+  shell: z.array(z.string()),
+});
+export type CompiledHistory = z.infer<typeof CompiledHistorySchema>;
 
 export const CompiledFaultSchema = z.object({
   /** The scenario's fault id; with `vm` it names one injection. */
@@ -29,6 +43,8 @@ export const CompiledFaultSchema = z.object({
   atMs: z.number(),
   /** null: lasts until the run ends or the trainee fixes it. */
   durationMs: z.number().nullable(),
+  /** Lines written on its VM when it strikes (the change that caused it, in the deploy log). */
+  history: z.array(z.object({ file: z.string(), line: z.string() })).optional(),
 });
 export type CompiledFault = z.infer<typeof CompiledFaultSchema>;
 
@@ -144,6 +160,8 @@ export const CompiledScenarioSchema = z.object({
   seed: z.number(),
   timeLimitMs: z.number(),
   vms: z.array(VmPlanSchema),
+  /** The VMs' past; absent (runs stored before it existed, hand-made plans) = Pudu's defaults only. */
+  history: CompiledHistorySchema.optional(),
   faults: z.array(CompiledFaultSchema),
   alerts: z.array(CompiledAlertSchema),
   symptoms: z.array(z.string()),

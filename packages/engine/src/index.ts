@@ -1,5 +1,6 @@
 export * from './compiled-scenario.ts';
 export * from './compile-scenario.ts';
+export * from './compile-history.ts';
 export * from './parse-scenario.ts';
 export * from './scenario-issue.ts';
 export * from './score.ts';

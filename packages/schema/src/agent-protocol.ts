@@ -89,6 +89,37 @@ export type AgentServicesResponse = z.infer<typeof AgentServicesResponseSchema>;
 export const AgentHeartbeatResponseSchema = z.object({ status: z.literal('ok'), deadman_ms: z.number(), active_faults: z.number() });
 export type AgentHeartbeatResponse = z.infer<typeof AgentHeartbeatResponseSchema>;
 
+const historyFile = z.string().regex(/^\/[^\0]*[^/]$/, { message: 'expected an absolute file path' });
+const historyLine = z.string().min(1).max(4096).regex(/^[^\n\r]*$/, { message: 'expected one line' });
+
+/**
+ * `POST /history`: the VM's past, written once before the run (history-spec.ts). The agent
+ * renders Pudu's ordinary history (when `defaults`) from `seed` and its own clocks, the dated
+ * `records` (time tokens rendered at `ago_ms` before now), the shell history, and keeps
+ * `on_fault` until that fault is first applied: its lines are then written with that time.
+ */
+export const AgentHistoryRequestSchema = z.strictObject({
+  seed: z.int().min(0).max(2 ** 32 - 1),
+  defaults: z.boolean().default(true),
+  records: z.array(z.strictObject({ file: historyFile, line: historyLine, ago_ms: z.number().min(0) })).max(1000).default([]),
+  shell: z.array(historyLine).max(1000).default([]),
+  on_fault: z.record(faultId, z.array(z.strictObject({ file: historyFile, line: historyLine })).max(100)).default({}),
+});
+export type AgentHistoryRequest = z.input<typeof AgentHistoryRequestSchema>;
+/** A request with every field present (what the server builds). */
+export type AgentHistoryPlan = z.output<typeof AgentHistoryRequestSchema>;
+
+export const AgentHistoryResponseSchema = z.object({
+  /** False when an earlier request already wrote this VM's history (the call is idempotent). */
+  written: z.boolean(),
+  /** When the VM booted, as its own clocks say (now minus its uptime). */
+  boot_time: z.string(),
+  files: z.array(z.string()),
+  /** Faults whose records still wait for them to strike. */
+  pending_faults: z.number(),
+});
+export type AgentHistoryResponse = z.infer<typeof AgentHistoryResponseSchema>;
+
 /** Every agent error is the API's problem+json (RFC 9457) with a shared code (errors.ts). */
 export { ProblemSchema as AgentErrorBodySchema, type Problem as AgentErrorBody } from './api.ts';
 

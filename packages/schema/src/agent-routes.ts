@@ -42,6 +42,10 @@ export const AGENT_ROUTES = {
     method: 'GET', path: '/log', summary: 'The agent\'s own log lines after `since`', status: 200, response: p.AgentLogResponseSchema,
     query: z.object({ since: z.coerce.number().int().min(0).catch(0).default(0) }),
   },
+  writeHistory: {
+    method: 'POST', path: '/history', summary: 'Write the VM\'s past once, before the run (history-spec.ts); a second call writes nothing',
+    body: p.AgentHistoryRequestSchema, status: 200, response: p.AgentHistoryResponseSchema, slow: 6,
+  },
 } as const satisfies Record<string, AgentRoute>;
 
 export type AgentOp = keyof typeof AGENT_ROUTES;

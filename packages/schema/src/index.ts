@@ -15,6 +15,7 @@ export * from './run-events.ts';
 export * from './vm-spec.ts';
 export * from './time-window.ts';
 export * from './charter-spec.ts';
+export * from './history-spec.ts';
 export * from './policy-spec.ts';
 export * from './api-governance.ts';
 export * from './api-halt.ts';

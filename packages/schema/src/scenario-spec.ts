@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { charterSchema } from './charter-spec.ts';
 import { GUARDRAIL_DEFAULTS, guardrailsSchema, RUN_MODES, runSafetySchemas } from './guardrail-spec.ts';
 import { FAULT_TYPES, jsonRequires, withCrossFieldRules } from './fault-params.ts';
+import { faultHistorySchema, scenarioHistorySchema } from './history-spec.ts';
 import { ID_RE, NAME_RE, condition, duration, nonBlank, percentAboveZero, positiveDuration, service } from './scenario-fields.ts';
 
 
@@ -126,6 +127,7 @@ export const faultSchema = z.strictObject({
   at: duration.default('0s').describe('When the fault starts, from the start of the run'),
   duration: duration.optional().describe('How long it lasts; absent = until the run ends or the trainee fixes it'),
   ramp: rampSchema.optional(),
+  history: faultHistorySchema.optional(),
 });
 
 const forWindow = duration.optional().describe('The check must hold this long without a break (e.g. 20s)');
@@ -208,6 +210,7 @@ export const scenarioSpecSchema = withCrossFieldRules(z.strictObject({
     tiers: z.array(tierSchema).min(1).max(MAX_TIERS, `at most ${MAX_TIERS} tiers`)
       .refine((ts) => ts.reduce((a, t) => a + t.count, 0) <= MAX_FLEET_VMS, { message: `a fleet has at most ${MAX_FLEET_VMS} VMs in all tiers together` }),
   }),
+  history: scenarioHistorySchema(targetSchema).optional().describe('Believable history: uptime, earlier records, shell history (history-spec.ts)'),
   faults: z.array(faultSchema).default([]),
   extra_faults: z.array(faultSchema).default([]).describe('Faults an instructor may inject during the run (training); applied when injected, `at` does not apply'),
   guardrails: guardrailsSchema.default(GUARDRAIL_DEFAULTS).describe('Containment: host headroom, VM ceilings and the fault budget; crossing one aborts (or pauses the faults)'),

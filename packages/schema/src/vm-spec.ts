@@ -8,4 +8,9 @@ export interface VmSpec {
   diskMb: number;
   /** systemd units that must be enabled and running in the guest (nginx, app-server, postgresql…). */
   services: string[];
+  /**
+   * How long the VM has been up when it boots, in seconds (history-spec.ts): drivers that can
+   * (the sandbox's time namespace) start its clocks this far ahead. Absent: the driver's default.
+   */
+  uptimeS?: number;
 }

@@ -21,6 +21,7 @@ import { GUEST_AGENT_PATH, GUEST_AGENT_WRAPPER_PATH, GUEST_APP_SERVER_PATH, GUES
 import { PG_CONF, PG_HBA_PREPEND, PG_LAB_SQL, setupLabPostgres } from './lab-postgres.ts';
 import { findRepoRoot } from './repo-root.ts';
 import { KEEP_IMAGES, pruneGuestImages, removeImageDir } from './prune-images.ts';
+import { IMAGE_AGE_MS, backdateImage } from './backdate-image.ts';
 
 /** Bump when the build steps change in a way the hashed inputs do not show. */
 const IMAGE_RECIPE_VERSION = 3;
@@ -277,6 +278,8 @@ async function buildGuestImageNow(opts: BuildGuestImageOptions): Promise<GuestIm
       IMAGE_RECIPE_VERSION, base: baseRootfs, GUEST_FILES, PG_CONF, PG_HBA_PREPEND, PG_LAB_SQL, MASKED_UNITS, TIER_SERVICES,
       node: { version: process.version, size: statSync(node).size, path: node },
       agent: sha256File(agent), appServer: appServerKey, nfq: nfqKey, kernel: kernel?.hash ?? null,
+      // The final layer's own build steps (the base layer's key does not change with them).
+      backdatedMs: IMAGE_AGE_MS,
     });
     const d = imageDirs(cacheDir, key);
     const result = (cached: boolean): GuestImage => ({
@@ -303,6 +306,8 @@ async function buildGuestImageNow(opts: BuildGuestImageOptions): Promise<GuestIm
         mkdirSync(join(tmp, 'rootfs/lib/modules'), { recursive: true });
         await run('cp', ['-a', kernel.modulesDir, join(tmp, 'rootfs/lib/modules/')]);
       }
+      // Last of all changes to the tree: a lab VM must not look installed an hour ago.
+      backdateImage(join(tmp, 'rootfs'), started);
       const usedMb = Number((await run('du', ['-sm', join(tmp, 'rootfs')])).stdout.split('\t')[0]);
       const sizeMb = Math.ceil(usedMb * EXT4_SLACK_FACTOR + EXT4_SLACK_MB);
       progress(`image: packing rootfs.ext4 (${sizeMb} MB)`);

@@ -77,6 +77,17 @@ PGUSER=app
 PGDATABASE=app
 PGAPPNAME=app-server
 `,
+  // The app's access log rotates like nginx's; only that file (a runaway debug.log beside it is the incident, not routine).
+  '/etc/logrotate.d/app-server': `/var/log/app/access.log {
+	daily
+	missingok
+	rotate 7
+	compress
+	delaycompress
+	notifempty
+	copytruncate
+}
+`,
   '/etc/nginx/sites-available/default': `server {
     listen 80 default_server;
     server_name _;

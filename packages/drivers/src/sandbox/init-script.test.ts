@@ -7,7 +7,7 @@ import { VM_ID_BASE } from './userns.ts';
 const input = {
   hostname: 'api-0', cgroupProcs: ['/sys/fs/cgroup/memory/pudu-vm7/cgroup.procs'], devicesCgroup: '/sys/fs/cgroup/devices/pudu-vm7',
   imageRootfs: "/var/cache/pudu/image/it's/rootfs", imageView: '/s/image', mappingUserns: '/proc/42/ns/user', idMapShims: '/s/.idmap-bin',
-  disk: '/s/disk.img', diskMount: '/s/disk', confDir: '/s/conf', root: '/s/root', consoleLog: '/s/console.log', lxcfs: '/var/lib/pudu/lxcfs',
+  disk: '/s/disk.img', diskMount: '/s/disk', confDir: '/s/conf', root: '/s/root', consoleLog: '/s/console.log', lxcfs: '/s/lxcfs', lxcfsPidfile: '/s/lxcfs.pid', clockOffsetS: 3_600_000,
   devTemplate: '/var/lib/pudu/sandbox/.dev-template', agentDir: '/var/lib/pudu/sandbox/pudu-vm7/agent', agentGuestDir: '/run/pudu-agent',
 };
 
@@ -36,4 +36,14 @@ test('the device allow-list is written after the disk is loop-mounted and before
   assert.ok(deny < script.indexOf('unshare --user'), 'locked down before anything of the VM runs');
   for (const d of DEVICE_ALLOW_LIST) assert.ok(script.includes(d), d);
   assert.doesNotMatch(DEVICE_ALLOW_LIST.join(' '), /\bb /, 'no block device is allowed');
+});
+
+test('the VM and its own lxcfs share one time namespace offset, and lxcfs serves before the devices are locked', () => {
+  const script = launcherArgs(input)[1]!;
+  const lxcfs = script.indexOf('/usr/bin/lxcfs');
+  assert.ok(lxcfs > 0 && lxcfs < script.indexOf('devices.deny'), 'lxcfs opens /dev/fuse before the allow-list');
+  assert.match(script, /unshare --time --boottime 3600000 --monotonic 3600000 --fork \/usr\/bin\/lxcfs/);
+  assert.match(script, /--mount --time --boottime 3600000 --monotonic 3600000 --fork --kill-child/);
+  assert.match(script, /\(unshare --time [^\n]*3>&- 4>&- &\)/, 'lxcfs holds neither the lease nor the handshake, and is not the launcher\'s child');
+  assert.doesNotMatch(script, /proc\/uptime/, 'uptime is the kernel\'s, which follows the time namespace');
 });

@@ -5,11 +5,19 @@
  *
  * launcher (host root): joins the VM's cgroups — before any unshare, so the cgroup
  *   namespace is rooted at the VM and every later process inherits the limits.
- * stage A (host root, private mount namespace): loop-mounts the VM disk, idmaps the shared
- *   image, builds the overlay root and /dev, then locks the device cgroup down to the
- *   allow-list (after the loop mount, which needs the block device once). Then it unshares
- *   user, net, pid, uts, ipc, cgroup and mount namespaces; the mounts made so far are
- *   locked into the VM's mount namespace and cannot be undone from inside.
+ * stage A (host root, private mount namespace): loop-mounts the VM disk, starts the VM's own
+ *   lxcfs (see below), idmaps the shared image, builds the overlay root and /dev, then locks
+ *   the device cgroup down to the allow-list (after the loop mount and lxcfs's /dev/fuse,
+ *   which need their devices once). Then it unshares user, net, pid, uts, ipc, cgroup, time
+ *   and mount namespaces; the mounts made so far are locked into the VM's mount namespace and
+ *   cannot be undone from inside.
+ *   The time namespace gives the VM a past: its boot and monotonic clocks run `clockOffsetS`
+ *   ahead (by the wanted uptime minus the host's), so `uptime`, `/proc/<pid>/stat` start times and `ps` elapsed times agree on a VM
+ *   that has been up for weeks (realtime cannot be namespaced: wall-clock timestamps stay
+ *   true). lxcfs answers /proc/stat with the *reader's* cgroup but its own clocks, so its
+ *   `btime` would be off by the offset (`ps` START in the future): each VM runs its own
+ *   lxcfs inside a time namespace with the same offset, mounted only in the VM's private
+ *   mount namespace and living in the VM's cgroups (teardown's SIGKILL takes it).
  *   `unshare --map-users` maps the namespace (userns.ts: idMapShimDir) before its first exec,
  *   and `--setuid 0` makes the VM's PID 1 the VM's root: host uid VM_ID_BASE.
  * stage B (PID 1 of the VM): says `ready` on fd 4 and waits for `go` on fd 0 while the driver
@@ -38,7 +46,12 @@ export interface InitScriptInput {
   confDir: string;
   root: string;
   consoleLog: string;
+  /** Mount point of the VM's own lxcfs (a directory in its state dir; mounted only inside its namespaces). */
   lxcfs: string;
+  /** Pid file of that lxcfs. */
+  lxcfsPidfile: string;
+  /** How far ahead of the host's the VM's boot-time and monotonic clocks run (seconds, ≥ 0): its uptime is the host's plus this. */
+  clockOffsetS: number;
   /** A directory with the VM's /dev skeleton (device nodes, symlinks, pts/, shm/, console). */
   devTemplate: string;
   /** Host directory bound at the guest's agent socket directory (the host's only way to the agent). */
@@ -110,11 +123,29 @@ function stageB(i: InitScriptInput): string {
   ].join('\n');
 }
 
+/** Polls of 10 ms before stage A gives up on the VM's lxcfs. */
+const LXCFS_POLLS = 1000;
+
+/** The shell lines that start the VM's lxcfs in a time namespace with the VM's offset and wait until it serves. */
+function startLxcfs(i: InitScriptInput): string[] {
+  const mnt = shq(i.lxcfs);
+  const ready = shq(`${i.lxcfs}/proc/meminfo`);
+  // Not the launcher's fds: the lease (3) and the handshake pipes (0, 4) must end with the VM's init, not with lxcfs.
+  // Started from a subshell that exits at once, so it is not the launcher's child: the VM's init stays its only one (initPidOf).
+  return [
+    `mkdir -p ${mnt}`,
+    `(unshare --time --boottime ${i.clockOffsetS} --monotonic ${i.clockOffsetS} --fork /usr/bin/lxcfs -f --enable-cfs --enable-loadavg --pidfile ${shq(i.lxcfsPidfile)} ${mnt} </dev/null >/dev/null 2>&1 3>&- 4>&- &)`,
+    `n=0; until [ -e ${ready} ]; do n=$((n+1)); if [ $n -gt ${LXCFS_POLLS} ]; then echo 'pudu-sandbox: lxcfs did not start' >&2; exit 1; fi; sleep 0.01; done`,
+  ];
+}
+
 function stageA(i: InitScriptInput): string {
   const r = shq(i.root);
+  const offset = Math.max(0, Math.round(i.clockOffsetS));
   return [
     'set -eu',
     `mount -o loop,noatime ${shq(i.disk)} ${shq(i.diskMount)}`,
+    ...startLxcfs({ ...i, clockOffsetS: offset }),
     `perl -e ${shq(IDMAP_MOUNT_PERL)} ${shq(i.mappingUserns)} ${shq(i.imageRootfs)} ${shq(i.imageView)}`,
     // xino=on: without it, files written into the upper layer (another filesystem) report
     // that filesystem's st_dev, so `du -x /` skips exactly the files a trainee must find.
@@ -127,7 +158,7 @@ function stageA(i: InitScriptInput): string {
     `mount --bind ${shq(i.consoleLog)} dev/console`,
     `echo a > ${shq(`${i.devicesCgroup}/devices.deny`)}`,
     ...DEVICE_ALLOW_LIST.map((d) => `echo ${shq(d)} > ${shq(`${i.devicesCgroup}/devices.allow`)}`),
-    `exec env PATH=${shq(`${i.idMapShims}:/usr/sbin:/usr/bin:/sbin:/bin`)} unshare --user --map-users=${VM_ID_BASE},0,${VM_ID_COUNT} --map-groups=${VM_ID_BASE},0,${VM_ID_COUNT} --setuid 0 --setgid 0 --net --pid --uts --ipc --cgroup --mount --fork --kill-child sh -c ${shq(stageB(i))}`,
+    `exec env PATH=${shq(`${i.idMapShims}:/usr/sbin:/usr/bin:/sbin:/bin`)} unshare --user --map-users=${VM_ID_BASE},0,${VM_ID_COUNT} --map-groups=${VM_ID_BASE},0,${VM_ID_COUNT} --setuid 0 --setgid 0 --net --pid --uts --ipc --cgroup --mount --time --boottime ${offset} --monotonic ${offset} --fork --kill-child sh -c ${shq(stageB(i))}`,
   ].join('\n');
 }
 

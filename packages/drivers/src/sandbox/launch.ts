@@ -7,7 +7,7 @@
  * does not depend on the process that started it, which may exit, crash or be restarted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { PuduError } from '@pudu/schema';
 import type { NetworkBase } from '../network/addressing.ts';
@@ -49,6 +49,14 @@ function waitReady(out: Readable, child: ChildProcess): Promise<void> {
   });
 }
 
+/** The last `lines` lines of a VM's console log, without the ANSI colour and carriage returns systemd writes for a terminal. */
+export function consoleTail(path: string, lines: number): string {
+  const plain = readFileSync(path, 'utf8').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
+  return plain.split('\n').filter(Boolean).slice(-lines).join('\n');
+}
+
+const START_CONSOLE_LINES = 40;
+
 /** Spawns the VM's launcher and completes the handshake; resolves with the launcher (the VM's host-side anchor). */
 export async function launchSandboxVm(i: LaunchInput): Promise<ChildProcess> {
   const fd = openSync(i.script.consoleLog, 'a');
@@ -75,6 +83,12 @@ export async function launchSandboxVm(i: LaunchInput): Promise<ChildProcess> {
     control.end('go\n');
   } catch (e) {
     if (!exited) child.kill('SIGKILL');
+    // The launcher's own stages (mounts, lxcfs, namespaces) say why on the console.
+    let tail = '';
+    try {
+      tail = consoleTail(i.script.consoleLog, START_CONSOLE_LINES);
+    } catch { /* no console: nothing to add */ }
+    if (e instanceof PuduError && e.code === 'VM_START_FAILED' && tail) throw new PuduError('VM_START_FAILED', `${e.message}\n--- console (last lines) ---\n${tail}`, { console: tail });
     throw e;
   } finally {
     status.destroy();

@@ -6,7 +6,7 @@ export function sandboxStateRoot(): string {
   return process.env.PUDU_STATE_DIR ? join(process.env.PUDU_STATE_DIR, 'sandbox') : '/var/lib/pudu/sandbox';
 }
 
-/** Mount point of Pudu's own lxcfs instance. */
+/** Mount point of the lxcfs instance all VMs shared before each got its own (cleanup still removes it). */
 export function lxcfsMountPoint(): string {
   return process.env.PUDU_STATE_DIR ? join(process.env.PUDU_STATE_DIR, 'lxcfs') : '/var/lib/pudu/lxcfs';
 }
@@ -24,6 +24,9 @@ export interface VmPaths {
   /** Host-owned directory bound into the VM at the agent's socket directory. */
   agentDir: string;
   agentSocket: string;
+  /** Mount point of the VM's own lxcfs (mounted only inside the VM's mount namespaces) and its pid file. */
+  lxcfs: string;
+  lxcfsPidfile: string;
 }
 
 /** Paths of one sandbox VM, named by its host object name (pudu-vmN). */
@@ -40,5 +43,7 @@ export function vmPaths(netnsName: string): VmPaths {
     meta: join(dir, 'vm.json'),
     agentDir: join(dir, 'agent'),
     agentSocket: join(dir, 'agent', 'agent.sock'),
+    lxcfs: join(dir, 'lxcfs'),
+    lxcfsPidfile: join(dir, 'lxcfs.pid'),
   };
 }

@@ -5,7 +5,7 @@
  * See docs/drivers/sandbox.md for the layout, the boundary and what a trainee can tell.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, openSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import type { FleetSpec, HostVmView, VmDriver, VmInfo, VmSpec } from '../driver.ts';
@@ -17,14 +17,14 @@ import { waitReady } from '../readiness.ts';
 import { run } from '../util/exec.ts';
 import { AGENT_PORT } from '../image/recipe.ts';
 import { holdOwnerLease } from '../util/owner-lease.ts';
-import { ensureLxcfs } from './lxcfs.ts';
 import { ensureDevTemplate } from './dev-template.ts';
 import { raiseHostLimits } from './host-limits.ts';
-import { lxcfsMountPoint, sandboxStateRoot, vmPaths, type VmPaths } from './paths.ts';
+import { sandboxStateRoot, vmPaths, type VmPaths } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
 import { reapSandboxVm, readVmMetas, reconcileSandboxOrphans, vmRunning } from './reconcile.ts';
 import { mappingUserns } from './userns.ts';
 import { initPidOf, startSandboxVm, type SandboxHost } from './vm-start.ts';
+import { consoleTail } from './launch.ts';
 import { SANDBOX_LIMITS, validateFleetSpec } from '../validate-spec.ts';
 
 const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
@@ -89,8 +89,8 @@ export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<V
   }
   // An open file inside the image tells pruneGuestImages (any process) that this image is in use.
   openSync(join(opts.rootfsDir, 'lib/systemd/systemd'), 'r');
-  // The lxcfs mount point's parent: the point itself may be a dead mount until ensureLxcfs replaces it.
-  for (const dir of [sandboxStateRoot(), dirname(lxcfsMountPoint())]) assertSearchableByVms(dir);
+  // Each VM's lxcfs views live in its own state dir (vmPaths().lxcfs).
+  assertSearchableByVms(sandboxStateRoot());
   if (opts.ownerId) await holdOwnerLease(opts.ownerId);
   await reconcileSandboxOrphans();
   for (const c of raiseHostLimits()) opts.log?.(`sandbox: raised ${c} (shared by every VM's root)`);
@@ -166,9 +166,9 @@ class SandboxDriver implements VmDriver {
   /** Starts `fresh` (a subset of the fleet `all`), opens the fleet's firewall, waits until each is ready. */
   private async boot(spec: FleetSpec, fresh: SandboxVm[], all: SandboxVm[], o: ProgressOpts): Promise<void> {
     const progress = o.onProgress ?? (() => {});
-    const [lxcfs, devTemplate, userns] = await Promise.all([ensureLxcfs(), ensureDevTemplate(), mappingUserns(), ensureBaseFirewall()]);
+    const [devTemplate, userns] = await Promise.all([ensureDevTemplate(), mappingUserns(), ensureBaseFirewall()]);
     const host: SandboxHost = {
-      rootfsDir: this.opts.rootfsDir, lxcfs, devTemplate, userns, base: this.base,
+      rootfsDir: this.opts.rootfsDir, devTemplate, userns, base: this.base,
       pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX, ownerId: this.opts.ownerId, ownerStorePath: this.opts.ownerStorePath,
     };
     progress(`sandbox: creating ${fresh.length} VM(s) at index ${fresh.map((v) => v.info.index).join(',')}`);
@@ -250,15 +250,12 @@ class SandboxDriver implements VmDriver {
   consoleLog(fleetId: string, vmName: string, lines = CONSOLE_TAIL_LINES): Promise<string> {
     const vm = this.fleets.get(fleetId)?.find((v) => v.info.name === vmName);
     if (!vm) return Promise.reject(new PuduError('VM_NOT_FOUND', `no VM ${vmName} in fleet ${fleetId}`));
-    let text = '';
     try {
-      text = readFileSync(vm.paths.consoleLog, 'utf8');
+      return Promise.resolve(consoleTail(vm.paths.consoleLog, lines));
     } catch {
       if (!existsSync(vm.paths.dir)) return Promise.resolve(`(no console: ${vm.paths.dir} was removed — did another process run \`pudu cleanup\`?)`);
+      return Promise.resolve('');
     }
-    // systemd writes ANSI colour and carriage returns for a terminal; a log wants plain lines.
-    const plain = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
-    return Promise.resolve(plain.split('\n').filter(Boolean).slice(-lines).join('\n'));
   }
 }
 

@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { defaultUptimeS } from '@pudu/schema';
 import type { FleetSpec, VmSpec } from '../driver.ts';
 import { hostNamesForIndex, type NetworkBase } from '../network/addressing.ts';
 import { renderVmFiles } from '../image/vm-config.ts';
@@ -22,7 +23,6 @@ import type { VmMeta } from './reconcile.ts';
 /** What every VM of a driver shares on the host (ensured once per fleet). */
 export interface SandboxHost {
   rootfsDir: string;
-  lxcfs: string;
   devTemplate: string;
   userns: string;
   base: NetworkBase;
@@ -87,12 +87,18 @@ export async function startSandboxVm(host: SandboxHost, i: StartVmInput): Promis
     script: {
       hostname: i.spec.name, cgroupProcs: cgroups, devicesCgroup: vmCgroupDir('devices', netns), imageRootfs: host.rootfsDir,
       imageView: p.imageView, mappingUserns: host.userns, idMapShims: idMapShimDir(), disk: p.disk, diskMount: p.diskMount,
-      confDir: p.conf, root: p.root, consoleLog: p.consoleLog, lxcfs: host.lxcfs, devTemplate: host.devTemplate,
+      confDir: p.conf, root: p.root, consoleLog: p.consoleLog, lxcfs: p.lxcfs, lxcfsPidfile: p.lxcfsPidfile,
+      clockOffsetS: (i.spec.uptimeS ?? defaultUptimeS(i.fleetId, i.spec.name)) - hostUptimeS(), devTemplate: host.devTemplate,
       agentDir: p.agentDir, agentGuestDir: GUEST_AGENT_SOCKET_DIR,
     },
   });
   writeFileSync(p.meta, JSON.stringify({ ...meta, launcherPid: child.pid, launcherStart: child.pid ? processStartTime(child.pid) : undefined }));
   return child;
+}
+
+/** The host's own uptime: a VM's clocks run ahead of it, so the offset for a wanted uptime is the difference. */
+function hostUptimeS(): number {
+  return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 }
 
 /** Host PID of the sandbox's PID 1 (the launcher's only child). */

@@ -7,7 +7,7 @@
  */
 import { createAgentClient, type AgentEndpoint } from '@pudu/agent';
 import type { AgentFaultReport, AgentReport } from '@pudu/engine';
-import { isPuduError, type FaultType, type MetricName } from '@pudu/schema';
+import { isPuduError, type AgentHistoryRequest, type FaultType, type MetricName } from '@pudu/schema';
 import type { Duplex } from 'node:stream';
 import type { VmStreamTarget } from '@pudu/drivers';
 import { assertRouteThrough } from '../net/route-guard.ts';
@@ -37,6 +37,8 @@ export interface AgentPort {
   heartbeat(): Promise<void>;
   /** Who answered the last authenticated call (instance id, boot id, journal state). */
   identity(): AgentReport['identity'];
+  /** Writes the VM's past before the run (history-spec.ts); ports that cannot leave it out. */
+  writeHistory?(req: AgentHistoryRequest): Promise<void>;
 }
 
 /** The address and credentials of one VM's agent. */
@@ -113,6 +115,9 @@ export const agentClientFactory: AgentFactory = (t) => {
     },
     async heartbeat() {
       await client.heartbeat();
+    },
+    async writeHistory(req) {
+      await client.writeHistory(req);
     },
     identity() {
       const id = client.lastIdentity();

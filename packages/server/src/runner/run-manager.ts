@@ -14,6 +14,7 @@ import type { EventBus } from './event-bus.ts';
 import type { AgentFactory } from './agent-port.ts';
 import { ActiveRun, type RunDeps } from './active-run.ts';
 import { AgentLink } from './agent-link.ts';
+import { seedHistory } from './seed-history.ts';
 import { parseRunDoc, toRunStatus, type RunDoc } from './run-doc.ts';
 import { createToken, TRAINEE_GRACE_MS, type Principal } from '../auth/tokens.ts';
 import { compileOrThrow, scenarioText } from '../policy/scenario-source.ts';
@@ -119,6 +120,7 @@ export class RunManager {
     } finally {
       this.waiting.delete(doc.id);
     }
+    await seedHistory(this.d, doc, fleet.id);
     await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
     await run.observe([{ kind: 'fleet-ready', fleetId: fleet.id }]);
   }
@@ -138,6 +140,7 @@ export class RunManager {
       await run.observe([{ kind: 'fleet-failed', error: `the fleet was lost in a server restart and could not be replaced: ${(e as Error).message}` }]);
       return;
     }
+    await seedHistory(this.d, doc, fleet.id);
     await this.d.bus.publish(doc.id, 'fleet.ready', { fleetId: fleet.id, bootMs: fleet.bootMs, replacement: true, vms: fleet.vms.map((v) => ({ name: v.name, index: v.index, guestIp: v.guestIp })) });
     await run.observe([{ kind: 'fleet-ready', fleetId: fleet.id }]);
   }

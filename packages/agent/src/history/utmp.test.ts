@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeUtmp, encodeUtmp, UT, UTMP_RECORD, writeLoginRecords } from './utmp.ts';
+
+const boot = Date.parse('2026-10-19T02:16:47Z');
+const started = Date.parse('2026-11-29T18:16:40Z');
+
+test('utmp records round-trip in glibc\'s 384-byte layout', () => {
+  const e = { type: UT.USER_PROCESS, pid: 4242, line: 'pts/0', id: 'ts/0', user: 'root', host: '172.16.5.1', t: started + 123, addr: '172.16.5.1' };
+  const b = encodeUtmp(e);
+  assert.equal(b.length, UTMP_RECORD);
+  const { addr: _addr, ...rest } = e;
+  assert.deepEqual(decodeUtmp(b), rest);
+  assert.deepEqual([...b.subarray(348, 352)], [172, 16, 5, 1]);
+});
+
+test('wtmp: the real boot record moves to the VM\'s boot, past sessions fall before and after it in time order', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pudu-utmp-'));
+  try {
+    const paths = { utmp: join(dir, 'utmp'), wtmp: join(dir, 'wtmp') };
+    const realBoot = encodeUtmp({ type: UT.BOOT_TIME, pid: 0, line: '~', id: '~~', user: 'reboot', host: '6.1.0', t: started });
+    const realLogin = encodeUtmp({ type: UT.USER_PROCESS, pid: 900, line: 'pts/0', id: 'ts/0', user: 'root', host: '172.16.5.1', t: started + 5000 });
+    writeFileSync(paths.utmp, realBoot);
+    writeFileSync(paths.wtmp, Buffer.concat([realBoot, realLogin]));
+    const before = { type: UT.USER_PROCESS, pid: 7, line: 'pts/1', id: 'ts/1', user: 'root', host: 'x', t: boot - 86_400_000 };
+    const after = { type: UT.USER_PROCESS, pid: 8, line: 'pts/1', id: 'ts/1', user: 'root', host: 'x', t: boot + 86_400_000 };
+    writeLoginRecords([after, before], { boot, started }, paths);
+    const recs = (f: string) => { const all = readFileSync(f); return Array.from({ length: all.length / UTMP_RECORD }, (_, i) => decodeUtmp(all.subarray(i * UTMP_RECORD, (i + 1) * UTMP_RECORD))); };
+    assert.deepEqual(recs(paths.wtmp).map((r) => [r.type, r.t]), [[UT.USER_PROCESS, before.t], [UT.BOOT_TIME, Math.floor(boot / 1000) * 1000], [UT.USER_PROCESS, after.t], [UT.USER_PROCESS, started + 5000]]);
+    assert.deepEqual(recs(paths.utmp).map((r) => [r.type, r.t]), [[UT.BOOT_TIME, Math.floor(boot / 1000) * 1000]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
