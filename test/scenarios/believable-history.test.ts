@@ -59,6 +59,10 @@ echo "@@newer"; find /etc /usr /opt /root -xdev -newermt "@$BOOT" ! -name .bash_
 echo "@@deploy"; cat /var/log/deploy.log
 echo "@@logs"; ls /var/log/nginx /var/log/app /var/log/postgresql; head -c 200 /var/log/nginx/access.log.1 | head -1; zcat /var/log/postgresql/postgresql-15-main.log.2.gz | head -1
 echo "@@last"; last -F -n 5 root
+echo "@@reboots"; last -F -x reboot shutdown | grep -E '^(reboot|shutdown)' | while read -r l; do date -d "$(echo "$l" | awk '{print $5, $6, $7, $8, $9}')" +%s; done
+echo "@@lastlog"; lastlog -u root | tail -1
+echo "@@varlog"; find /var/log /etc -maxdepth 1 -newermt "@$BOOT" | sort
+echo "@@dpkg"; date -d "$(tail -n 1 /var/log/dpkg.log | cut -c1-19)" +%s; stat -c %Y /var/lib/dpkg/status; find /var/lib/dpkg/info /usr/bin /usr/sbin -newermt "@$BOOT" | wc -l
 echo "@@shell"; tail -n 1 /root/.bash_history
 `;
 
@@ -136,4 +140,17 @@ test('a VM in its incident has weeks of history, and the culprit\'s change is wh
   // Someone was here before: past root sessions, and the shell history the scenario left.
   assert.ok(seen.last!.filter((l) => l.startsWith('root')).length >= 3, seen.last!.join('\n'));
   assert.deepEqual(seen.shell, ['vi /etc/default/app-server']);
+  // `last -x`: this boot and the one before, with its shutdown just before this boot (newest first).
+  const [thisBoot, shutdown, earlierBoot] = seen.reboots!.map(Number) as [number, number, number];
+  assert.ok(Math.abs(thisBoot - boot) <= 60 && shutdown < thisBoot && shutdown > thisBoot - 600 && earlierBoot < shutdown - 20 * DAY_S, seen.reboots!.join(' '));
+  // lastlog agrees with wtmp (sshd prints it as "Last login" when the trainee logs in).
+  assert.doesNotMatch(seen.lastlog![0]!, /Never logged in/);
+  // Nothing of /var/log or /etc is newer than the boot but what the services and the incident wrote since.
+  const live = ['/etc/default', '/var/log/app', '/var/log/deploy.log', '/var/log/lastlog', '/var/log/nginx', '/var/log/postgresql', '/var/log/wtmp', '/var/log/btmp'];
+  const unexpected = seen.varlog!.filter((p) => !live.includes(p) && !p.startsWith('/var/log/journal'));
+  assert.deepEqual(unexpected, [], 'only live logs, the login records and the culprit\'s directory changed since the boot');
+  // Packages were installed and last upgraded long before this boot.
+  const [dpkgLast, dpkgStatus, newerPackages] = seen.dpkg!.map(Number) as [number, number, number];
+  assert.ok(dpkgLast < boot && dpkgStatus < boot, `dpkg's last action ${dpkgLast} and status ${dpkgStatus} are before the boot ${boot}`);
+  assert.equal(newerPackages, 0, 'no package file changed since the boot');
 });

@@ -14,7 +14,7 @@ import { readVmClock, type VmClock } from './clock.ts';
 import { SHELL_HISTORY, earlierDeploys, pastSessions, type DatedLine } from './records.ts';
 import { postgresLogs, webLogs } from './service-logs.ts';
 import { renderLine } from './time-format.ts';
-import { writeLoginRecords } from './utmp.ts';
+import { UT, writeLastlog, writeLoginRecords } from './utmp.ts';
 import { appendLine, prependHistory, setTimes, writeDated } from './write.ts';
 
 const DAY = 86_400_000;
@@ -149,7 +149,11 @@ export class HistoryKeeper {
     const deploys = earlierDeploys(clock, services, random);
     for (const f of deploys.files) setTimes(f.path, f.t);
     const past = pastSessions(clock, services, client, random, extraShell);
-    files.push(...writeLoginRecords(past.sessions, clock));
+    // The boot before this one: weeks earlier, in a night's maintenance window.
+    const earlierBoot = Math.floor((clock.boot - (30 + random() * 60) * DAY) / DAY) * DAY + (1 + random() * 3) * 3_600_000;
+    files.push(...writeLoginRecords(past.sessions, clock, undefined, earlierBoot));
+    const lastLogin = past.sessions.filter((e) => e.type === UT.USER_PROCESS).at(-1);
+    if (lastLogin) files.push(writeLastlog(lastLogin));
     return { lines: deploys.lines, files, shell: past.shell, lastLogout: past.lastLogout };
   }
 

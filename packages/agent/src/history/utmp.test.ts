@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeUtmp, encodeUtmp, UT, UTMP_RECORD, writeLoginRecords } from './utmp.ts';
+import { decodeUtmp, encodeUtmp, LASTLOG_RECORD, UT, UTMP_RECORD, writeLastlog, writeLoginRecords } from './utmp.ts';
 
 const boot = Date.parse('2026-10-19T02:16:47Z');
 const started = Date.parse('2026-11-29T18:16:40Z');
@@ -31,6 +31,41 @@ test('wtmp: the real boot record moves to the VM\'s boot, past sessions fall bef
     const recs = (f: string) => { const all = readFileSync(f); return Array.from({ length: all.length / UTMP_RECORD }, (_, i) => decodeUtmp(all.subarray(i * UTMP_RECORD, (i + 1) * UTMP_RECORD))); };
     assert.deepEqual(recs(paths.wtmp).map((r) => [r.type, r.t]), [[UT.USER_PROCESS, before.t], [UT.BOOT_TIME, Math.floor(boot / 1000) * 1000], [UT.USER_PROCESS, after.t], [UT.USER_PROCESS, started + 5000]]);
     assert.deepEqual(recs(paths.utmp).map((r) => [r.type, r.t]), [[UT.BOOT_TIME, Math.floor(boot / 1000) * 1000]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('wtmp: the boot before this one comes first, with its shutdown just before this boot, on the same kernel', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pudu-utmp-'));
+  try {
+    const paths = { utmp: join(dir, 'utmp'), wtmp: join(dir, 'wtmp') };
+    writeFileSync(paths.wtmp, encodeUtmp({ type: UT.BOOT_TIME, pid: 0, line: '~', id: '~~', user: 'reboot', host: '6.1.0-9', t: started }));
+    const earlier = boot - 40 * 86_400_000;
+    writeLoginRecords([], { boot, started }, paths, earlier);
+    const all = readFileSync(paths.wtmp);
+    const recs = Array.from({ length: all.length / UTMP_RECORD }, (_, i) => decodeUtmp(all.subarray(i * UTMP_RECORD, (i + 1) * UTMP_RECORD)));
+    assert.deepEqual(recs.map((r) => [r.user, r.line, r.host]), [['reboot', '~', '6.1.0-9'], ['runlevel', '~', '6.1.0-9'], ['shutdown', '~', '6.1.0-9'], ['reboot', '~', '6.1.0-9']]);
+    assert.ok(recs[0]!.t === earlier && recs[2]!.t < boot && recs[2]!.t > boot - 120_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lastlog: root\'s record holds its last login (time, line, host), other users\' records are kept', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pudu-lastlog-'));
+  try {
+    const path = join(dir, 'lastlog');
+    const other = Buffer.alloc(LASTLOG_RECORD * 2);
+    other.writeInt32LE(1234, LASTLOG_RECORD);
+    writeFileSync(path, other);
+    writeLastlog({ line: 'pts/1', host: '172.16.5.1', t: started }, 0, path);
+    const b = readFileSync(path);
+    assert.equal(b.length, LASTLOG_RECORD * 2);
+    assert.equal(b.readInt32LE(0), Math.floor(started / 1000));
+    assert.equal(b.subarray(4, 9).toString(), 'pts/1');
+    assert.equal(b.subarray(36, 46).toString(), '172.16.5.1');
+    assert.equal(b.readInt32LE(LASTLOG_RECORD), 1234);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -76,11 +76,48 @@ function moveBootRecords(records: Buffer[], realStart: number, boot: number): Bu
 }
 
 /**
+ * The boot before this one, as systemd-update-utmp records it (boot, run level) and its
+ * shutdown just before this boot: `last reboot` shows a machine that has been rebooted before.
+ */
+function previousBoot(at: number, nextBoot: number, kernel: string): UtmpEntry[] {
+  const sys = { line: '~', id: '~~', host: kernel };
+  // A run-level record's pid holds the level reached ('5') and the one before (none at boot).
+  return [
+    { ...sys, type: UT.BOOT_TIME, pid: 0, user: 'reboot', t: at },
+    { ...sys, type: UT.RUN_LVL, pid: 0x35, user: 'runlevel', t: at + 9_000 },
+    { ...sys, type: UT.RUN_LVL, pid: 0, user: 'shutdown', t: nextBoot - 41_000 },
+  ];
+}
+
+/** lastlog(8)'s record: login time, line and host of a user's last login, at offset uid × 292. */
+export const LASTLOG_RECORD = 292;
+
+/** Writes `e` as `uid`'s last login in a lastlog file (sparse, one record per uid), its mtime the login. */
+export function writeLastlog(e: Pick<UtmpEntry, 'line' | 'host' | 't'>, uid = 0, path = '/var/log/lastlog'): string {
+  const all = existsSync(path) ? readFileSync(path) : Buffer.alloc(0);
+  const size = Math.max(all.length, (uid + 1) * LASTLOG_RECORD);
+  const b = Buffer.alloc(size);
+  all.copy(b);
+  const off = uid * LASTLOG_RECORD;
+  b.fill(0, off, off + LASTLOG_RECORD);
+  b.writeInt32LE(Math.floor(e.t / 1000), off);
+  putText(b, off + 4, 32, e.line);
+  putText(b, off + 36, 256, e.host);
+  writeDated(path, b, metaOf(path, 0o664), e.t);
+  return path;
+}
+
+/**
  * Rewrites /run/utmp's boot record and /var/log/wtmp in time order: past sessions before the
  * boot, the (moved) boot records, past sessions since, then whatever the VM logged since it
  * really started.
  */
-export function writeLoginRecords(past: UtmpEntry[], clock: { boot: number; started: number }, paths = { utmp: '/run/utmp', wtmp: '/var/log/wtmp' }): string[] {
+export function writeLoginRecords(
+  past: UtmpEntry[],
+  clock: { boot: number; started: number },
+  paths = { utmp: '/run/utmp', wtmp: '/var/log/wtmp' },
+  earlierBoot?: number,
+): string[] {
   const written: string[] = [];
   if (existsSync(paths.utmp)) {
     writeDated(paths.utmp, Buffer.concat(moveBootRecords(recordsOf(paths.utmp), clock.started, clock.boot)), metaOf(paths.utmp, 0o664), clock.started);
@@ -88,7 +125,8 @@ export function writeLoginRecords(past: UtmpEntry[], clock: { boot: number; star
   }
   const live = moveBootRecords(recordsOf(paths.wtmp), clock.started, clock.boot);
   const isBoot = (r: Buffer): boolean => [UT.BOOT_TIME, UT.RUN_LVL].includes(decodeUtmp(r).type as 1 | 2);
-  const sorted = [...past].sort((a, b) => a.t - b.t);
+  const kernel = live.map(decodeUtmp).find((e) => e.type === UT.BOOT_TIME)?.host ?? '';
+  const sorted = [...past, ...(earlierBoot === undefined ? [] : previousBoot(earlierBoot, clock.boot, kernel))].sort((a, b) => a.t - b.t);
   const records = [
     ...sorted.filter((e) => e.t < clock.boot).map(encodeUtmp),
     ...live.filter(isBoot),

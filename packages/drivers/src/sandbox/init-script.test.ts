@@ -47,3 +47,10 @@ test('the VM and its own lxcfs share one time namespace offset, and lxcfs serves
   assert.match(script, /\(unshare --time [^\n]*3>&- 4>&- &\)/, 'lxcfs holds neither the lease nor the handshake, and is not the launcher\'s child');
   assert.doesNotMatch(script, /proc\/uptime/, 'uptime is the kernel\'s, which follows the time namespace');
 });
+
+test('on a kernel without time namespaces the VM and its lxcfs keep the host\'s clocks', () => {
+  const script = launcherArgs({ ...input, clockOffsetS: null })[1]!;
+  assert.doesNotMatch(script, /--time|--boottime|--monotonic/);
+  assert.match(script, /\(unshare --fork \/usr\/bin\/lxcfs -f /);
+  assert.match(script, /--cgroup --mount --fork --kill-child/);
+});

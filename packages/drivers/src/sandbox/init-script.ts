@@ -26,7 +26,7 @@
  *   IPv6 on eth0, pivots into the root and execs systemd (which sets the hostname from
  *   /etc/hostname in its own UTS namespace).
  */
-import { LXCFS_PROC_FILES } from './lxcfs.ts';
+import { LXCFS_BIN, LXCFS_PROC_FILES } from './lxcfs.ts';
 import { IDMAP_MOUNT_PERL, VM_ID_BASE, VM_ID_COUNT } from './userns.ts';
 
 export interface InitScriptInput {
@@ -50,8 +50,12 @@ export interface InitScriptInput {
   lxcfs: string;
   /** Pid file of that lxcfs. */
   lxcfsPidfile: string;
-  /** How far ahead of the host's the VM's boot-time and monotonic clocks run (seconds, ≥ 0): its uptime is the host's plus this. */
-  clockOffsetS: number;
+  /**
+   * How far ahead of the host's the VM's boot-time and monotonic clocks run (seconds, ≥ 0): its
+   * uptime is the host's plus this. null: the host kernel has no time namespaces, the VM's
+   * clocks are the host's.
+   */
+  clockOffsetS: number | null;
   /** A directory with the VM's /dev skeleton (device nodes, symlinks, pts/, shm/, console). */
   devTemplate: string;
   /** Host directory bound at the guest's agent socket directory (the host's only way to the agent). */
@@ -126,22 +130,27 @@ function stageB(i: InitScriptInput): string {
 /** Polls of 10 ms before stage A gives up on the VM's lxcfs. */
 const LXCFS_POLLS = 1000;
 
+/** `unshare` options that give a new time namespace `offset` seconds ahead; none without an offset. */
+function timeNamespace(offset: number | null): string {
+  return offset === null ? '' : ` --time --boottime ${offset} --monotonic ${offset}`;
+}
+
 /** The shell lines that start the VM's lxcfs in a time namespace with the VM's offset and wait until it serves. */
-function startLxcfs(i: InitScriptInput): string[] {
+function startLxcfs(i: InitScriptInput & { clockOffsetS: number | null }): string[] {
   const mnt = shq(i.lxcfs);
   const ready = shq(`${i.lxcfs}/proc/meminfo`);
   // Not the launcher's fds: the lease (3) and the handshake pipes (0, 4) must end with the VM's init, not with lxcfs.
   // Started from a subshell that exits at once, so it is not the launcher's child: the VM's init stays its only one (initPidOf).
   return [
     `mkdir -p ${mnt}`,
-    `(unshare --time --boottime ${i.clockOffsetS} --monotonic ${i.clockOffsetS} --fork /usr/bin/lxcfs -f --enable-cfs --enable-loadavg --pidfile ${shq(i.lxcfsPidfile)} ${mnt} </dev/null >/dev/null 2>&1 3>&- 4>&- &)`,
+    `(unshare${timeNamespace(i.clockOffsetS)} --fork ${LXCFS_BIN} -f --enable-cfs --enable-loadavg --pidfile ${shq(i.lxcfsPidfile)} ${mnt} </dev/null >/dev/null 2>&1 3>&- 4>&- &)`,
     `n=0; until [ -e ${ready} ]; do n=$((n+1)); if [ $n -gt ${LXCFS_POLLS} ]; then echo 'pudu-sandbox: lxcfs did not start' >&2; exit 1; fi; sleep 0.01; done`,
   ];
 }
 
 function stageA(i: InitScriptInput): string {
   const r = shq(i.root);
-  const offset = Math.max(0, Math.round(i.clockOffsetS));
+  const offset = i.clockOffsetS === null ? null : Math.max(0, Math.round(i.clockOffsetS));
   return [
     'set -eu',
     `mount -o loop,noatime ${shq(i.disk)} ${shq(i.diskMount)}`,
@@ -158,7 +167,7 @@ function stageA(i: InitScriptInput): string {
     `mount --bind ${shq(i.consoleLog)} dev/console`,
     `echo a > ${shq(`${i.devicesCgroup}/devices.deny`)}`,
     ...DEVICE_ALLOW_LIST.map((d) => `echo ${shq(d)} > ${shq(`${i.devicesCgroup}/devices.allow`)}`),
-    `exec env PATH=${shq(`${i.idMapShims}:/usr/sbin:/usr/bin:/sbin:/bin`)} unshare --user --map-users=${VM_ID_BASE},0,${VM_ID_COUNT} --map-groups=${VM_ID_BASE},0,${VM_ID_COUNT} --setuid 0 --setgid 0 --net --pid --uts --ipc --cgroup --mount --time --boottime ${offset} --monotonic ${offset} --fork --kill-child sh -c ${shq(stageB(i))}`,
+    `exec env PATH=${shq(`${i.idMapShims}:/usr/sbin:/usr/bin:/sbin:/bin`)} unshare --user --map-users=${VM_ID_BASE},0,${VM_ID_COUNT} --map-groups=${VM_ID_BASE},0,${VM_ID_COUNT} --setuid 0 --setgid 0 --net --pid --uts --ipc --cgroup --mount${timeNamespace(offset)} --fork --kill-child sh -c ${shq(stageB(i))}`,
   ].join('\n');
 }
 

@@ -10,6 +10,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { lxcfsMountPoint } from './paths.ts';
 import { run } from '../util/exec.ts';
 
+export const LXCFS_BIN = '/usr/bin/lxcfs';
+
 /**
  * /proc files lxcfs virtualises; the sandbox bind-mounts each over the VM's own. Not
  * `uptime`: lxcfs counts it from the VM's init, i.e. from the sandbox start, while the

@@ -21,6 +21,7 @@ import { ensureDevTemplate } from './dev-template.ts';
 import { raiseHostLimits } from './host-limits.ts';
 import { sandboxStateRoot, vmPaths, type VmPaths } from './paths.ts';
 import { removeSandboxVm } from './teardown.ts';
+import { LXCFS_BIN } from './lxcfs.ts';
 import { reapSandboxVm, readVmMetas, reconcileSandboxOrphans, vmRunning } from './reconcile.ts';
 import { mappingUserns } from './userns.ts';
 import { initPidOf, startSandboxVm, type SandboxHost } from './vm-start.ts';
@@ -89,6 +90,8 @@ export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<V
   }
   // An open file inside the image tells pruneGuestImages (any process) that this image is in use.
   openSync(join(opts.rootfsDir, 'lib/systemd/systemd'), 'r');
+  // Each VM starts its own lxcfs (init-script.ts): say so here rather than in every VM's console.
+  if (!existsSync(LXCFS_BIN)) throw new PuduError('DRIVER_UNAVAILABLE', `lxcfs not found at ${LXCFS_BIN}: apt-get install lxcfs (the sandbox needs it so free/top show the VM limits)`);
   // Each VM's lxcfs views live in its own state dir (vmPaths().lxcfs).
   assertSearchableByVms(sandboxStateRoot());
   if (opts.ownerId) await holdOwnerLease(opts.ownerId);

@@ -4,7 +4,7 @@
  * is chowned to its root (userns.ts); the shared image and the limit files stay the host's.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultUptimeS } from '@pudu/schema';
 import type { FleetSpec, VmSpec } from '../driver.ts';
@@ -88,12 +88,17 @@ export async function startSandboxVm(host: SandboxHost, i: StartVmInput): Promis
       hostname: i.spec.name, cgroupProcs: cgroups, devicesCgroup: vmCgroupDir('devices', netns), imageRootfs: host.rootfsDir,
       imageView: p.imageView, mappingUserns: host.userns, idMapShims: idMapShimDir(), disk: p.disk, diskMount: p.diskMount,
       confDir: p.conf, root: p.root, consoleLog: p.consoleLog, lxcfs: p.lxcfs, lxcfsPidfile: p.lxcfsPidfile,
-      clockOffsetS: (i.spec.uptimeS ?? defaultUptimeS(i.fleetId, i.spec.name)) - hostUptimeS(), devTemplate: host.devTemplate,
+      clockOffsetS: hasTimeNamespaces() ? (i.spec.uptimeS ?? defaultUptimeS(i.fleetId, i.spec.name)) - hostUptimeS() : null, devTemplate: host.devTemplate,
       agentDir: p.agentDir, agentGuestDir: GUEST_AGENT_SOCKET_DIR,
     },
   });
   writeFileSync(p.meta, JSON.stringify({ ...meta, launcherPid: child.pid, launcherStart: child.pid ? processStartTime(child.pid) : undefined }));
   return child;
+}
+
+/** Kernels before 5.6 (or built without CONFIG_TIME_NS) have none: their VMs keep the host's clocks instead of failing to start. */
+function hasTimeNamespaces(): boolean {
+  return existsSync('/proc/self/ns/time');
 }
 
 /** The host's own uptime: a VM's clocks run ahead of it, so the offset for a wanted uptime is the difference. */

@@ -270,6 +270,8 @@ export class RunManager {
           continue;
         }
         const adopted = await this.d.fleets.adoption(doc.fleetId!);
+        // VMs booted afresh get their past too (the adopted ones keep theirs: the agent writes it once).
+        if (adopted?.replaced.length) await seedHistory(this.d, doc, doc.fleetId!);
         if (adopted) await run.observe([{ kind: 'fleet-adopted', fleetId: doc.fleetId!, replaced: adopted.replaced }]);
         this.d.log(`run ${doc.id}: resumed at ${Math.round((Date.now() - (doc.startedAtMs ?? Date.now())) / 1000)} s on its clock`);
       } else if (doc.state === 'provisioning' || doc.state === 'queued') {
