@@ -146,8 +146,8 @@ test('a VM in its incident has weeks of history, and the culprit\'s change is wh
   // lastlog agrees with wtmp (sshd prints it as "Last login" when the trainee logs in).
   assert.doesNotMatch(seen.lastlog![0]!, /Never logged in/);
   // Nothing of /var/log or /etc is newer than the boot but what the services and the incident wrote since.
-  const live = ['/etc/default', '/var/log/app', '/var/log/deploy.log', '/var/log/lastlog', '/var/log/nginx', '/var/log/postgresql', '/var/log/wtmp', '/var/log/btmp'];
-  const unexpected = seen.varlog!.filter((p) => !live.includes(p) && !p.startsWith('/var/log/journal'));
+  const liveFiles = ['/etc/default', '/var/log/app', '/var/log/deploy.log', '/var/log/lastlog', '/var/log/nginx', '/var/log/postgresql', '/var/log/wtmp', '/var/log/btmp'];
+  const unexpected = seen.varlog!.filter((p) => !liveFiles.includes(p) && !p.startsWith('/var/log/journal'));
   assert.deepEqual(unexpected, [], 'only live logs, the login records and the culprit\'s directory changed since the boot');
   // Packages were installed and last upgraded long before this boot.
   const [dpkgLast, dpkgStatus, newerPackages] = seen.dpkg!.map(Number) as [number, number, number];
