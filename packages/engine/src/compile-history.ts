@@ -4,7 +4,7 @@
  * resolved with a random of their own (derived from the seed), so adding history to a
  * scenario never changes which VMs its faults and objectives pick for the same seed.
  */
-import { defaultUptimeS, parseAgeMs, stableHash, type AgentHistoryPlan, type ScenarioSpec } from '@pudu/schema';
+import { defaultUptimeS, parseDurationMs, stableHash, type AgentHistoryPlan, type ScenarioSpec } from '@pudu/schema';
 import type { CompiledHistory, CompiledScenario, VmPlan } from './compiled-scenario.ts';
 import { agentFaultId } from './run-state.ts';
 import { seededRandom } from './random.ts';
@@ -15,7 +15,7 @@ const HISTORY_SEED_SALT = 0x4157_0b5e;
 
 /** The VMs with their uptime: the scenario's `history.uptime` as a minimum, else a default fixed per scenario. */
 export function withUptime(spec: ScenarioSpec, vms: VmPlan[]): VmPlan[] {
-  const minMs = spec.history?.uptime === undefined ? undefined : parseAgeMs(spec.history.uptime);
+  const minMs = spec.history?.uptime === undefined ? undefined : parseDurationMs(spec.history.uptime);
   return vms.map((v) => ({ ...v, uptimeS: defaultUptimeS(spec.scenario.id, v.name, minMs === undefined || minMs === null ? undefined : Math.round(minMs / 1000)) }));
 }
 
@@ -24,7 +24,7 @@ export function compileHistory(spec: ScenarioSpec, vms: readonly VmPlan[], seed:
   const random = seededRandom((seed ^ HISTORY_SEED_SALT) >>> 0);
   const records = (h?.records ?? []).flatMap((r) => {
     const names = r.target ? selectTargets(r.target, vms, random) : vms.map((v) => v.name);
-    return names.map((vm) => ({ vm, file: r.file, line: r.line, agoMs: parseAgeMs(r.ago) ?? 0 }));
+    return names.map((vm) => ({ vm, file: r.file, line: r.line, agoMs: parseDurationMs(r.ago) ?? 0 }));
   });
   return { defaults: h?.defaults ?? true, records, shell: [...(h?.shell ?? [])] };
 }

@@ -8,23 +8,10 @@
  */
 import { z } from 'zod';
 import { absolutePath } from './scenario-fields.ts';
-import { DURATION_PATTERN, parseDurationMs } from './units.ts';
+import { DURATION_PATTERN } from './units.ts';
 
-/** A span of a VM's past: a duration that may start with days, `41d`, `3d12h`, `90m`. */
-export const AGE_PATTERN = `^(?=\\d)(?:(\\d+)d)?${DURATION_PATTERN.slice('^(?=\\d)'.length)}`;
-const AGE_RE = new RegExp(AGE_PATTERN);
-export const AGE_HELP = 'an age like 41d, 3d12h, 6h or 90m';
-
-/** `3d12h` → milliseconds; null when malformed. */
-export function parseAgeMs(text: string): number | null {
-  const m = AGE_RE.exec(text.trim());
-  if (!m) return null;
-  const rest = text.trim().slice(m[1] === undefined ? 0 : `${m[1]}d`.length);
-  const ms = rest === '' ? 0 : parseDurationMs(rest);
-  return ms === null ? null : Number(m[1] ?? 0) * 86_400_000 + ms;
-}
-
-const age = z.string().regex(AGE_RE, { message: `expected ${AGE_HELP}` });
+/** A span of a VM's past, in the one duration grammar (units.ts), which takes days: `41d`, `3d12h`, `90m`. */
+const age = z.string().regex(new RegExp(DURATION_PATTERN), { message: 'expected an age like 41d, 3d12h, 6h or 90m' });
 
 /** Placeholders a history line may use for the record's own time. */
 export const HISTORY_TIME_TOKENS = {

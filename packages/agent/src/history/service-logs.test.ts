@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRandom } from '@pudu/engine';
 import { periods } from './service-logs.ts';
-import { pastRequests } from './traffic.ts';
+import { MONITOR, pastRequests } from './traffic.ts';
 
 const DAY = 86_400_000;
 
@@ -23,8 +23,8 @@ test('past traffic is the same for the same seed, in time order, inside its wind
   const a = pastRequests(from, from + DAY, seededRandom(7));
   assert.deepEqual(a, pastRequests(from, from + DAY, seededRandom(7)));
   assert.ok(a.every((r, i) => r.t >= from && r.t < from + DAY && (i === 0 || a[i - 1]!.t <= r.t)));
-  assert.equal(a.filter((r) => r.path === '/healthz').length, 1440, 'the monitor polls once a minute');
-  const users = a.filter((r) => r.path !== '/healthz');
+  assert.equal(a.filter((r) => r.path === MONITOR.path).length, 1440, 'the monitor polls once a minute');
+  const users = a.filter((r) => r.path !== MONITOR.path);
   const night = users.filter((r) => new Date(r.t).getUTCHours() < 6).length;
   const day = users.filter((r) => { const h = new Date(r.t).getUTCHours(); return h >= 9 && h < 15; }).length;
   assert.ok(day > night * 4, `day ${day} vs night ${night}`);

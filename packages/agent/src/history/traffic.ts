@@ -20,6 +20,8 @@ export interface PastRequest {
 
 const MINUTE = 60_000;
 const MONITOR_UA = 'Blackbox Exporter/0.24.0';
+/** What the monitor polls once a minute: the demo app-server's own health route (not Pudu's API). */
+export const MONITOR = { path: '/healthz' } as const;
 const USER_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15',
@@ -57,7 +59,7 @@ export function pastRequests(from: number, to: number, r: Random): PastRequest[]
   const out: PastRequest[] = [];
   for (let m = Math.ceil(from / MINUTE) * MINUTE; m < to; m += MINUTE) {
     const probe = m + Math.floor(r() * 900);
-    if (probe < to) out.push({ t: probe, method: 'GET', path: '/healthz', status: 200, bytes: 15, ms: 1 + Math.floor(r() * 3), ua: MONITOR_UA, app: true });
+    if (probe < to) out.push({ t: probe, method: 'GET', path: MONITOR.path, status: 200, bytes: 15, ms: 1 + Math.floor(r() * 3), ua: MONITOR_UA, app: true });
     const lambda = usersPerMinute(new Date(m).getUTCHours());
     // Poisson by inversion: few events per minute, so this stays cheap.
     let k = 0;
