@@ -12,7 +12,7 @@ let sb: AgentSandbox;
 let agent: AgentClient;
 
 before(async () => {
-  sb = await createAgentSandbox(201);
+  sb = await createAgentSandbox(202);
   agent = sb.client();
 });
 after(async () => {

@@ -10,7 +10,7 @@ let sb: AgentSandbox;
 let agent: AgentClient;
 
 before(async () => {
-  sb = await createAgentSandbox(216);
+  sb = await createAgentSandbox(215);
   agent = sb.client();
 });
 after(async () => {

@@ -4,6 +4,8 @@
 # so an interrupted debootstrap is rebuilt rather than half-used. A new machine takes a few
 # minutes (debootstrap with postgresql): callers must not put a short timeout on it.
 set -euo pipefail
+# Services in the rootfs (postgres, www-data) read what we add: never inherit a umask of 077.
+umask 022
 CACHE="${PUDU_CACHE_DIR:-/var/cache/pudu}"
 ROOT="$CACHE/agent-test-rootfs"
 MARK="$ROOT/.pudu-rootfs-v2"

@@ -10,6 +10,7 @@ import { createAgentClient, generateAgentKeyPair, type AgentClient, type AgentEn
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { leaseIndex } from '../../../packages/drivers/src/network/index-allocator.ts';
 
 export const AGENT_TEST_INDEX_MIN = 200;
 export const AGENT_TEST_INDEX_MAX = 219;
@@ -183,6 +184,10 @@ exec /lib/systemd/systemd --system --log-target=null </dev/null >/dev/null 2>&1
 /** Creates the sandbox for VM index N (200–219) and waits until its agent answers /health. */
 export async function createAgentSandbox(index: number, opts: SandboxOptions = {}): Promise<AgentSandbox> {
   if (index < AGENT_TEST_INDEX_MIN || index > AGENT_TEST_INDEX_MAX) throw new Error(`agent tests own VM indexes 200–219, not ${index}`);
+  // The same host-wide lease the drivers take: two test files (or a QEMU test's driver) given
+  // the same index would otherwise tear down each other's links and routes.
+  const lease = await leaseIndex(index);
+  if (!lease) throw new Error(`VM index ${index} is leased by another process (another test file uses it): give each test file its own index`);
   const { bundle, nfq, rootfs } = await prepareArtifacts();
   const netns = `pudu-agt-${index}`;
   const vh = `vh${index}`;
@@ -235,6 +240,10 @@ export async function createAgentSandbox(index: number, opts: SandboxOptions = {
     await sh('ip', ['netns', 'del', netns]);
     await sh('ip', ['link', 'del', vh]);
     rmSync(work, { recursive: true, force: true });
+  };
+  const destroyAndRelease = async (): Promise<void> => {
+    await destroy();
+    await lease.release();
   };
 
   await destroy(); // leftovers of a crashed earlier run with the same index
@@ -339,10 +348,10 @@ export async function createAgentSandbox(index: number, opts: SandboxOptions = {
         }
         throw new Error(`agent pid ${nsPid} not found on the host`);
       },
-      destroy,
+      destroy: destroyAndRelease,
     };
   } catch (e) {
-    await destroy();
+    await destroyAndRelease();
     throw e;
   }
 }

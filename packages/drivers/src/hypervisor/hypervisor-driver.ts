@@ -6,6 +6,7 @@
  * wait for readiness, and undo it all on failure or destroy. A driver (qemu/, firecracker/)
  * supplies only its disks and its process — Hono's adapters over a neutral core.
  */
+import { useLabUmask } from '../util/umask.ts';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PuduError } from '@pudu/schema';
@@ -56,6 +57,7 @@ export abstract class HypervisorDriver<V extends HypervisorVm = HypervisorVm, B 
 
   constructor(protected readonly opts: HypervisorDriverOptions) {
     this.base = parseNetworkBase(opts.networkBase);
+    useLabUmask();
   }
 
   /** Host files the driver boots from; each must exist before anything is created. */

@@ -10,6 +10,7 @@
  * Every directory is built under a temporary name and renamed into place, so a crash or
  * a concurrent build never leaves a half-built image behind a valid name.
  */
+import { useLabUmask } from '../util/umask.ts';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -227,6 +228,7 @@ async function bundleAppServer(repoRoot: string, out: string): Promise<void> {
  * Needs root, debootstrap, chroot, mkfs.ext4 and ssh-keygen.
  */
 export function buildGuestImage(opts: BuildGuestImageOptions = {}): Promise<GuestImage> {
+  useLabUmask(opts.onProgress);
   // Scratch directories are named by PID: parallel callers in one process share one build.
   const { onProgress: _progress, ...what } = opts;
   const key = JSON.stringify({ ...what, cacheDir: resolve(opts.cacheDir ?? defaultCacheDir()) });

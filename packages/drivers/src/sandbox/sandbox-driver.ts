@@ -4,8 +4,9 @@
  * overlay root; boots in about a second where no hypervisor works.
  * See docs/drivers/sandbox.md for the layout, the boundary and what a trainee can tell.
  */
+import { useLabUmask } from '../util/umask.ts';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import type { FleetSpec, HostVmView, VmDriver, VmInfo, VmSpec } from '../driver.ts';
@@ -74,7 +75,10 @@ function launcherHeldLease(index: number): IndexLease {
  * plainly instead of failing each VM's boot with EACCES.
  */
 function assertSearchableByVms(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  // mkdir's mode passes through the umask (CI and hardened hosts run with 077): what we
+  // create here must be searchable whatever the umask, so set it outright.
+  const first = mkdirSync(dir, { recursive: true });
+  if (first) for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, 0o755);
   for (let d = dir; ; d = dirname(d)) {
     if ((statSync(d).mode & 0o001) === 0) {
       throw new PuduError('DRIVER_UNAVAILABLE', `${d} is not searchable by others (mode ${(statSync(d).mode & 0o777).toString(8)}): sandbox VMs run as an unprivileged host id and must reach ${dir}; chmod o+x ${d} or choose another PUDU_STATE_DIR`);
@@ -90,6 +94,7 @@ export async function createSandboxDriver(opts: SandboxDriverOptions): Promise<V
   }
   // An open file inside the image tells pruneGuestImages (any process) that this image is in use.
   openSync(join(opts.rootfsDir, 'lib/systemd/systemd'), 'r');
+  useLabUmask((m) => opts.log?.(`sandbox: ${m}`));
   // Each VM starts its own lxcfs (init-script.ts): say so here rather than in every VM's console.
   if (!existsSync(LXCFS_BIN)) throw new PuduError('DRIVER_UNAVAILABLE', `lxcfs not found at ${LXCFS_BIN}: apt-get install lxcfs (the sandbox needs it so free/top show the VM limits)`);
   // Each VM's lxcfs views live in its own state dir (vmPaths().lxcfs).
