@@ -1,4 +1,5 @@
 import type { ScenarioProof } from '../../test/scenarios/proof.ts';
+import { busiestProcess } from '../../test/scenarios/probe-commands.ts';
 
 /** Status codes of `n` GETs of `path` on the local nginx, one per line. */
 const statuses = (path: string, n: number): string =>
@@ -24,7 +25,7 @@ export default {
     {
       symptom: "The database VM's CPU is pegged by one busy process",
       vm: 'db-0',
-      run: `top -b -n 2 -d 2 -o %CPU | awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ {print $9, $12; exit}'`,
+      run: busiestProcess(2, 'print $9, $12'),
       expect: (out) => Number(out.split(' ')[0]) >= 50,
     },
     {

@@ -1,5 +1,6 @@
 import type { ScenarioProof } from '../../test/scenarios/proof.ts';
 import { NGINX_ANSWERS_ITSELF, NGINX_PROXIES_AGAIN } from '../../test/scenarios/fake-fixes.ts';
+import { busiestProcess, itemsFromEachNode } from '../../test/scenarios/probe-commands.ts';
 import { STOP_CONNECTION_HOLDER } from './db-connection-exhaustion.proof.ts';
 
 const API = ['api-0', 'api-1'];
@@ -9,14 +10,14 @@ export default {
     {
       symptom: "The database VM's CPU has been busy since the backup window opened",
       vm: 'db-0',
-      run: `top -b -n 2 -d 1 -o %CPU | awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ {printf "%d", $9; exit}'`,
+      run: busiestProcess(),
       // On a host loaded by other fleets a 70 % burner gets less than 70.
       expect: (out) => Number(out) >= 15,
     },
     {
       symptom: 'Most api requests fail with 503 Service Unavailable',
       vm: 'db-0',
-      run: `for n in ${API.join(' ')}; do for i in 1 2 3; do curl -s -m 20 -o /dev/null -w '%{http_code} %{time_total}\\n' http://$n/api/items; done; done`,
+      run: itemsFromEachNode(API, 3),
       expect: (out) => out.split('\n').filter((l) => /^503 /.test(l)).length >= 4,
       timeoutMs: 120_000,
     },

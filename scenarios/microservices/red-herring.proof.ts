@@ -1,11 +1,12 @@
 import type { ScenarioProof } from '../../test/scenarios/proof.ts';
 import { NGINX_ANSWERS_ITSELF, NGINX_PROXIES_AGAIN } from '../../test/scenarios/fake-fixes.ts';
+import { busiestProcess, itemsFromEachNode } from '../../test/scenarios/probe-commands.ts';
 import { UNTIL_DB_RESOLVES } from './dns-hijack-db.proof.ts';
 
 const API = ['api-0', 'api-1', 'api-2'];
 
 /** Each api node's answer to a user's item list, from db-0: `<code> <seconds>` per node. */
-const EACH_NODE = `for n in ${API.join(' ')}; do curl -s -m 20 -o /dev/null -w '%{http_code} %{time_total}\\n' http://$n/api/items; done`;
+const EACH_NODE = itemsFromEachNode(API);
 
 export default {
   probes: [
@@ -13,7 +14,7 @@ export default {
       symptom: 'The pager shows a CPU alert on api-0: one process there keeps a CPU busy',
       vm: 'api-0',
       // The busiest process's share of a CPU; on a host loaded by other fleets a 70 % burner gets less.
-      run: `top -b -n 2 -d 1 -o %CPU | awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ {printf "%d", $9; exit}'`,
+      run: busiestProcess(),
       expect: (out) => Number(out) >= 15,
     },
     {

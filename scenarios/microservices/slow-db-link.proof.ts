@@ -1,16 +1,17 @@
 import type { ScenarioProof } from '../../test/scenarios/proof.ts';
 import { NGINX_ANSWERS_ITSELF, NGINX_PROXIES_AGAIN } from '../../test/scenarios/fake-fixes.ts';
+import { busiestProcess, itemsFromEachNode } from '../../test/scenarios/probe-commands.ts';
 
 const API = ['api-0', 'api-1'];
 /** The busiest process's CPU share in this VM (top's first line, without the host's noise). */
-const cpu = `top -b -n 2 -d 1 -o %CPU | awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ {printf "%d", $9; exit}'`;
+const cpu = busiestProcess();
 
 export default {
   probes: [
     {
       symptom: 'Every request that needs data takes more than a second, on both api nodes',
       vm: 'db-0',
-      run: `for n in ${API.join(' ')}; do curl -s -m 20 -o /dev/null -w '%{time_total}\\n' http://$n/api/items; done`,
+      run: itemsFromEachNode(API, 1, '%{time_total}\\n'),
       expect: (out) => out.split('\n').every((t) => Number(t) > 1),
       timeoutMs: 90_000,
     },
