@@ -15,3 +15,7 @@ export * from './run-step.ts';
 export * from './run-conditions.ts';
 export * from './run-review.ts';
 export * from './sustained.ts';
+export * from './run-safety-state.ts';
+export * from './run-verdict.ts';
+export { PREFLIGHT_TIMEOUT_MS } from './run-preflight.ts';
+export { GUARDRAIL_SAMPLE_MS } from './run-guardrails.ts';

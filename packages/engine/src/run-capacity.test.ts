@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { preflightPassing, startedRun } from './run-test-support.ts';
 import assert from 'node:assert/strict';
 import { CompiledScenarioSchema } from './compiled-scenario.ts';
 import { step } from './run-step.ts';
@@ -32,7 +33,7 @@ test('a run the host budget cannot take yet waits queued, and its clock starts o
   assert.deepEqual(ticked.actions, []);
   const admitted = step(plan, ticked.state, [{ kind: 'fleet-admitted' }], T0 + 3_600_000);
   assert.equal(admitted.state.state, 'provisioning');
-  const ready = step(plan, admitted.state, [{ kind: 'fleet-ready', fleetId: 'fl1' }], T0 + 3_700_000);
+  const ready = step(plan, admitted.state, [{ kind: 'fleet-ready', fleetId: 'fl1' }, ...preflightPassing(plan, T0 + 3_700_000)], T0 + 3_700_000);
   assert.equal(ready.state.state, 'running');
   assert.equal(ready.state.startedAtMs, T0 + 3_700_000);
 });
@@ -47,7 +48,7 @@ test('a queued run can be aborted; telling it it is queued again changes nothing
 
 test('after a restart, VMs Pudu had to boot afresh are named, and their new agent is not an agent restart', () => {
   const plan = planOf();
-  const s = step(plan, newRunProgress(plan.compiled), [{ kind: 'fleet-ready', fleetId: 'fl1' }], T0).state;
+  const s = startedRun(plan, T0);
   s.agents['app-0'] = { instanceId: 'old', bootId: 'b', refused: 0 };
   const r = step(plan, s, [{ kind: 'resumed' }, { kind: 'fleet-adopted', fleetId: 'fl1', replaced: ['app-0'] }], T0 + 5000);
   assert.deepEqual(events(r.actions), ['fleet.adopted']);

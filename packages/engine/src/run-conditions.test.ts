@@ -1,9 +1,10 @@
 import { test } from 'node:test';
+import { startedRun } from './run-test-support.ts';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
 import { CompiledScenarioSchema } from './compiled-scenario.ts';
 import { step } from './run-step.ts';
-import { newRunProgress, type Action, type CheckOutcome, type RunPlan, type RunProgress } from './run-state.ts';
+import { type Action, type CheckOutcome, type RunPlan, type RunProgress } from './run-state.ts';
 import { alertKey, penaltyKey, scoreOfProgress } from './run-conditions.ts';
 
 const T0 = 1_700_000_000_000;
@@ -27,7 +28,7 @@ function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): Run
 }
 
 function running(plan: RunPlan, faultState: 'pending' | 'active' = 'active'): RunProgress {
-  const s = step(plan, newRunProgress(plan.compiled), [{ kind: 'fleet-ready', fleetId: 'fl1' }], T0).state;
+  const s = startedRun(plan, T0);
   for (const p of Object.values(s.faults)) p.state = faultState;
   return s;
 }

@@ -9,6 +9,7 @@ import { publish, type Turn } from './run-turn.ts';
 import { sustain, sustained } from './sustained.ts';
 import { scoreRun, type RootCauseVerdict, type ScoreBreakdown } from './score.ts';
 import { elapsedOf } from './run-state.ts';
+import { abortKey, steadyKey } from './run-verdict.ts';
 
 export const alertKey = (name: string): string => `alert:${name}`;
 export const penaltyKey = (id: string): string => `penalty:${id}`;
@@ -19,6 +20,8 @@ export function conditionsOf(c: CompiledScenario): { key: string; condition: Com
     ...c.objectives.map((o) => ({ key: o.id, condition: { check: o.check, vms: o.vms, forMs: o.forMs } })),
     ...c.alerts.flatMap((a) => (a.when ? [{ key: alertKey(a.name), condition: a.when }] : [])),
     ...c.penalties.map((p) => ({ key: penaltyKey(p.id), condition: p.when })),
+    ...c.steadyState.map((x) => ({ key: steadyKey(x.id), condition: x.condition })),
+    ...c.abortWhen.map((a) => ({ key: abortKey(a.id), condition: a.condition })),
   ];
 }
 

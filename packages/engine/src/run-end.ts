@@ -3,6 +3,7 @@ import type { RunState } from '@pudu/schema';
 import { agentFaultId, elapsedOf, faultKey, isLive } from './run-state.ts';
 import { scoreOfProgress } from './run-conditions.ts';
 import { faultOf, publish, type Turn } from './run-turn.ts';
+import { verdictOnEnd } from './run-verdict.ts';
 
 /** Ends the run (once), then reverts what is still in place and destroys the fleet. */
 export function finish(t: Turn, state: RunState, resolvedAtMs: number | null, error?: string): void {
@@ -13,6 +14,7 @@ export function finish(t: Turn, state: RunState, resolvedAtMs: number | null, er
   s.resolvedAtMs = resolvedAtMs;
   s.reconcile = false;
   if (error) s.error = error;
+  verdictOnEnd(t, state, error);
   // The fleet stays for review after a fix: faults go now, the VMs when the review ends.
   if (state === 'resolved' && plan.compiled.reviewMs > 0) s.reviewUntilMs = t.now + plan.compiled.reviewMs;
   const sc = scoreOfProgress(plan.compiled, s, t.now);
@@ -24,6 +26,7 @@ export function finish(t: Turn, state: RunState, resolvedAtMs: number | null, er
       ...(plan.compiled.rootCause ? { rootCauseQuestion: plan.compiled.rootCause.question } : {}),
     } : {}),
     ...(error ? { error } : {}),
+    ...(s.verdict ? { verdict: s.verdict } : {}),
   });
   t.out.push({ kind: 'finished', state });
   beginTeardown(t);

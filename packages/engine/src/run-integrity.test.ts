@@ -1,9 +1,10 @@
 import { test } from 'node:test';
+import { startedRun } from './run-test-support.ts';
 import assert from 'node:assert/strict';
 import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
 import type { z } from 'zod';
 import { step } from './run-step.ts';
-import { newRunProgress, type Action, type AgentReport, type Observation, type RunPlan, type RunProgress } from './run-state.ts';
+import { type Action, type AgentReport, type Observation, type RunPlan, type RunProgress } from './run-state.ts';
 
 const T0 = 1_700_000_000_000;
 const fault = (over: Partial<CompiledFault> = {}): CompiledFault => ({ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null, ...over });
@@ -26,7 +27,7 @@ function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): Run
 
 /** A running run whose fault f1 was applied through agent instance i1 and whose incident was seen. */
 function applied(plan: RunPlan): RunProgress {
-  let s = step(plan, newRunProgress(plan.compiled), [{ kind: 'fleet-ready', fleetId: 'fl1' }], T0).state;
+  let s = startedRun(plan, T0);
   s = step(plan, s, [{ kind: 'fault-applied', key: 'f1@app-0', identity: id('i1') }], T0 + 100).state;
   s = step(plan, s, [round('active', id('i1'), false)[0]!, round('active', id('i1'), false)[1]!], T0 + 1000).state;
   s = step(plan, s, round('active', id('i1'), false), T0 + 2000).state;

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
+import { startedRun } from './run-test-support.ts';
 import assert from 'node:assert/strict';
 import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
 import { step } from './run-step.ts';
-import { newRunProgress, type Action, type RunPlan } from './run-state.ts';
+import { type Action, type RunPlan } from './run-state.ts';
 
 const T0 = 1_700_000_000_000;
 const fault = (over: Partial<CompiledFault>): CompiledFault => ({ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null, ...over });
@@ -24,7 +25,7 @@ const published = (actions: Action[]): Record<string, unknown>[] =>
 
 test('a fault the policy denies just before it is applied is not applied: the run records why and ends aborted, reverting the others', () => {
   const p = plan();
-  let s = step(p, newRunProgress(p.compiled), [{ kind: 'fleet-ready', fleetId: 'fl1' }], T0).state;
+  let s = startedRun(p, T0);
   s = step(p, s, [{ kind: 'fault-applied', key: 'f1@app-0' }], T0 + 100).state;
   s.faults['f1@app-0']!.state = 'active';
   const due = step(p, s, [{ kind: 'tick' }], T0 + 5000);

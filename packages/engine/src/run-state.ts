@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { RunStateSchema, type AgentFaultEndReason, type AgentFaultState, type Capacity, type ErrorCode, type RunState } from '@pudu/schema';
 import type { CompiledFault, CompiledScenario } from './compiled-scenario.ts';
+import { newSafetyProgress, SafetyProgressFields, type PreflightProblem, type HostSample } from './run-safety-state.ts';
 
 export const FAULT_PROGRESS_STATES = ['pending', 'active', 'reverted', 'failed'] as const;
 
@@ -19,6 +20,8 @@ export const FaultProgressSchema = z.object({
   retryAtMs: z.number().nullable().default(null),
   /** Lost (its agent ended it for its own reasons) and being injected again. */
   reinjecting: z.boolean().default(false),
+  /** Reverted to be applied again with its ramp's next (or previous) step's params. */
+  restep: z.boolean().default(false),
 });
 export type FaultProgress = z.infer<typeof FaultProgressSchema>;
 
@@ -75,6 +78,7 @@ export const RunProgressSchema = z.object({
   agentTrouble: z.record(z.string(), z.string()).default({}),
   /** Every integrity event of the run (agent restarted, fault lost, …): staff see them in the result. */
   integrity: z.array(z.object({ kind: z.string(), atMs: z.number(), vm: z.string().nullable(), detail: z.string() })).default([]),
+  ...SafetyProgressFields,
 });
 export type RunProgress = z.infer<typeof RunProgressSchema>;
 
@@ -161,7 +165,11 @@ export type Observation =
   | { kind: 'end-review' }
   | { kind: 'abort'; reason: string }
   /** Halt-all: end the run `halted`, reverting everything (a no-op on an ended run). */
-  | { kind: 'halt'; reason: string };
+  | { kind: 'halt'; reason: string }
+  /** Pre-flight's answer: every agent healthy and authenticated, every fault planned; what did not hold. */
+  | { kind: 'preflight-planned'; problems: PreflightProblem[] }
+  /** The host and each VM's resource use (containment guardrails), sampled at `atMs`. */
+  | { kind: 'host-sample'; atMs: number; sample: HostSample };
 
 export type Action =
   /** Persisted with the progress before it is pushed to subscribers. */
@@ -186,7 +194,11 @@ export type Action =
   /** The reply to a root-cause answer. */
   | { kind: 'answered'; correct: boolean; points: number }
   /** A request the run cannot honour in its state. */
-  | { kind: 'refuse'; code: ErrorCode; message: string };
+  | { kind: 'refuse'; code: ErrorCode; message: string }
+  /** Pre-flight: ask every agent who it is and plan every fault (nothing applied); the answer is preflight-planned. */
+  | { kind: 'preflight'; vms: string[]; faults: { agentId: string; fault: CompiledFault }[] }
+  /** Sample the host and the fleet's VMs for the containment guardrails; the answer is host-sample. */
+  | { kind: 'sample-host' };
 
 export interface StepResult {
   state: RunProgress;
@@ -205,10 +217,11 @@ export const agentFaultId = (runId: string, faultId: string): string => `${runId
 export function newRunProgress(compiled: CompiledScenario): RunProgress {
   return {
     state: 'provisioning', fleetId: null, startedAtMs: null, endedAtMs: null, resolvedAtMs: null, alertsFired: [],
-    faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null, attempts: 0, retryAtMs: null, reinjecting: false }])),
+    faults: Object.fromEntries(compiled.faults.map((f) => [faultKey(f), { state: 'pending' as const, error: null, attempts: 0, retryAtMs: null, reinjecting: false, restep: false }])),
     objectives: {}, hintsUsed: 0, incidentSeen: false, failedLastRound: [], error: null, tornDown: false, reverting: [],
     alerts: {}, penalties: [], penaltySince: {}, rootCause: null, reviewUntilMs: null,
     reconcile: false, lastEvalAtMs: 0, lastHeartbeatAtMs: 0, agents: {}, agentTrouble: {}, integrity: [],
+    ...newSafetyProgress(),
   };
 }
 
@@ -218,4 +231,4 @@ export function elapsedOf(p: Pick<RunProgress, 'startedAtMs' | 'endedAtMs'>, now
   return Math.max(0, (p.endedAtMs ?? nowMs) - p.startedAtMs);
 }
 
-export const isLive = (p: Pick<RunProgress, 'state'>): boolean => p.state === 'running' || p.state === 'provisioning' || p.state === 'queued';
+export const isLive = (p: Pick<RunProgress, 'state'>): boolean => p.state === 'running' || p.state === 'preflight' || p.state === 'provisioning' || p.state === 'queued';

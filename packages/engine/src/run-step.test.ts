@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { preflightPassing, startedRun } from './run-test-support.ts';
 import assert from 'node:assert/strict';
 import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
 import type { z } from 'zod';
@@ -27,7 +28,7 @@ function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): Run
 
 /** A run of `plan` that started at T0 (fleet ready), with its faults in the given states. */
 function running(plan: RunPlan, faults: Partial<Record<string, RunProgress['faults'][string]['state']>> = {}): RunProgress {
-  const s = step(plan, newRunProgress(plan.compiled), [{ kind: 'fleet-ready', fleetId: 'fl1' }], T0).state;
+  const s = startedRun(plan, T0);
   for (const [k, st] of Object.entries(faults)) s.faults[k]!.state = st!;
   return s;
 }
@@ -43,14 +44,18 @@ test('a tick before the fleet is ready does nothing', () => {
   assert.equal(r.persist, false);
 });
 
-test('a ready fleet starts the clock and publishes run.started', () => {
+test('a ready fleet starts pre-flight; the clock starts once it passed and publishes run.started', () => {
   const plan = planOf();
   const r = step(plan, newRunProgress(plan.compiled), [{ kind: 'fleet-ready', fleetId: 'fl1' }], T0);
-  assert.equal(r.state.state, 'running');
-  assert.equal(r.state.startedAtMs, T0);
+  assert.equal(r.state.state, 'preflight');
+  assert.equal(r.state.startedAtMs, null);
   assert.equal(r.state.fleetId, 'fl1');
-  assert.deepEqual(kinds(r.actions), ['publish:run.started']);
+  assert.deepEqual(kinds(r.actions), ['publish:run.preflight', 'preflight']);
   assert.equal(r.persist, true);
+  const started = step(plan, r.state, preflightPassing(plan, T0 + 2000), T0 + 2000);
+  assert.equal(started.state.state, 'running');
+  assert.equal(started.state.startedAtMs, T0 + 2000);
+  assert.deepEqual(kinds(started.actions), ['publish:preflight.planned', 'publish:preflight.passed', 'publish:run.started']);
 });
 
 test('a fleet that is ready after the run was aborted is destroyed', () => {
@@ -378,14 +383,14 @@ test('heartbeats go out every HEARTBEAT_MS and evaluations every EVAL_INTERVAL_M
   const plan = planOf({ faults: [fault({ atMs: 600_000 })] });
   const s = running(plan);
   const first = step(plan, s, [{ kind: 'tick' }], T0 + 10);
-  assert.deepEqual(kinds(first.actions), ['heartbeat', 'evaluate']);
+  assert.deepEqual(kinds(first.actions), ['heartbeat', 'sample-host', 'evaluate']);
   assert.equal(first.persist, false);
   const soon = step(plan, first.state, [{ kind: 'tick' }], T0 + 10 + EVAL_INTERVAL_MS - 1);
   assert.deepEqual(soon.actions, []);
   const ev = step(plan, first.state, [{ kind: 'tick' }], T0 + 10 + EVAL_INTERVAL_MS);
   assert.deepEqual(kinds(ev.actions), ['evaluate']);
   const hb = step(plan, first.state, [{ kind: 'tick' }], T0 + 10 + HEARTBEAT_MS);
-  assert.deepEqual(kinds(hb.actions), ['heartbeat', 'evaluate']);
+  assert.deepEqual(kinds(hb.actions), ['heartbeat', 'sample-host', 'evaluate']);
 });
 
 test('step never changes the progress it was given', () => {

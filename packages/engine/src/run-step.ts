@@ -15,6 +15,10 @@ import { faultOf, publish, type Turn } from './run-turn.ts';
 import { beginTeardown, discardInTeardown, finish, revertInTeardown } from './run-end.ts';
 import { chargePenalties, objectivesSustained, recordObjectives, updateAlerts } from './run-conditions.ts';
 import { answerRootCause, endReview, reviewing } from './run-review.ts';
+import { enterPreflight, preflightChecks, preflightPlanned, preflightTick, resumePreflight } from './run-preflight.ts';
+import { advanceRamps, effectiveFault, inReach } from './run-ramp.ts';
+import { allStruck, concludeHeld, experimentChecks } from './run-experiment.ts';
+import { GUARDRAIL_SAMPLE_MS, hostSampled, withinBudget } from './run-guardrails.ts';
 
 /** Objectives are re-evaluated this often, so a fix shows in status within ~1 s. */
 export const EVAL_INTERVAL_MS = 300;
@@ -38,7 +42,7 @@ export function step(plan: RunPlan, progress: RunProgress, observations: readonl
  */
 function durableJson(p: RunProgress): string {
   const objectives = Object.fromEntries(Object.entries(p.objectives).map(([k, v]) => [k, { passing: v.passing, detail: v.detail }]));
-  return JSON.stringify({ ...p, lastEvalAtMs: 0, lastHeartbeatAtMs: 0, objectives });
+  return JSON.stringify({ ...p, lastEvalAtMs: 0, lastHeartbeatAtMs: 0, lastSampleAtMs: 0, steady: {}, objectives });
 }
 
 function observe(t: Turn, o: Observation): void {
@@ -61,11 +65,9 @@ function observe(t: Turn, o: Observation): void {
       return publish(t, 'fleet.adopted', { fleetId: o.fleetId, replaced: o.replaced });
     case 'fleet-ready':
       s.fleetId = o.fleetId;
-      if (s.state === 'provisioning' || s.state === 'queued') {
-        s.state = 'running';
-        s.startedAtMs = t.now;
-        publish(t, 'run.started', { timeLimitMs: t.plan.compiled.timeLimitMs });
-      } else if (!isLive(s)) {
+      // The clock starts once pre-flight passes (run-preflight.ts).
+      if (s.state === 'provisioning' || s.state === 'queued') enterPreflight(t);
+      else if (!isLive(s)) {
         // Ended while the fleet booted: the earlier teardown had no fleet to destroy yet.
         s.tornDown = false;
         beginTeardown(t);
@@ -85,6 +87,7 @@ function observe(t: Turn, o: Observation): void {
     case 'resumed':
       if (reviewing(t)) endReview(t, 'server restarted');
       else if (s.state === 'running') s.reconcile = true;
+      else if (s.state === 'preflight') resumePreflight(t);
       else if (!isLive(s) && !s.tornDown) beginTeardown(t);
       return;
     case 'fault-applied':
@@ -115,6 +118,10 @@ function observe(t: Turn, o: Observation): void {
       if (reviewing(t)) return endReview(t, o.reason);
       if (!isLive(s)) return void t.out.push({ kind: 'refuse', code: 'RUN_NOT_ACTIVE', message: `run ${t.plan.runId} is ${s.state}` });
       return finish(t, 'aborted', null, o.reason);
+    case 'preflight-planned':
+      return preflightPlanned(t, o.problems);
+    case 'host-sample':
+      return hostSampled(t, o.atMs, o.sample);
     case 'halt':
       // Halt-all also ends a review: nothing of the run may stay up.
       if (reviewing(t)) return endReview(t, `halted: ${o.reason}`);
@@ -134,6 +141,10 @@ function tick(t: Turn): void {
     }
     return;
   }
+  if (s.state === 'preflight') {
+    if (preflightTick(t)) return;
+    return evaluateDue(t);
+  }
   // Without a fleet (a replacement is booting) nothing can be injected or checked: wait for it.
   if (s.state !== 'running' || s.startedAtMs === null || s.fleetId === null) return;
   if (s.reconcile) {
@@ -142,18 +153,26 @@ function tick(t: Turn): void {
     reconcile(t, []);
   }
   const elapsed = now - s.startedAtMs;
-  if (elapsed >= plan.compiled.timeLimitMs) return finish(t, 'expired', null);
+  if (elapsed >= plan.compiled.timeLimitMs) {
+    if (plan.compiled.mode === 'experiment') return concludeHeld(t, now, 'the time limit came');
+    return finish(t, 'expired', null);
+  }
+  advanceRamps(t, elapsed);
+  if (s.state !== 'running') return;
   fireScriptedAlerts(t, elapsed);
-  for (const f of plan.compiled.faults) {
-    const key = faultKey(f);
+  for (const compiled of plan.compiled.faults) {
+    const key = faultKey(compiled);
     const p = s.faults[key];
-    if (!p) continue;
+    // Not reached by its ramp's step yet, or taken out by a guardrail's pause: it waits.
+    if (!p || (p.state === 'pending' && (!inReach(t, compiled) || s.pausedBy !== null))) continue;
+    const f = effectiveFault(t, compiled);
     const endsAt = f.durationMs === null ? null : f.atMs + f.durationMs;
     if (p.state === 'pending' && endsAt !== null && elapsed >= endsAt) {
       // Its whole window passed while the server was down: nothing to inject any more.
       p.state = 'reverted';
       publish(t, 'fault.skipped', { id: f.id, vm: f.vm, why: 'its window passed while the server was down' });
     } else if (p.state === 'pending' && f.atMs <= elapsed && (p.retryAtMs ?? 0) <= now) {
+      if (!withinBudget(t)) return;
       t.out.push({ kind: 'apply-fault', key, agentId: agentFaultId(plan.runId, f.id), fault: f, remainingMs: endsAt === null ? null : endsAt - elapsed });
     } else if (p.state === 'active' && endsAt !== null && elapsed >= endsAt && (p.retryAtMs ?? 0) <= now) {
       t.out.push({ kind: 'revert-fault', key, agentId: agentFaultId(plan.runId, f.id), fault: f, why: 'duration over' });
@@ -163,8 +182,16 @@ function tick(t: Turn): void {
     s.lastHeartbeatAtMs = now;
     t.out.push({ kind: 'heartbeat' });
   }
-  if (now - s.lastEvalAtMs >= EVAL_INTERVAL_MS) {
-    s.lastEvalAtMs = now;
+  if (now - s.lastSampleAtMs >= GUARDRAIL_SAMPLE_MS) {
+    s.lastSampleAtMs = now;
+    t.out.push({ kind: 'sample-host' });
+  }
+  evaluateDue(t);
+}
+
+function evaluateDue(t: Turn): void {
+  if (t.now - t.s.lastEvalAtMs >= EVAL_INTERVAL_MS) {
+    t.s.lastEvalAtMs = t.now;
     t.out.push({ kind: 'evaluate' });
   }
 }
@@ -172,7 +199,7 @@ function tick(t: Turn): void {
 /** A scripted alert reports a fault: it fires at its time, once every fault due by then has struck. */
 function fireScriptedAlerts(t: Turn, elapsed: number): void {
   const { s, plan } = t;
-  const struckBy = (atMs: number): boolean => plan.compiled.faults.every((f) => f.atMs > atMs || s.faults[faultKey(f)]?.state !== 'pending');
+  const struckBy = (atMs: number): boolean => plan.compiled.faults.every((f) => f.atMs > atMs || !inReach(t, f) || s.faults[faultKey(f)]?.state !== 'pending');
   for (const a of plan.compiled.alerts) {
     if (a.firedAtMs !== null && a.firedAtMs <= elapsed && !s.alertsFired.includes(a.name) && struckBy(a.firedAtMs)) {
       s.alertsFired.push(a.name);
@@ -188,7 +215,9 @@ function faultApplied(t: Turn, key: string): void {
   p.state = 'active';
   p.error = null;
   p.retryAtMs = null;
-  publish(t, 'fault.applied', { id: f.id, type: f.type, vm: f.vm });
+  t.s.injections += 1;
+  const applied = effectiveFault(t, f);
+  publish(t, 'fault.applied', { id: f.id, type: f.type, vm: f.vm, ...(applied !== f ? { params: applied.params } : {}) });
   reinjected(t, key, f);
   // The alerts that were waiting for this fault fire with it, in the same stored change.
   if (t.s.state === 'running' && t.s.startedAtMs !== null) fireScriptedAlerts(t, t.now - t.s.startedAtMs);
@@ -239,7 +268,9 @@ function faultEnded(t: Turn, o: Extract<Observation, { kind: 'fault-reverted' | 
   const p = s.faults[o.key];
   if (!f || !p) return;
   if (o.kind === 'fault-reverted') {
-    p.state = 'reverted';
+    // A ramp step or a guardrail's pause: applied again later (with the step's params, or once the limit cleared).
+    p.state = p.restep && isLive(s) ? 'pending' : 'reverted';
+    p.restep = false;
     p.retryAtMs = null;
     publish(t, 'fault.reverted', { id: f.id, type: f.type, vm: f.vm, why: o.why });
   } else if (o.kind === 'fault-revert-failed') {
@@ -280,28 +311,33 @@ function reconcile(t: Turn, reports: Extract<Observation, { kind: 'agent-faults'
 function checks(t: Turn, atMs: number, results: Record<string, CheckOutcome>): void {
   const { s, plan } = t;
   if (reviewing(t)) return updateAlerts(t, atMs, results);
+  if (s.state === 'preflight') return preflightChecks(t, results);
   if (s.state !== 'running' || s.startedAtMs === null) return;
+  if (plan.compiled.mode === 'experiment') {
+    updateAlerts(t, atMs, results);
+    return experimentChecks(t, atMs, results);
+  }
   const objectives = plan.compiled.objectives;
   const passing = (id: string): boolean => results[id]?.passing === true;
   // Before every fault has struck, the system is healthy by construction: not a fix (and
   // not shown as passing). When every fault has run its course, it healed by itself.
   const states = Object.values(s.faults).map((p) => p.state);
-  const allStruck = states.every((st) => st === 'active' || st === 'reverted');
+  const struck = allStruck(t);
   const anyLive = states.includes('active');
-  recordObjectives(t, atMs, results, !allStruck);
+  recordObjectives(t, atMs, results, !struck);
   updateAlerts(t, atMs, results);
-  const failedPenalty = chargePenalties(t, atMs, results, allStruck);
+  const failedPenalty = chargePenalties(t, atMs, results, struck);
   if (failedPenalty !== null) return finish(t, 'failed', null, `penalty: ${failedPenalty}`);
   // A fix needs a visible incident first: some objective failed with every fault in place
   // (a slow leak passes its objective for minutes after it starts), in two rounds running:
   // one slow /healthz on a loaded host is not an incident.
-  const failedNow = allStruck ? objectives.filter((o) => !passing(o.id)).map((o) => o.id) : [];
+  const failedNow = struck ? objectives.filter((o) => !passing(o.id)).map((o) => o.id) : [];
   if (!s.incidentSeen && failedNow.some((id) => s.failedLastRound.includes(id))) {
     s.incidentSeen = true;
     publish(t, 'incident.seen', { objectives: failedNow });
   }
   s.failedLastRound = failedNow;
-  if (allStruck && anyLive && s.incidentSeen && !t.untrusted && objectivesSustained(t, atMs)) {
+  if (struck && anyLive && s.incidentSeen && !t.untrusted && objectivesSustained(t, atMs)) {
     // A fix is timed when Pudu saw it, not when the round began (a slow check would predate it).
     finish(t, 'resolved', atMs - s.startedAtMs);
   } else if (states.length > 0 && states.every((st) => st === 'reverted')) {

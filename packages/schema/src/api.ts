@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MAX_FLEET_VMS, MAX_TIERS, SEED_MAX } from './scenario-spec.ts';
 import { POSITIVE_DURATION_PATTERN } from './units.ts';
 import { charterSchema } from './charter-spec.ts';
+import { RUN_MODES, RunVerdictSchema } from './guardrail-spec.ts';
 
 export const RoleSchema = z.enum(['admin', 'instructor', 'engineer', 'trainee', 'observer']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -190,11 +191,15 @@ export const FleetCreateRequestSchema = z.union([
 ]);
 export type FleetCreateRequest = z.input<typeof FleetCreateRequestSchema>;
 
-/** `queued`: waiting for the host budget to take its fleet (the clock has not started). */
-export const RunStateSchema = z.enum(['queued', 'provisioning', 'running', 'resolved', 'aborted', 'expired', 'failed', 'halted']);
+/**
+ * `queued`: waiting for the host budget to take its fleet (the clock has not started).
+ * `preflight`: the fleet is up; agents, fault plans and the steady state are checked before
+ * the clock starts; `preflight-failed`: one of them did not hold (nothing was applied).
+ */
+export const RunStateSchema = z.enum(['queued', 'provisioning', 'preflight', 'running', 'resolved', 'aborted', 'expired', 'failed', 'halted', 'preflight-failed']);
 export type RunState = z.infer<typeof RunStateSchema>;
 /** States a run never leaves; the one list every consumer uses. */
-export const TERMINAL_RUN_STATES: readonly RunState[] = ['resolved', 'aborted', 'expired', 'failed', 'halted'];
+export const TERMINAL_RUN_STATES: readonly RunState[] = ['resolved', 'aborted', 'expired', 'failed', 'halted', 'preflight-failed'];
 /** True when a run in `state` has ended for good (also for `run.<state>` event kinds' state part). */
 export function isTerminalRunState(state: string): boolean {
   return (TERMINAL_RUN_STATES as readonly string[]).includes(state);
@@ -354,6 +359,10 @@ export const RunStatusSchema = RunSummarySchema.extend({
    * again), on the run's clock. Staff only: empty for a trainee.
    */
   integrity: z.array(z.object({ kind: z.string(), atMs: z.number(), vm: z.string().nullable(), detail: z.string() })).default([]),
+  /** training: a trainee fixes it and is scored; experiment: a hypothesis judged by a verdict. */
+  mode: z.enum(RUN_MODES).default('training'),
+  /** An experiment's verdict once it ended (held, refuted with evidence, aborted, inconclusive); null otherwise. */
+  verdict: RunVerdictSchema.nullable().default(null),
 });
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 

@@ -101,3 +101,21 @@ export function rampStepCount(ramp: Record<string, unknown>): number {
 export const rampParamKeys = (ramp: Record<string, unknown>): string[] => Object.keys(ramp).filter((k) => k !== 'every' && k !== 'on_breach' && k !== 'select');
 
 export const isRampableType = (t: string): boolean => (FAULT_TYPES as readonly string[]).includes(t) && RAMP_PARAMS[t as FaultType].length > 0;
+
+/** How an experiment ended: its hypothesis held, was refuted (with the evidence), was aborted by a guardrail, or could not be judged. */
+export const VERDICT_OUTCOMES = ['held', 'refuted', 'aborted', 'inconclusive'] as const;
+export const RunVerdictSchema = z.object({
+  outcome: z.enum(VERDICT_OUTCOMES),
+  /** One line: why this outcome (which check, which guardrail). */
+  reason: z.string(),
+  /** Per steady-state check (and the guardrail that fired): what was seen, when (ms on the run's clock). */
+  evidence: z.array(z.object({
+    check: z.string(),
+    passing: z.boolean(),
+    /** Share of samples that passed over the check's window when judged (null: a guardrail, not a sample count). */
+    passPct: z.number().nullable(),
+    atMs: z.number(),
+    detail: z.string(),
+  })),
+});
+export type RunVerdict = z.infer<typeof RunVerdictSchema>;

@@ -122,7 +122,7 @@ export async function startContractServer(webDir: string, options: ContractOptio
     faults: [{ id: 'disk-fill-app', type: 'disk', vm: 'app-0', atMs: 0, durationMs: 600_000, state: r.state === 'running' ? 'active' : 'reverted', error: null }],
     vms: [{ name: 'app-0', index: 40, guestIp: '172.16.40.2', hostLink: 'pudu-vh40' }],
     hintsUsed: r.hintsUsed, hintsTotal: HINTS.length, objectivesPassing: passing(r) ? 1 : 0, objectivesTotal: 1,
-    hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r), scoring: SCORING, environment: 'training', experimentId: null, charter: null, integrity: [],
+    hints: HINTS.slice(0, r.hintsUsed), scoreDetail: score(r), scoring: SCORING, environment: 'training', experimentId: null, charter: null, integrity: [], mode: 'training', verdict: null,
     penalties: [], rootCause: null, reviewUntil: null, traffic: null,
   });
 

@@ -110,7 +110,7 @@ export function createHandlers(ctx: ServerContext): Handlers {
       const f = await ctx.fleets.get(params.id);
       if (f.runId) {
         const run = await ctx.runs.status(f.runId).catch(() => null);
-        if (run && (run.state === 'running' || run.state === 'provisioning' || run.state === 'queued')) {
+        if (run && (run.state === 'running' || run.state === 'preflight' || run.state === 'provisioning' || run.state === 'queued')) {
           throw new PuduError('CONFLICT', `fleet ${f.id} belongs to running scenario ${f.runId}; abort the run instead`);
         }
       }

@@ -16,6 +16,7 @@ import { evaluateCondition, type CheckMemory } from './checks.ts';
 import { LinkProbes } from './link-probe.ts';
 import { TrafficGenerator } from './traffic.ts';
 import { progressOf, type RunDoc } from './run-doc.ts';
+import { runPreflight, sampleHost } from './run-safety-io.ts';
 
 /** Clock tick: alerts and faults fire within this of their time. */
 export const TICK_MS = 100;
@@ -31,6 +32,8 @@ export interface RunDeps {
   onTornDown: (run: ActiveRun) => void;
   /** Asked just before each fault is applied: the policy in force now; a refusal says why. */
   checkFault?: (doc: RunDoc, fault: CompiledFault) => { reason: string; rule: string | null } | null;
+  /** The filesystem whose free share the host_disk_free guardrail watches (default /). */
+  dataDir?: string;
 }
 
 type Reply = Extract<Action, { kind: 'hint' | 'refuse' | 'answered' }>;
@@ -67,7 +70,7 @@ export class ActiveRun {
 
   /** The review keeps the clock going after the fix (alerts clear, the review ends by time). */
   private get ticking(): boolean {
-    return this.doc.state === 'running' || (this.doc.state === 'resolved' && this.doc.reviewUntilMs !== null && !this.doc.tornDown);
+    return this.doc.state === 'running' || this.doc.state === 'preflight' || (this.doc.state === 'resolved' && this.doc.reviewUntilMs !== null && !this.doc.tornDown);
   }
 
   /** Runs fn with no other change to this run in flight (ticks, hints, abort, fleet events). */
@@ -79,10 +82,11 @@ export class ActiveRun {
 
   /** Starts the clock loop (a no-op unless the run is running). */
   start(): void {
+    // Users come once the clock starts (after pre-flight), whenever that is.
+    if (this.doc.state === 'running') this.traffic?.start();
     if (this.timer || !this.ticking) return;
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref?.();
-    if (this.doc.state === 'running') this.traffic?.start();
   }
 
   /** Stops the clock loop without ending the run (server shutdown: it resumes later). */
@@ -182,8 +186,17 @@ export class ActiveRun {
   }
 
   /** Carries out one action that has an answer, and returns that answer as observations. */
-  private async act(a: Extract<Action, { kind: 'apply-fault' | 'revert-fault' | 'discard-fault' | 'list-agent-faults' | 'destroy-fleet' }>): Promise<Observation[]> {
+  private async act(a: Extract<Action, { kind: 'apply-fault' | 'revert-fault' | 'discard-fault' | 'list-agent-faults' | 'destroy-fleet' | 'preflight' | 'sample-host' }>): Promise<Observation[]> {
     if (a.kind === 'destroy-fleet') return this.destroyFleet();
+    if (a.kind === 'preflight') {
+      const problems = await runPreflight(this.link, this.doc.fleetId, a, (f) => this.d.checkFault?.(this.doc, f) ?? null);
+      return [{ kind: 'preflight-planned', problems }];
+    }
+    if (a.kind === 'sample-host') {
+      const g = this.doc.compiled.guardrails;
+      const sample = await sampleHost(this.link, this.doc.fleetId, this.d.dataDir ?? '/', g.vmCpuPct !== null || g.vmMemPct !== null || g.vmDiskPct !== null);
+      return [{ kind: 'host-sample', atMs: Date.now(), sample }];
+    }
     try {
       await this.link.sync(this.doc.fleetId);
     } catch (e) {

@@ -90,7 +90,13 @@ async function checkOne(key: string, check: CompiledCheck, vm: AgentTarget, agen
   const c = check;
   switch (c.type) {
     case 'http': {
+      const started = performance.now();
       const r = await get(vm, c.port, c.path.startsWith('/') ? c.path : `/${c.path}`);
+      const ms = Math.round(performance.now() - started);
+      // A latency bound (steady state "200 within 150 ms"): a right answer that came too late fails.
+      if (c.latencyBelowMs !== null) {
+        return { passing: r.status === c.expectedStatus && ms < c.latencyBelowMs, detail: `${vm.vmName}: GET ${c.path} → ${r.status} in ${ms} ms (want ${c.expectedStatus} within ${c.latencyBelowMs} ms)` };
+      }
       return { passing: r.status === c.expectedStatus, detail: `${vm.vmName}: GET ${c.path} → ${r.status} (want ${c.expectedStatus})` };
     }
     case 'agent-metric': {

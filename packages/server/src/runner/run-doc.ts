@@ -54,7 +54,7 @@ export function scoreOf(doc: RunDoc, nowMs: number): ScoreBreakdown {
 
 /** Objectives are "waiting" until every fault has struck: passing before the incident means nothing. */
 function struck(doc: RunDoc): boolean {
-  return doc.state !== 'provisioning' && Object.values(doc.faults).every((f) => f.state === 'active' || f.state === 'reverted');
+  return doc.state !== 'provisioning' && doc.state !== 'queued' && doc.state !== 'preflight' && Object.values(doc.faults).every((f) => f.state === 'active' || f.state === 'reverted');
 }
 
 /** Projects the stored document to the API shape. */
@@ -72,7 +72,7 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     startedAt: doc.startedAtMs === null ? null : new Date(doc.startedAtMs).toISOString(),
     endedAt: doc.endedAtMs === null ? null : new Date(doc.endedAtMs).toISOString(),
     elapsedMs,
-    score: doc.state === 'resolved' ? s.score : doc.state === 'running' ? s.score : doc.state === 'provisioning' || doc.state === 'queued' ? null : 0,
+    score: doc.state === 'resolved' ? s.score : doc.state === 'running' ? s.score : doc.state === 'provisioning' || doc.state === 'queued' || doc.state === 'preflight' ? null : 0,
     description: c.description,
     symptoms: c.symptoms,
     seed: c.seed,
@@ -115,5 +115,7 @@ export function toRunStatus(doc: RunDoc, vms: { name: string; index: number; gue
     experimentId: doc.governance?.experimentId ?? null,
     charter: c.charter ?? null,
     integrity: doc.integrity,
+    mode: c.mode,
+    verdict: doc.verdict,
   };
 }

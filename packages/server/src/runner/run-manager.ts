@@ -5,7 +5,7 @@
  */
 import { insertUnderFreshId } from '../store/fresh-id.ts';
 import { PuduError, type RunMetrics, type RunStatus, type ScenarioRunRequest, ScenarioRunRequestSchema } from '@pudu/schema';
-import { newRunProgress, type Actor, type CompiledScenario } from '@pudu/engine';
+import { isLive, newRunProgress, type Actor, type CompiledScenario } from '@pudu/engine';
 import type { Store } from '../store/store.ts';
 import type { FleetManager } from '../fleets/fleet-manager.ts';
 import type { Metrics } from '../metrics.ts';
@@ -241,7 +241,7 @@ export class RunManager {
 
   /** Halt-all: every live run ends `halted` through its own loop, all at once. */
   async haltAll(reason: string): Promise<{ runs: string[]; faultsReverted: number }> {
-    const live = [...this.active.values()].filter((r) => r.doc.state === 'running' || r.doc.state === 'provisioning' || r.doc.state === 'queued');
+    const live = [...this.active.values()].filter((r) => isLive(r.doc));
     const activeFaults = (r: ActiveRun): number => Object.values(r.doc.faults).filter((p) => p.state === 'active').length;
     const counts = await Promise.all(live.map(async (r) => {
       const before = activeFaults(r);
@@ -261,7 +261,7 @@ export class RunManager {
         this.d.log(`not resumed: ${(e as Error).message}`);
         continue;
       }
-      if (doc.state === 'running') {
+      if (doc.state === 'running' || doc.state === 'preflight') {
         const fleetOk = doc.fleetId ? (await this.d.fleets.get(doc.fleetId).catch(() => null))?.state === 'ready' : false;
         const run = this.attach(doc);
         await run.observe([{ kind: 'resumed' }]);

@@ -123,14 +123,14 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
       if (before !== undefined && before !== o.passing) ctx.notify(`${o.passing ? '✓' : '✗'} ${o.description}`, o.passing ? 'success' : 'error');
       lastPassed.set(o.id, o.passing);
     }
-    const live = next.state === 'running' || next.state === 'provisioning' || next.state === 'queued';
+    const live = next.state === 'running' || next.state === 'preflight' || next.state === 'provisioning' || next.state === 'queued';
     hints.update(next.hints, next.hintsTotal, next.scoring.hintPenalty, currentScore()?.score ?? null, live);
     abort.hidden = !instruct || !live;
     terminals.setVms(next.vms.map((v) => ({ name: v.name, index: v.index })));
     if (isFinished(next)) {
       if (!next.keepFleet) terminals.end(`session ended: the run is ${next.state} and its fleet is gone`);
       const parts = next.state === 'resolved' ? next.scoreDetail : null;
-      const word = next.state === 'resolved' ? 'Resolved' : next.state === 'aborted' ? 'Aborted' : next.state === 'expired' ? 'Time is up' : 'Failed';
+      const word = next.state === 'resolved' ? 'Resolved' : next.state === 'aborted' ? 'Aborted' : next.state === 'expired' ? 'Time is up' : next.state === 'preflight-failed' ? 'Pre-flight failed' : 'Failed';
       replaceChildren(banner,
         h('strong', { class: 'banner-word' }, word),
         next.state === 'resolved' ? ` in ${formatDuration(next.elapsedMs)}` : '',
@@ -140,6 +140,10 @@ export function renderIncidentRoom(ctx: AppContext, runId: string, readOnly: boo
       banner.hidden = false;
     } else if (next.state === 'queued') {
       replaceChildren(banner, h('strong', {}, 'Waiting for capacity'), ' — the host is running as many VMs as it may; the fleet boots as soon as another run ends, and the clock starts when it is ready.');
+      banner.className = 'banner banner-provisioning';
+      banner.hidden = false;
+    } else if (next.state === 'preflight') {
+      replaceChildren(banner, h('strong', {}, 'Pre-flight'), ' — checking the agents, the faults\' plans and that the system is healthy before any fault; the clock starts after.');
       banner.className = 'banner banner-provisioning';
       banner.hidden = false;
     } else if (next.state === 'provisioning') {
