@@ -55,7 +55,7 @@ describe('nothing in a lab VM names the fault machinery', { skip, concurrency: P
       s.defer(() => s.client().abortRun(created.id));
       const live = await waitFor(`${name}: every fault in place`, async () => {
         const r = await s.client().getRun(created.id);
-        assert.ok(r.state === 'provisioning' || r.state === 'running', `run is ${r.state}: ${r.error ?? ''}`);
+        assert.ok(r.state === 'provisioning' || r.state === 'preflight' || r.state === 'running', `run is ${r.state}: ${r.error ?? ''}`);
         return r.state === 'running' && r.faults.every((f) => f.state === 'active') ? r : undefined;
       }, 4 * 60_000, 500);
       const ids = live.faults.map((f) => f.id);

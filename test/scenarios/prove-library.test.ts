@@ -54,7 +54,7 @@ describe('the scenario library on the sandbox driver', { skip, concurrency: PARA
       const trainee = s.client(traineeToken);
       const live = await waitFor(`${name} to start`, async () => {
         const r = await trainee.getRun(created.id);
-        assert.ok(r.state === 'provisioning' || r.state === 'running', `run is ${r.state}: ${r.error ?? ''}`);
+        assert.ok(r.state === 'provisioning' || r.state === 'preflight' || r.state === 'running', `run is ${r.state}: ${r.error ?? ''}`);
         return r.state === 'running' ? r : undefined;
       }, 120_000, 250);
       const vms = new Map(live.vms.map((v) => [v.name, v]));

@@ -27,7 +27,7 @@ describe('red herring: what the responder did counts', { skip: sandboxSkipReason
     const trainee = s.client(traineeToken);
     const live = await waitFor('the run to start', async () => {
       const r = await trainee.getRun(created.id);
-      assert.ok(r.state === 'provisioning' || r.state === 'running', `run is ${r.state}: ${r.error ?? ''}`);
+      assert.ok(r.state === 'provisioning' || r.state === 'preflight' || r.state === 'running', `run is ${r.state}: ${r.error ?? ''}`);
       return r.state === 'running' ? r : undefined;
     }, 180_000, 250);
     const vms = new Map(live.vms.map((v) => [v.name, v]));

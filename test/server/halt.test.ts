@@ -61,7 +61,7 @@ test(`halt-all with ${RUNS} live runs reverts every fault inside the VMs, refuse
   s.defer(() => admin.call('releaseHalt', {}).catch(() => undefined));
   const live = await Promise.all(ids.map((id) => waitFor(`run ${id} to hold its fault`, async () => {
     const r = await admin.getRun(id);
-    assert.ok(r.state === 'provisioning' || r.state === 'running', `run ${id} is ${r.state}: ${r.error ?? ''}`);
+    assert.ok(r.state === 'provisioning' || r.state === 'preflight' || r.state === 'running', `run ${id} is ${r.state}: ${r.error ?? ''}`);
     return r.state === 'running' && r.faults.every((f) => f.state === 'active') ? r : undefined;
   }, 120_000, 250)));
   const resolves = async (r: RunStatus) => (await sshExec(r.vms[0]!.guestIp, r.vms[0]!.hostLink, 'getent hosts api.internal || true')).stdout.trim();
