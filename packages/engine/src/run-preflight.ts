@@ -101,6 +101,6 @@ export function preflightTick(t: Turn): boolean {
 }
 
 function failPreflight(t: Turn, problems: PreflightProblem[]): void {
-  publish(t, 'preflight.failed', { problems });
+  publish(t, 'preflight.failed', { problems: problems.map((p) => ({ ...p })) });
   finish(t, 'preflight-failed', null, `pre-flight failed: ${problems.map((p) => `${p.check}: ${p.reason}`).join('; ')}`);
 }

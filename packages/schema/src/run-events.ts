@@ -8,13 +8,16 @@
  */
 import { z } from 'zod';
 import { CapacitySchema, type RunEvent } from './api.ts';
+import { RunVerdictSchema } from './guardrail-spec.ts';
 
 const str = z.string();
 const num = z.number();
 const fault = { id: str, type: str, vm: str };
 const terminal = { session: str, vm: str, by: str, role: str };
 /** Every run end: how long it ran, and why when it was not the trainee's fix. */
-const runEnd = z.looseObject({ elapsedMs: num, error: str.optional() });
+const runEnd = z.looseObject({ elapsedMs: num, error: str.optional(), verdict: RunVerdictSchema.optional() });
+/** A ramp's step (1-based) of how many. */
+const rampStep = { fault: str, step: num, steps: num };
 /** Staff only: something happened that could let a score rest on what Pudu did not do (run-integrity.ts). */
 const integrity = z.looseObject({ atMs: num, vm: str.optional(), detail: str.optional() });
 
@@ -32,6 +35,19 @@ export const RUN_EVENT_DATA = {
   'run.expired': runEnd,
   'run.failed': runEnd,
   'run.halted': runEnd,
+  'run.preflight-failed': runEnd,
+  'run.preflight': z.looseObject({ checks: z.array(str) }),
+  'preflight.planned': z.looseObject({}),
+  'preflight.passed': z.looseObject({}),
+  'preflight.failed': z.looseObject({ problems: z.array(z.looseObject({ check: str, reason: str })) }),
+  'guardrail.breached': z.looseObject({ guardrail: str, detail: str, action: str }),
+  'guardrail.cleared': z.looseObject({ guardrail: str }),
+  'ramp.breach': z.looseObject({ fault: str, step: num }),
+  'ramp.step': z.looseObject({ ...rampStep, params: z.record(str, z.union([str, num])), vms: z.array(str) }),
+  'ramp.held': z.looseObject(rampStep),
+  'ramp.rolled-back': z.looseObject({ ...rampStep, params: z.record(str, z.union([str, num])) }),
+  'experiment.held': z.looseObject({}),
+  'experiment.refuted': z.looseObject({ check: str, passPct: num.nullable(), atMs: num, detail: str }),
   'fleet.provisioning': z.looseObject({ vms: z.array(str) }),
   'fleet.progress': z.looseObject({ message: str }),
   'fleet.ready': z.looseObject({ fleetId: str, bootMs: num.nullable(), replacement: z.boolean().optional(), vms: z.array(z.looseObject({ name: str, index: num, guestIp: str })) }),
