@@ -5,13 +5,14 @@
  * still there) — the run's clock has kept going, the incident is live, and the trainee's
  * fix resolves it with the right score.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanupHost } from '@pudu/drivers';
+import { agentPath } from '@pudu/schema';
 import { PuduClient } from '@pudu/client';
 import { compileScenario, parseScenario, scoreRun } from '@pudu/engine';
 import { REPO_ROOT } from './harness.ts';
@@ -27,7 +28,7 @@ interface Proc { child: ChildProcess; out: () => string; url: Promise<string> }
 /** The agent's main PID, its instance id (from the identity on its /health reply) and the last line the trainee typed. */
 const AGENT_AND_HISTORY = [
   'systemctl show -p MainPID pudu-agent',
-  "curl -s -D - -o /dev/null --unix-socket /run/pudu-agent/agent.sock http://agent/health | tr -d '\\r' | sed -n 's/^x-pudu-agent: //Ip' | base64 -d 2>/dev/null | jq -r .instance_id",
+  `curl -s -D - -o /dev/null --unix-socket /run/pudu-agent/agent.sock http://agent${agentPath('health')} | tr -d '\\r' | sed -n 's/^x-pudu-agent: //Ip' | base64 -d 2>/dev/null | jq -r .instance_id`,
   'tail -1 /dev/shm/trainee-history',
 ].join('; ');
 
@@ -46,6 +47,31 @@ function startServerProcess(dataDir: string, port: number): Proc {
   return { child, out: () => out, url };
 }
 
+/**
+ * A server on a fresh data directory, its URL and admin token; `restart()` starts another on
+ * the same directory and port. After the test every server is killed, the VMs they left
+ * (waiting for a server on this database) are removed, and the directory goes.
+ */
+async function firstServer(t: TestContext): Promise<{ first: Proc; url: string; adminToken: string; restart: () => Proc }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pudu-kill9-'));
+  const procs: ChildProcess[] = [];
+  t.after(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await cleanupHost({ orphansOnly: true, ownerId: serverOwner(join(dataDir, 'pudu.db')).id });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const start = (port: number): Proc => {
+    const p = startServerProcess(dataDir, port);
+    procs.push(p.child);
+    return p;
+  };
+  const first = start(0);
+  const url = await first.url;
+  const adminToken = /admin token \(shown once; store it now\): (\S+)/.exec(first.out())?.[1];
+  assert.ok(adminToken, first.out());
+  return { first, url, adminToken, restart: () => start(Number(new URL(url).port)) };
+}
+
 async function fixDisk(vm: { guestIp: string; hostLink: string }): Promise<void> {
   const found = await sshExec(vm.guestIp, vm.hostLink, 'find / -xdev -type f -size +50M -printf "%s %p\\n" 2>/dev/null | sort -rn | head -1 | cut -d" " -f2-');
   const culprit = found.stdout.trim();
@@ -57,19 +83,7 @@ async function fixDisk(vm: { guestIp: string; hostLink: string }): Promise<void>
 }
 
 test('a run survives kill -9 of the server and a restart mid-incident, then resolves with a correct score', { skip: sandboxSkipReason(), timeout: 600_000 }, async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pudu-kill9-'));
-  const procs: ChildProcess[] = [];
-  t.after(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    // The killed servers' VMs wait for a server on this database: remove them.
-    await cleanupHost({ orphansOnly: true, ownerId: serverOwner(join(dataDir, 'pudu.db')).id });
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const first = startServerProcess(dataDir, 0);
-  procs.push(first.child);
-  const url = await first.url;
-  const adminToken = /admin token \(shown once; store it now\): (\S+)/.exec(first.out())?.[1];
-  assert.ok(adminToken, first.out());
+  const { first, url, adminToken, restart } = await firstServer(t);
   const openapi = await OpenApiChecker.load(url);
   const admin = new PuduClient({ baseUrl: url, token: adminToken, fetch: openapi.fetch() });
 
@@ -94,8 +108,7 @@ test('a run survives kill -9 of the server and a restart mid-incident, then reso
   const downMs = 2000;
   await new Promise((r) => setTimeout(r, downMs));
 
-  const second = startServerProcess(dataDir, Number(new URL(url).port));
-  procs.push(second.child);
+  const second = restart();
   await second.url;
   assert.doesNotMatch(second.out(), /admin token/, 'a restart must not mint a new admin token');
   const live = await waitFor('the incident to be live again', async () => {
@@ -136,18 +149,7 @@ test('a run survives kill -9 of the server and a restart mid-incident, then reso
 });
 
 test('a VM that died while the server was down is booted afresh at its old address, named in fleet.adopted, and its fault is back', { skip: sandboxSkipReason(), timeout: 600_000 }, async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pudu-kill9-'));
-  const procs: ChildProcess[] = [];
-  t.after(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    await cleanupHost({ orphansOnly: true, ownerId: serverOwner(join(dataDir, 'pudu.db')).id });
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const first = startServerProcess(dataDir, 0);
-  procs.push(first.child);
-  const url = await first.url;
-  const adminToken = /admin token \(shown once; store it now\): (\S+)/.exec(first.out())?.[1];
-  assert.ok(adminToken, first.out());
+  const { first, url, adminToken, restart } = await firstServer(t);
   const admin = new PuduClient({ baseUrl: url, token: adminToken });
   const { run } = await admin.runScenario({ yaml: readFileSync(DISK_FULL, 'utf8'), file: 'disk-full.yaml' });
   const before = await waitFor('the incident to be live', async () => {
@@ -166,8 +168,7 @@ test('a VM that died while the server was down is booted afresh at its old addre
   const swept = await cleanupHost({ orphansOnly: true });
   assert.ok(!swept.removed.some((r) => r.includes(`(pudu-vm${vm.index})`)), swept.removed.join('\n'));
 
-  const second = startServerProcess(dataDir, Number(new URL(url).port));
-  procs.push(second.child);
+  const second = restart();
   await second.url;
   const live = await waitFor('the incident to be live on the replacement', async () => {
     const r = await admin.getRun(run.id);

@@ -58,8 +58,14 @@ function offenders(re: RegExp, allowed: (file: string, text: string) => boolean)
 }
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-/** A path written as a string: after a quote, a backquote or a `${…}` base, ending the string or starting its query. */
-const pathLiteral = (paths: readonly string[]): RegExp => new RegExp(`(['"\`]|\\})(${paths.map(escape).join('|')})(?=['"\`?])`);
+/**
+ * A path written as a string: after a quote, a backquote, a `${…}` base or a URL's host
+ * (`http://agent/health` in a shell command), ending the string, a word or starting its query.
+ */
+const pathLiteral = (paths: readonly string[]): RegExp => {
+  const alt = paths.map(escape).join('|');
+  return new RegExp(`(['"\`]|\\})(${alt})(?=['"\`?])|https?://[\\w.:-]+(${alt})(?=['"\`?\\s])`);
+};
 
 /** Lines of the duplicates issue 17 found (before a5e8b43): each pattern below must still catch them. */
 const HISTORY = {
