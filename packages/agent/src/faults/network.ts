@@ -51,12 +51,18 @@ async function applyNetem(dev: string, p: AgentNetworkParams, port: number): Pro
   return true;
 }
 
-/** True once a process has bound NFQUEUE `queue` in this network namespace. */
-function queueBound(queue: number): boolean {
+/**
+ * True once a process has bound NFQUEUE `queue` in this network namespace. In a VM whose
+ * root is a user namespace's (the sandbox) that /proc file stays the host root's and cannot
+ * be read: then the handler's own word counts — it prints "ready" once bound (pudu-nfq.c).
+ */
+async function queueBound(queue: number, pid: number): Promise<boolean> {
   try {
     return readFileSync('/proc/net/netfilter/nfnetlink_queue', 'utf8').split('\n').some((l) => Number(l.trim().split(/\s+/)[0]) === queue);
-  } catch {
-    return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') return false;
+    const said = await run('journalctl', ['--quiet', '--output=cat', `_PID=${pid}`]);
+    return said.stdout.split('\n').includes('ready');
   }
 }
 
@@ -69,7 +75,7 @@ async function startNfq(bin: string, queue: number, o: { delayMs: number; jitter
     args: [NFQ_NAME, String(queue), String(o.delayMs), String(o.jitterMs), String(o.corruptPct), String(queue)],
   });
   const deadline = Date.now() + NFQ_READY_TIMEOUT_MS;
-  while (!queueBound(queue)) {
+  while (!(await queueBound(queue, pid))) {
     if (Date.now() > deadline || !(await isHelperUnitAlive(NFQ_NAME, pid))) {
       await stopHelperUnit(NFQ_NAME);
       throw new PuduError('FAULT_APPLY_FAILED', `network: the packet handler did not bind queue ${queue} within ${NFQ_READY_TIMEOUT_MS} ms`);
