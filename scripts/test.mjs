@@ -8,6 +8,10 @@ import { spawnSync } from 'node:child_process';
 const args = process.argv.slice(2);
 const mode = args.includes('--unit') ? 'unit' : args.includes('--integration') ? 'integration' : 'all';
 const filters = args.filter((a) => !a.startsWith('--'));
+// Tests lay out VM files as host root for other ids to read (guest services, a sandbox VM's
+// unprivileged root), as Pudu's own VM-building code does (drivers/src/util/umask.ts): a
+// caller's umask of 077 (CI runners) must not close them. Test processes inherit this.
+process.umask(0o022);
 
 function walk(dir, out) {
   let entries;

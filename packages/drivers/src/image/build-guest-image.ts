@@ -195,11 +195,15 @@ async function customize(root: string, inputs: { node: string; agent: string; ap
   copyFileSync(inputs.node, join(root, GUEST_NODE_PATH));
   chmodSync(join(root, GUEST_NODE_PATH), 0o755);
   mkdirSync(dirname(join(root, GUEST_AGENT_PATH)), { recursive: true });
+  // copyFileSync keeps the source's mode, and a checkout or build made under umask 077 has 0600:
+  // the app-server runs as `app`, so every copied file gets its mode here.
   copyFileSync(inputs.agent, join(root, GUEST_AGENT_PATH));
+  chmodSync(join(root, GUEST_AGENT_PATH), 0o644);
   copyFileSync(inputs.nfq, join(root, GUEST_NATIVE_DIR, 'pudu-nfq'));
   chmodSync(join(root, GUEST_NATIVE_DIR, 'pudu-nfq'), 0o755);
   mkdirSync(dirname(join(root, GUEST_APP_SERVER_PATH)), { recursive: true });
   copyFileSync(inputs.appServer, join(root, GUEST_APP_SERVER_PATH));
+  chmodSync(join(root, GUEST_APP_SERVER_PATH), 0o644);
   const sys = join(root, 'etc/systemd/system');
   forceSymlink('/etc/systemd/system/pudu-agent.service', join(sys, 'multi-user.target.wants/pudu-agent.service'));
   // Tier services start only where the tier lists them: the driver enables them per VM.
