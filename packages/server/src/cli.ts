@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { buildGuestImage, driverIsolation, exportOciLayout, readHostRoutes } from '@pudu/drivers';
-import { isTerminalRunState } from '@pudu/schema';
+import { isTerminalRunState, parseRunEvent } from '@pudu/schema';
 import { findInstallRoot } from './paths.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { PUDU_VERSION, startServer, type RunningServer } from './server.ts';
@@ -155,11 +155,11 @@ export function buildCli(): Command {
       console.log(`  CLI:        PUDU_SERVER=${url} PUDU_TOKEN=${traineeToken} puduc scenario status ${run.id}`);
       console.log(`              then puduc terminal <N> (N from status), puduc scenario hint ${run.id}`);
       console.log('Ctrl-C aborts the run (faults reverted, fleet destroyed) and stops the server.');
-      const unsubscribe = server.ctx.bus.subscribe(run.id, (ev) => {
-        const d = ev.data as Record<string, unknown>;
-        if (ev.kind === 'run.started') console.log(`run ${run.id} started: the incident is live`);
-        if (ev.kind === 'fleet.ready') console.log(`fleet ready: ${((d.vms as { name: string; index: number; guestIp: string }[]) ?? []).map((v) => `${v.name} → puduc terminal ${v.index} / ssh root@${v.guestIp}`).join(', ')}`);
-        if (ev.kind.startsWith('run.') && isTerminalRunState(ev.kind.slice(4))) console.log(`run ${run.id} ${ev.kind.slice(4)}${d.score !== undefined ? `: score ${String(d.score)}` : ''}`);
+      const unsubscribe = server.ctx.bus.subscribe(run.id, (raw) => {
+        const ev = parseRunEvent(raw);
+        if (ev?.kind === 'run.started') console.log(`run ${run.id} started: the incident is live`);
+        if (ev?.kind === 'fleet.ready') console.log(`fleet ready: ${ev.data.vms.map((v) => `${v.name} → puduc terminal ${v.index} / ssh root@${v.guestIp}`).join(', ')}`);
+        if (raw.kind.startsWith('run.') && isTerminalRunState(raw.kind.slice(4))) console.log(`run ${run.id} ${raw.kind.slice(4)}${ev?.kind === 'run.resolved' ? `: score ${ev.data.score}` : ''}`);
       });
       await untilSignal(async () => {
         unsubscribe();
