@@ -7,7 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'test-results-parser';
 import type { RunStatus } from '@pudu/schema';
+import { REPO_ROOT } from './harness.ts';
 import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { sshExec, waitFor } from './vm-shell.ts';
 
@@ -67,8 +74,18 @@ const eventKinds = async (c: ReturnType<Awaited<ReturnType<typeof startSandboxSe
 test('a scenario in the seed\'s example shape passes pre-flight (app-server healthy with no database) and resolves when fixed; one whose objective never passes is refused naming it, nothing applied, fleet gone', { skip: sandboxSkipReason(), timeout: 240_000 }, async (t) => {
   const s = await startSandboxServer(t);
   const admin = s.client();
-  const [good, bad] = await Promise.all([admin.runScenario({ yaml: SEED_SHAPE, file: 'seed-shape.yaml' }), admin.runScenario({ yaml: NEVER, file: 'never.yaml' })]);
+  // The refused one goes through puduc as a CI step would: --wait --junit, exit 6.
+  const dir = mkdtempSync(join(tmpdir(), 'pudu-preflight-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const neverFile = join(dir, 'never.yaml');
+  writeFileSync(neverFile, NEVER);
+  const junitFile = join(dir, 'out.xml');
+  const cli = promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/main.ts'), 'scenario', 'run', neverFile, '--wait', '--json', '--junit', junitFile], {
+    cwd: REPO_ROOT, env: { ...process.env, PUDU_SERVER: s.url, PUDU_TOKEN: s.adminToken }, timeout: 200_000,
+  }).then(() => 0, (e: { code: number }) => e.code);
+  const good = await admin.runScenario({ yaml: SEED_SHAPE, file: 'seed-shape.yaml' });
   s.defer(() => admin.abortRun(good.run.id).catch(() => undefined));
+  const bad = { run: await waitFor('the puduc run to exist', async () => (await admin.listRuns()).find((r) => r.scenarioId === 'never-passes'), 30_000) };
   s.defer(() => admin.abortRun(bad.run.id).catch(() => undefined));
 
   const live = await waitFor('the seed-shape run running with its fault in place', async () => {
@@ -105,4 +122,10 @@ test('a scenario in the seed\'s example shape passes pre-flight (app-server heal
   const fleetId = refused.fleetId!;
   await waitFor('the refused run\'s fleet destroyed', async () => ((await admin.getFleet(fleetId)).state === 'deleted' ? true : undefined), 30_000);
   assert.ok((await eventKinds(admin, bad.run.id)).includes('fleet.destroyed'));
+
+  assert.equal(await cli, 6, 'puduc scenario run --wait exits 6 when pre-flight failed');
+  const junit = parse({ type: 'junit', files: [junitFile] });
+  const pre = junit.suites[0]!.cases.find((c) => c.name === 'pre-flight');
+  assert.equal(pre?.status, 'FAIL');
+  assert.match(pre?.failure ?? '', /objective api-healthy: never passed before any fault/);
 });

@@ -15,12 +15,15 @@ import { EXIT } from './output.ts';
 
 const EXIT_HELP = `
 Exit codes:
-  0  success (with --wait: the run resolved)
+  0  success (with --wait: the run resolved, or the experiment's hypothesis held)
   1  invalid input, a refused request (400/404/409/422/423), or a run that ended
-     unresolved (aborted, expired, failed)
+     unresolved (aborted by staff, expired, failed) or whose hypothesis was refuted
   2  wrong usage
   3  server unreachable, not authorised (401/403), or a server error (5xx)
   4  policy explain / experiment check / experiment propose: needs approval
+  5  with --wait: the run was stopped by a guardrail, an abort_when condition,
+     a ramp's on_breach: abort, or halt-all
+  6  with --wait: pre-flight failed (nothing was applied; the reasons are in the error)
 
 Environment:
   PUDU_SERVER  server URL (default http://localhost:8888)

@@ -2,19 +2,15 @@
  * `puduc scenario run FILE [--wait] | status ID | hint ID | answer ID TEXT | done ID | abort ID | list`: the server
  * side of a scenario. The YAML is read here and sent; the server never reads a client path.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { PuduClient } from '@pudu/client';
 import { isTerminalRunState, type RunEvent, type RunStatus } from '@pudu/schema';
 import { EXIT, formatTable, printJson } from '../output.ts';
 import { clientFromEnv, formatClock, withClient } from './remote.ts';
+import { exitCodeOfRun, junitOf } from './scenario-junit.ts';
 
 const POLL_MS = 1000;
-
-/** Exit code for a finished run: 0 only when resolved. */
-export function exitCodeOf(state: string): number {
-  return state === 'resolved' ? EXIT.OK : EXIT.FAILED;
-}
 
 /** The status screen: the narrative and symptoms, clock, alerts, objectives, hints, score so far, the review. */
 export function formatStatus(r: RunStatus): string {
@@ -27,6 +23,10 @@ export function formatStatus(r: RunStatus): string {
     `score    ${r.state === 'resolved' ? '' : 'so far '}${d.score} (${parts.join(' − ')})`,
     `hints    ${r.hintsUsed}/${r.hintsTotal} used`,
   ];
+  if (r.verdict) {
+    lines.push(`verdict  ${r.verdict.outcome}: ${r.verdict.reason}`);
+    for (const e of r.verdict.evidence) lines.push(`         ${e.passing ? '✓' : '✗'} ${e.check}${e.passPct === null ? '' : ` ${e.passPct} % of samples`} at ${Math.round(e.atMs / 1000)} s — ${e.detail}`);
+  }
   if (r.vms.length) lines.push(`VMs      ${r.vms.map((v) => `${v.name} (terminal ${v.index}, ${v.guestIp})`).join(', ')}`);
   if (r.description.trim()) lines.push('', ...r.description.trim().split('\n'));
   if (r.symptoms.length) lines.push('', 'Reported', ...r.symptoms.map((x) => `  - ${x}`));
@@ -109,12 +109,13 @@ export function registerScenarioRemote(scenario: Command): void {
   scenario
     .command('run <file>')
     .description('start a scenario on the server (FILE is read here; --library names one on the server)')
-    .option('--wait', 'follow the run until it ends; exit 0 only if it resolved')
+    .option('--wait', 'follow the run until it ends; exit 0 resolved (or hypothesis held), 1 unresolved or refuted, 5 stopped by a guardrail or halt-all, 6 pre-flight failed')
+    .option('--junit <file>', 'with --wait: write the result as JUnit XML (pre-flight, each objective or steady-state check, each guardrail)')
     .option('--library', 'treat <file> as a library name (monolith/disk-full)')
     .option('--seed <n>', 'seed for random choices (replay a run)', seedArg)
     .option('--keep-fleet', 'keep the VMs after the run ends')
     .option('--json', 'print JSON')
-    .action(async (file: string, o: { wait?: boolean; library?: boolean; seed?: number; keepFleet?: boolean; json?: boolean }) =>
+    .action(async (file: string, o: { wait?: boolean; junit?: string; library?: boolean; seed?: number; keepFleet?: boolean; json?: boolean }) =>
       withClient(async () => {
         const client = clientFromEnv();
         let yaml: string | undefined;
@@ -123,6 +124,7 @@ export function registerScenarioRemote(scenario: Command): void {
             throw new Error(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file (use --library for a scenario on the server)' : e.message}`);
           });
         }
+        if (o.junit && !o.wait) throw new InvalidArgumentError('--junit needs --wait (the report is written when the run ends)');
         const { run, traineeToken } = await client.runScenario({
           ...(o.library ? { name: file } : { yaml, file }),
           ...(o.seed === undefined ? {} : { seed: o.seed }),
@@ -141,9 +143,15 @@ export function registerScenarioRemote(scenario: Command): void {
           console.log(`following events until the run ends (Ctrl-C stops following, not the run)`);
         }
         const end = await waitForEnd(client, run.id, !!o.json);
+        if (o.junit) {
+          const file = o.junit;
+          await writeFile(file, junitOf(end, await client.listRunEvents(run.id))).catch((e: NodeJS.ErrnoException) => {
+            throw new Error(`cannot write ${file}: ${e.message}`);
+          });
+        }
         if (o.json) printJson({ run: end, traineeToken });
         else console.log(`\n${formatStatus(end)}`);
-        return exitCodeOf(end.state);
+        return exitCodeOfRun(end);
       }),
     );
   scenario
