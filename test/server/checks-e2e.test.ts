@@ -1,17 +1,34 @@
 /**
- * http checks from the host and process-running checks through the agent, on a library
- * scenario started by name: a bad config push crash-loops the app-server → nginx 502 → the
- * trainee fixes the line and restarts it → resolved.
+ * The seed's check types end to end: http checks from the host and process-running checks
+ * through the agent, on the library's crashed-app-server incident with the seed's objectives in
+ * place of the library's (e2e, unit-healthy): a bad config push crash-loops the app-server →
+ * nginx 502 → the trainee fixes the line and restarts it → resolved.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { sandboxSkipReason, startSandboxServer } from './sandbox-server.ts';
 import { sshExec, waitFor } from './vm-shell.ts';
 
-test('a library scenario with http and process-running objectives resolves when the trainee fixes the config and restarts the service', { skip: sandboxSkipReason(), timeout: 180_000 }, async (t) => {
+const SEED_OBJECTIVES = [
+  { id: 'app-healthy', description: 'app-0 answers 200 on /healthz', check: { type: 'http', target: { vm: 'app-0' }, path: '/healthz', expected_status: 200 } },
+  { id: 'app-server-running', description: 'the app-server unit is active on app-0', check: { type: 'process-running', target: { vm: 'app-0' }, service: 'app-server' } },
+];
+
+function withSeedObjectives(file: string): string {
+  const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  // Penalties and state alerts of the library name its own objectives' checks; keep the incident only.
+  for (const k of ['penalties', 'root_cause', 'traffic']) delete doc[k];
+  const signals = doc.signals as { alerts?: Array<Record<string, unknown>> } | undefined;
+  if (signals?.alerts) signals.alerts = signals.alerts.filter((a) => a.when === undefined);
+  return stringify({ ...doc, objectives: SEED_OBJECTIVES });
+}
+
+test('a library incident with the seed\'s http and process-running objectives resolves when the trainee fixes the config and restarts the service', { skip: sandboxSkipReason(), timeout: 180_000 }, async (t) => {
   const s = await startSandboxServer(t);
   const admin = s.client();
-  const { run, traineeToken } = await admin.runScenario({ name: 'monolith/crashed-app-server' });
+  const { run, traineeToken } = await admin.runScenario({ yaml: withSeedObjectives('scenarios/monolith/crashed-app-server.yaml'), file: 'crashed-app-server-seed-checks.yaml' });
   s.defer(() => admin.abortRun(run.id));
   const live = await waitFor('the incident to be live and seen', async () => {
     const r = await admin.getRun(run.id);
