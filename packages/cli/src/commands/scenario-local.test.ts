@@ -57,3 +57,56 @@ test('wrong usage exits 2 and a bad --seed is explained', () => {
   assert.equal(r.code, 2);
   assert.match(r.err, /--seed must be an integer/);
 });
+
+const EXPERIMENT = `scenario:
+  id: exp-1
+  title: CPU ramp
+  difficulty: easy
+  mode: experiment
+  time_limit: 10m
+  seed: 7
+environment:
+  tiers:
+    - name: app
+      count: 4
+      services: [nginx, app-server]
+    - name: db
+      services: [postgresql]
+faults:
+  - id: cpu-ramp
+    type: cpu
+    target: { tier: app }
+    params: { load: 20% }
+    at: 30s
+    duration: 5m
+    ramp:
+      load: [20%, 50%, 80%]
+      select: [one, { percent: 50 }, all]
+      every: 1m
+steady_state:
+  - id: api-ok
+    check: { type: http, target: { tier: app }, path: /healthz, latency_below: 150ms }
+    tolerance: { pass: 95%, over: 30s }
+abort_when:
+  - id: db-mem
+    metric: { target: { vm: db-0 }, metric: mem_used_pct, condition: "> 90" }
+    for: 10s
+guardrails:
+  vm_cpu: 95%
+  for: 3s
+`;
+
+test('scenario plan shows a ramp\'s steps on the timeline, an experiment\'s steady state, abort conditions and guardrails', async () => {
+  const { parseScenario, compileScenario } = await import('@pudu/engine');
+  const { formatPlan } = await import('./scenario-local.ts');
+  const r = parseScenario(EXPERIMENT, 'exp.yaml');
+  assert.ok(r.ok);
+  const text = formatPlan(compileScenario(r.spec));
+  assert.match(text, /\n30s +fault-start +cpu-ramp +app-\d +cpu load=20% .*\(ramp step 1\/3\)/);
+  assert.match(text, /1m30s +fault-step +cpu-ramp +step 2\/3: load=50% on app-\d,app-\d \(on breach: hold\)/);
+  assert.match(text, /2m30s +fault-step +cpu-ramp +step 3\/3: load=80% on app-0,app-1,app-2,app-3/);
+  assert.match(text, /Steady state[\s\S]*api-ok +http GET :80\/healthz → 200 within 150 ms +app-0,app-1,app-2,app-3 +≥ 95 % over 30s/);
+  assert.match(text, /Abort when[\s\S]*db-mem +mem_used_pct > 90 holds +db-0 +10s/);
+  assert.match(text, /Guardrails \(abort after 3s\): host memory free ≥ 5 %; host disk free ≥ 5 %; VM cpu ≤ 95 %; ≤ 200 injections/);
+  assert.match(text, /Verdict: held \/ refuted \/ aborted \/ inconclusive \(no score\)/);
+});
