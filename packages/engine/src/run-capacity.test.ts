@@ -1,24 +1,13 @@
 import { test } from 'node:test';
-import { preflightPassing, startedRun } from './run-test-support.ts';
+import { preflightPassing, startedRun, testPlan } from './run-test-support.ts';
 import assert from 'node:assert/strict';
-import { CompiledScenarioSchema } from './compiled-scenario.ts';
 import { step } from './run-step.ts';
 import { newRunProgress, type Action, type RunPlan } from './run-state.ts';
 
 const T0 = 1_700_000_000_000;
 const CAPACITY = { budget: { vms: 2, vcpus: 4, memMb: 2048 }, used: { vms: 2, vcpus: 2, memMb: 1024 }, free: { vms: 0, vcpus: 2, memMb: 1024 }, queued: 1, requested: { vms: 1, vcpus: 1, memMb: 256 } };
 
-function planOf(): RunPlan {
-  const compiled = CompiledScenarioSchema.parse({
-    id: 's', title: 'S', difficulty: 'easy', architecture: 'monolith', tags: [], description: '', charter: null, seed: 1, timeLimitMs: 600_000,
-    vms: [{ name: 'app-0', tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] }],
-    faults: [{ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null }],
-    alerts: [], symptoms: [], timeline: [],
-    objectives: [{ id: 'o1', description: 'ok', check: { type: 'process-running', service: 'nginx' }, vms: ['app-0'] }],
-    hints: [], scoring: { base: 100, timePenaltyPerSecond: 0.1, hintPenalty: 10, perfectWindowMs: 60_000 },
-  });
-  return { runId: 'r1', compiled };
-}
+const planOf = (): RunPlan => testPlan();
 
 const events = (actions: Action[]): string[] => actions.flatMap((a) => (a.kind === 'publish' ? [a.event] : []));
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
-import { startedRun } from './run-test-support.ts';
+import { startedRun, testPlan } from './run-test-support.ts';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { CompiledScenarioSchema } from './compiled-scenario.ts';
+import type { CompiledScenarioSchema } from './compiled-scenario.ts';
 import { step } from './run-step.ts';
 import { type Action, type CheckOutcome, type RunPlan, type RunProgress } from './run-state.ts';
 import { alertKey, penaltyKey, scoreOfProgress } from './run-conditions.ts';
@@ -10,22 +10,12 @@ import { alertKey, penaltyKey, scoreOfProgress } from './run-conditions.ts';
 const T0 = 1_700_000_000_000;
 const http = { type: 'http' as const, path: '/healthz', expectedStatus: 200, port: 80 };
 
-function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan {
-  return {
-    runId: 'r1',
-    compiled: CompiledScenarioSchema.parse({
-      id: 's', title: 'S', difficulty: 'expert', architecture: 'monolith', tags: [], description: '', charter: null, seed: 1,
-      timeLimitMs: 600_000,
-      vms: [{ name: 'app-0', tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] }],
-      faults: [{ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null }],
-      alerts: [], symptoms: [], timeline: [],
-      objectives: [{ id: 'o1', description: 'users get answers', check: http, vms: ['app-0'], forMs: 20_000 }],
-      hints: [],
-      scoring: { base: 100, timePenaltyPerSecond: 0, hintPenalty: 10, perfectWindowMs: 0 },
-      ...over,
-    }),
-  };
-}
+const planOf = (over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan => testPlan({
+  difficulty: 'expert',
+  objectives: [{ id: 'o1', description: 'users get answers', check: http, vms: ['app-0'], forMs: 20_000 }],
+  scoring: { base: 100, timePenaltyPerSecond: 0, hintPenalty: 10, perfectWindowMs: 0 },
+  ...over,
+});
 
 function running(plan: RunPlan, faultState: 'pending' | 'active' = 'active'): RunProgress {
   const s = startedRun(plan, T0);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
-import { startedRun } from './run-test-support.ts';
+import { startedRun, testPlan } from './run-test-support.ts';
 import assert from 'node:assert/strict';
-import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
+import type { CompiledScenarioSchema} from './compiled-scenario.ts';
+import { type CompiledFault } from './compiled-scenario.ts';
 import type { z } from 'zod';
 import { step } from './run-step.ts';
 import { type Action, type AgentReport, type Observation, type RunPlan, type RunProgress } from './run-state.ts';
@@ -10,20 +11,7 @@ const T0 = 1_700_000_000_000;
 const fault = (over: Partial<CompiledFault> = {}): CompiledFault => ({ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null, ...over });
 const id = (instanceId: string, over: Partial<NonNullable<AgentReport['identity']>> = {}): AgentReport['identity'] => ({ instanceId, bootId: 'b1', journal: 'intact', recovered: 0, ...over });
 
-function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan {
-  const compiled = CompiledScenarioSchema.parse({
-    id: 's', title: 'S', difficulty: 'easy', architecture: 'monolith', tags: [], description: '', charter: null, seed: 1,
-    timeLimitMs: 600_000,
-    vms: [{ name: 'app-0', tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] }],
-    faults: [fault()],
-    alerts: [], symptoms: [], timeline: [],
-    objectives: [{ id: 'o1', description: 'ok', check: { type: 'process-running', service: 'nginx' }, vms: ['app-0'] }],
-    hints: [],
-    scoring: { base: 100, timePenaltyPerSecond: 0.1, hintPenalty: 10, perfectWindowMs: 60_000 },
-    ...over,
-  });
-  return { runId: 'r1', compiled };
-}
+const planOf = (over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan => testPlan({ faults: [fault()], ...over });
 
 /** A running run whose fault f1 was applied through agent instance i1 and whose incident was seen. */
 function applied(plan: RunPlan): RunProgress {

@@ -1,24 +1,14 @@
 import { test } from 'node:test';
-import { startedRun } from './run-test-support.ts';
+import { startedRun, testPlan } from './run-test-support.ts';
 import assert from 'node:assert/strict';
-import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
+import type { CompiledFault } from './compiled-scenario.ts';
 import { step } from './run-step.ts';
 import { type Action, type RunPlan } from './run-state.ts';
 
 const T0 = 1_700_000_000_000;
 const fault = (over: Partial<CompiledFault>): CompiledFault => ({ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null, ...over });
 
-function plan(): RunPlan {
-  const compiled = CompiledScenarioSchema.parse({
-    id: 's', title: 'S', difficulty: 'easy', architecture: 'monolith', tags: [], description: '', charter: null, seed: 1, timeLimitMs: 600_000,
-    vms: [{ name: 'app-0', tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] }],
-    faults: [fault({ id: 'f1' }), fault({ id: 'f2', type: 'cpu', atMs: 5000 })],
-    alerts: [], symptoms: [], timeline: [],
-    objectives: [{ id: 'o1', description: 'ok', check: { type: 'process-running', service: 'nginx' }, vms: ['app-0'] }],
-    hints: [], scoring: { base: 100, timePenaltyPerSecond: 0, hintPenalty: 0, perfectWindowMs: 0 },
-  });
-  return { runId: 'r1', compiled };
-}
+const plan = (): RunPlan => testPlan({ faults: [fault({ id: 'f1' }), fault({ id: 'f2', type: 'cpu', atMs: 5000 })], scoring: { base: 100, timePenaltyPerSecond: 0, hintPenalty: 0, perfectWindowMs: 0 } });
 
 const published = (actions: Action[]): Record<string, unknown>[] =>
   actions.flatMap((a) => (a.kind === 'publish' ? [{ event: a.event, ...a.data }] : []));

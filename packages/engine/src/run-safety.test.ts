@@ -1,30 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
+import type { CompiledScenarioSchema} from './compiled-scenario.ts';
+import { type CompiledFault } from './compiled-scenario.ts';
 import { step } from './run-step.ts';
 import { newRunProgress, type Action, type Observation, type RunPlan, type RunProgress } from './run-state.ts';
 import type { HostSample } from './run-safety-state.ts';
 import { PREFLIGHT_TIMEOUT_MS } from './run-preflight.ts';
-import { startedRun } from './run-test-support.ts';
+import { startedRun, testPlan } from './run-test-support.ts';
 
 const T0 = 1_700_000_000_000;
 const fault = (over: Partial<CompiledFault> = {}): CompiledFault => ({ id: 'f1', type: 'cpu', vm: 'app-0', params: { load: '20%' }, atMs: 0, durationMs: null, ...over });
 const vm = (name: string) => ({ name, tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] });
 const http = { check: { type: 'http' as const, path: '/healthz', expectedStatus: 200, port: 80, latencyBelowMs: 150 }, vms: ['app-0'], forMs: 0 };
 
-function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan {
-  return {
-    runId: 'r1',
-    compiled: CompiledScenarioSchema.parse({
-      id: 's', title: 'S', difficulty: 'easy', architecture: 'monolith', tags: [], description: '', charter: null, seed: 1,
-      timeLimitMs: 600_000, vms: [vm('app-0')], faults: [fault()], alerts: [], symptoms: [], timeline: [],
-      objectives: [{ id: 'o1', description: 'ok', check: { type: 'process-running', service: 'nginx' }, vms: ['app-0'] }],
-      hints: [], scoring: { base: 100, timePenaltyPerSecond: 0, hintPenalty: 0, perfectWindowMs: 0 },
-      ...over,
-    }),
-  };
-}
+const planOf = (over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan => testPlan({ vms: [vm('app-0')], faults: [fault()], scoring: { base: 100, timePenaltyPerSecond: 0, hintPenalty: 0, perfectWindowMs: 0 }, ...over });
 
 const experiment = (over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan => planOf({
   mode: 'experiment', objectives: [],

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
-import { preflightPassing, startedRun } from './run-test-support.ts';
+import { preflightPassing, startedRun, testPlan } from './run-test-support.ts';
 import assert from 'node:assert/strict';
-import { CompiledScenarioSchema, type CompiledFault } from './compiled-scenario.ts';
+import type { CompiledScenarioSchema} from './compiled-scenario.ts';
+import { type CompiledFault } from './compiled-scenario.ts';
 import type { z } from 'zod';
 import { EVAL_INTERVAL_MS, FAULT_APPLY_ATTEMPTS, FAULT_RETRY_MS, HEARTBEAT_MS, step } from './run-step.ts';
 import { newRunProgress, RunProgressSchema, type Action, type Observation, type RunPlan, type RunProgress } from './run-state.ts';
@@ -9,22 +10,7 @@ import { newRunProgress, RunProgressSchema, type Action, type Observation, type 
 const T0 = 1_700_000_000_000;
 const fault = (over: Partial<CompiledFault> = {}): CompiledFault => ({ id: 'f1', type: 'disk', vm: 'app-0', params: {}, atMs: 0, durationMs: null, ...over });
 
-function planOf(over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan {
-  const compiled = CompiledScenarioSchema.parse({
-    id: 's', title: 'S', difficulty: 'easy', architecture: 'monolith', tags: [], description: '', charter: null, seed: 1,
-    timeLimitMs: 600_000,
-    vms: [{ name: 'app-0', tier: 'app', vcpus: 1, memMb: 256, diskMb: 512, services: [] }],
-    faults: [fault()],
-    alerts: [],
-    symptoms: [],
-    timeline: [],
-    objectives: [{ id: 'o1', description: 'ok', check: { type: 'process-running', service: 'nginx' }, vms: ['app-0'] }],
-    hints: [{ text: 'h1' }, { text: 'h2' }],
-    scoring: { base: 100, timePenaltyPerSecond: 0.1, hintPenalty: 10, perfectWindowMs: 60_000 },
-    ...over,
-  });
-  return { runId: 'r1', compiled };
-}
+const planOf = (over: Partial<z.input<typeof CompiledScenarioSchema>> = {}): RunPlan => testPlan({ faults: [fault()], hints: [{ text: 'h1' }, { text: 'h2' }], ...over });
 
 /** A run of `plan` that started at T0 (fleet ready), with its faults in the given states. */
 function running(plan: RunPlan, faults: Partial<Record<string, RunProgress['faults'][string]['state']>> = {}): RunProgress {
