@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: 502,
   /** A client got an answer that is not the documented one (not problem+json, or a body off the contract). */
   BAD_RESPONSE: 502,
+  /** No server replica leads right now (an election after the leader died, or the new one is resuming runs): retry. */
+  LEADER_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { buildGuestImage, driverIsolation, exportOciLayout, readHostRoutes } from '@pudu/drivers';
+import { buildGuestImage, driverIsolation, exportOciLayout, readHostRoutes, type DriverName, type VmDriver } from '@pudu/drivers';
 import { isTerminalRunState, parseRunEvent } from '@pudu/schema';
 import { findInstallRoot } from './paths.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -25,6 +25,7 @@ import { addInstallCommands } from './install-command.ts';
 import { webhooksFromOptions } from './webhooks/webhook-config.ts';
 import { serverOwner } from './fleets/server-owner.ts';
 import { parseBudget } from './fleets/capacity-budget.ts';
+import { LazyDriver } from './leader/lazy-driver.ts';
 
 type ServeOpts = Record<string, unknown> & { config?: string; cloudInitIso?: string; webhook?: string[]; webhooksFile?: string };
 
@@ -49,9 +50,13 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
   process.once('exit', unlock);
   const database = c.database ?? join(c.data_dir, 'pudu.db');
   // VMs belong to the database: after a crash or restart, a server on the same database adopts them.
-  const driver = await openDriver({ name: c.driver, kernel: c.kernel, rootfs: c.rootfs, networkBase: c.network_base, owner: serverOwner(database), onProgress: log,
+  const open = (): Promise<VmDriver> => openDriver({ name: c.driver, kernel: c.kernel, rootfs: c.rootfs, networkBase: c.network_base, owner: serverOwner(database), onProgress: log,
     kubernetes: { namespace: c.kubernetes_namespace, image: c.kubernetes_image, runtimeClassName: c.kubernetes_runtime_class },
   });
+  // Replicas on PostgreSQL: only the leader opens the driver (a follower must not take the VMs' owner lease).
+  const onPostgres = /^postgres(ql)?:\/\//.test(database);
+  if (onPostgres && c.driver === 'auto') log('driver auto is opened at start, so no follower can share this database on this host; name the driver (--driver) to run replicas');
+  const driver = onPostgres && c.driver !== 'auto' ? new LazyDriver(c.driver as DriverName, open) : await open();
   const server = await startServer({
     host: c.bind,
     port: c.port,
@@ -70,6 +75,7 @@ async function serve(o: ServeOpts): Promise<RunningServer> {
     networkBase: c.network_base,
     warmPool: c.warm_pool,
     capacity: c.capacity ? parseBudget(c.capacity) : undefined,
+    advertiseUrl: c.advertise_url,
   });
   // SIGHUP: pick up a renewed certificate without dropping connections (certbot's deploy hook, cert-manager).
   process.on('SIGHUP', () => {

@@ -58,6 +58,11 @@ export const CONFIG_KEYS: ConfigKey[] = [
     key: 'database', flag: '--database', env: 'PUDU_DATABASE', kind: 'string', arg: '<url>', help: 'SQLite file or postgres://user:pass@host/db (default <data_dir>/pudu.db)',
     schema: path.refine((s) => !s.includes('://') || /^postgres(ql)?:\/\/[^/]+\/[^/]+/.test(s), 'must be a file path or postgres://user:pass@host/db'),
   },
+  {
+    key: 'advertise_url', flag: '--advertise-url', env: 'PUDU_ADVERTISE_URL', kind: 'string', arg: '<url>',
+    help: 'PostgreSQL replicas: where the other replicas forward API calls while this one leads (default: the address it listens on)',
+    schema: z.string().regex(/^https?:\/\/[^/\s]+\/?$/, 'must be http(s)://host:port'),
+  },
   { key: 'library', flag: '--library', env: 'PUDU_LIBRARY', kind: 'string', arg: '<dir>', help: 'scenario library directory (default ./scenarios)', schema: path },
   { key: 'web_dir', flag: '--web-dir', env: 'PUDU_WEB_DIR', kind: 'string', arg: '<dir>', help: 'built web UI (default ./dist/web)', schema: path },
   { key: 'kernel', flag: '--kernel', env: 'PUDU_KERNEL', kind: 'string', arg: '<file>', help: 'guest kernel (vmlinux) for qemu/firecracker', schema: path },
@@ -126,6 +131,7 @@ export interface ServerConfig {
   network_base: string;
   policy?: string;
   warm_pool?: string;
+  advertise_url?: string;
   kubernetes_namespace: string;
   kubernetes_image?: string;
   kubernetes_runtime_class?: string;

@@ -43,6 +43,8 @@ export interface ServerContext {
   gamedays: GameDays;
   /** `--warm-pool`'s ready fleets, when configured. */
   warmPool?: WarmPool;
+  /** PostgreSQL replicas: this one's role (a follower forwards and never opens the driver). Absent: the only server. */
+  replica?: { id: string; role(): 'leader' | 'taking-over' | 'follower' };
   /** Directory of the built web UI (dist/web). */
   webDir: string;
   /** Origins (besides the server's own) allowed to open the terminal WebSocket. */

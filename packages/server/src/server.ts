@@ -1,6 +1,9 @@
 /**
  * Assembles and starts the server: store → fleets (reconciled) → runs (resumed) → HTTP,
  * WebSocket terminal, metrics. `close()` stops the clocks but leaves runs to resume.
+ * On PostgreSQL several replicas may share the database: each serves HTTP at once, only
+ * the elected leader reconciles, resumes and runs the loops, the others forward to it
+ * (leader/).
  */
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -44,8 +47,13 @@ import { SsoService } from './auth/sso.ts';
 import { actorOf } from '@pudu/engine';
 import type { Principal } from './auth/tokens.ts';
 import { GameDays } from './gamedays/gameday-manager.ts';
+import { newReplicaId, pgLeadership, type Leadership } from './leader/leadership.ts';
+import { createForwarder, type Role } from './leader/forward.ts';
 
 export const PUDU_VERSION = '0.1.0';
+
+/** How long a PostgreSQL replica waits at start to see whether it leads (the first try takes one connection and one query). */
+const FIRST_ELECTION_WAIT_MS = 3000;
 
 /** Who starts an auto-start experiment at its window (the run still gets the proposer's permissions). */
 const SCHEDULER: Principal = { id: 'scheduler', name: 'pudu-scheduler', role: 'admin', policyRole: 'admin', user: 'pudu-scheduler', groups: [], runId: null, expiresAt: null };
@@ -80,6 +88,10 @@ export interface ServerOptions {
   warmPool?: string;
   /** How long a trainee token outlives its run (default 15 min). */
   traineeGraceMs?: number;
+  /** PostgreSQL replicas: the URL the other replicas forward to (default: the address this one listens on). */
+  advertiseUrl?: string;
+  /** PostgreSQL replicas: leadership was lost after it was won (default: close and exit 1, for the service manager to restart a follower). */
+  onLeadershipLost?: (why: string) => void;
 }
 
 export interface RunningServer {
@@ -90,6 +102,9 @@ export interface RunningServer {
   adminToken: string | null;
   /** Reads the TLS files again and serves new connections with them; throws (keeping the old pair) when they are bad. */
   reloadTls(): Promise<void>;
+  /** leader (runs the loops), taking-over (just elected, resuming), follower (forwards); SQLite: always leader. */
+  role(): Role;
+  replicaId: string;
   close(): Promise<void>;
 }
 
@@ -151,7 +166,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const sso = new SsoService(policy, store, log);
   const recordings = new Recordings(new RecordingStore(store.db), log);
-  await recordings.store.endAllOpen(new Date().toISOString());
   const terminals = new TerminalHub({ store, bus, recordings, log });
   const webhooks = new Webhooks(new WebhookStore(store.db), bus, o.webhooks ?? [], o.webhookOptions ?? {}, log);
   const history = new HistorySampler(new HistoryStore(store.db), { bus, runs, log });
@@ -167,41 +181,86 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
   ctx.gamedays = new GameDays(ctx);
   const adminToken = await ensureAdminToken(store);
-  await fleets.reconcile();
-  await halt.load();
-  await runs.resumeAll();
-  await halt.reassert();
-  warmPool?.refill();
-  await history.start();
-  webhooks.start();
-  experiments.startScheduler(SCHEDULER);
-  ctx.gamedays.start();
+  // What only the leader does: it owns the VMs, the clocks and every background loop.
+  const lead = async (): Promise<void> => {
+    await recordings.store.endAllOpen(new Date().toISOString());
+    await fleets.reconcile();
+    await halt.load();
+    await runs.resumeAll();
+    await halt.reassert();
+    warmPool?.refill();
+    await history.start();
+    webhooks.start();
+    experiments.startScheduler(SCHEDULER);
+    ctx.gamedays.start();
+  };
+  const replicated = store.kind === 'postgres';
+  const replicaId = newReplicaId();
+  let role: Role = replicated ? 'follower' : 'leader';
+  if (replicated) ctx.replica = { id: replicaId, role: () => role };
+  if (!replicated) await lead();
+  let leadership: Leadership | undefined;
   const app = createApp(ctx, createHandlers(ctx), { https: tls, trustProxy: o.trustProxy });
-  const detachTerminal = attachTerminal(ctx, app.server);
+  const forwarder = replicated ? createForwarder({ role: () => role, replicaId, leaderUrl: async () => (await leadership?.leader())?.url ?? null, log }) : undefined;
+  if (forwarder) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (await forwarder.http(req, reply)) return reply;
+    });
+  }
+  const detachTerminal = attachTerminal(ctx, app.server, forwarder && ((req, socket, head) => forwarder.upgrade(req, socket, head)));
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${tls ? 'https' : 'http'}://${host}:${addr.port}`;
+  const close = async (): Promise<void> => {
+    await leadership?.stop();
+    history.stop();
+    ctx.gamedays.stop();
+    await webhooks.close();
+    experiments.stopScheduler();
+    countEvents();
+    await warmPool?.close();
+    await runs.stopAll();
+    detachTerminal();
+    await app.close();
+    await store.close();
+  };
+  if (replicated) {
+    const onLost = o.onLeadershipLost ?? ((why: string) => {
+      // Loops that may already run elsewhere cannot be stopped half-way safely: leave, and come back as a follower.
+      log(`leader: exiting (${why})`);
+      void close().finally(() => process.exit(1));
+    });
+    leadership = pgLeadership({ url: o.database, replicaId, store, advertiseUrl: o.advertiseUrl ?? url, log, onLost });
+    log(`leader: replica ${replicaId} serves as a follower until it wins the election`);
+    const takeOver = leadership.elected().then(async () => {
+      role = 'taking-over';
+      try {
+        await lead();
+        role = 'leader';
+        log(`leader: replica ${replicaId} resumed the runs and leads`);
+      } catch (e) {
+        onLost(`resuming as the new leader failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
+    // A lone server (or the first replica) wins its first try: it then returns leading, as on SQLite.
+    let timer: NodeJS.Timeout | undefined;
+    const won = await Promise.race([leadership.elected().then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), FIRST_ELECTION_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (won) await takeOver;
+  }
   return {
-    url: `${tls ? 'https' : 'http'}://${host}:${addr.port}`,
+    url,
     ctx,
     app,
     adminToken,
+    role: () => role,
+    replicaId,
     async reloadTls() {
       if (!o.tls) throw new PuduError('CONFIG_INVALID', 'TLS is not enabled (no --tls-cert/--tls-key)');
       (app.server as HttpsServer).setSecureContext(readTls(o.tls));
       log(`TLS: reloaded ${o.tls.certFile}`);
     },
-    async close() {
-      history.stop();
-      ctx.gamedays.stop();
-      await webhooks.close();
-      experiments.stopScheduler();
-      countEvents();
-      await warmPool?.close();
-      await runs.stopAll();
-      detachTerminal();
-      await app.close();
-      await store.close();
-    },
+    close,
   };
 }

@@ -43,6 +43,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
     auditInfo?: { target?: string; detail?: string };
+    /** Passed on to the leader replica (leader/forward.ts): the leader audits it, not this replica. */
+    forwarded?: boolean;
   }
 }
 
@@ -102,7 +104,7 @@ export function createApp(ctx: ServerContext, handlers: Handlers, opts: AppOptio
     ctx.logger.info(accessEntry(req, reply, ms), 'request');
     const route = req.routeOptions.url ?? 'static';
     ctx.metrics.apiLatencySeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, ms / 1000);
-    if (req.method === 'GET' || req.method === 'HEAD' || !route.startsWith('/api/')) return;
+    if (req.method === 'GET' || req.method === 'HEAD' || !route.startsWith('/api/') || req.forwarded) return;
     // Every mutation, allowed or not, goes to the append-only audit log.
     const status = reply.statusCode;
     const result = status < 400 ? 'ok' : status === 401 || status === 403 ? 'denied' : 'error';

@@ -31,6 +31,8 @@ export async function readiness(ctx: ServerContext): Promise<{ ok: boolean; chec
       return `${ctx.store.kind} answers`;
     }),
     timed(async () => {
+      // A follower's driver stays closed (the leader holds the VMs): it is ready to forward.
+      if (ctx.replica && ctx.replica.role() !== 'leader') return `${ctx.driver.name}: held by the leader (this replica is ${ctx.replica.role()})`;
       const vms = await ctx.driver.listVms();
       return `${ctx.driver.name}: ${vms.length} VM(s)`;
     }),

@@ -105,8 +105,8 @@ async function vmShell(ctx: ServerContext, fleetId: string, vm: { name: string; 
   return sshShell(ssh, stream);
 }
 
-/** Attaches the terminal endpoint to the HTTP server's upgrade event. */
-export function attachTerminal(ctx: ServerContext, server: Server): () => void {
+/** Attaches the terminal endpoint to the HTTP server's upgrade event; `passOn` takes upgrades another replica serves (it returns true for those). */
+export function attachTerminal(ctx: ServerContext, server: Server, passOn?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean): () => void {
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (protocols) => [...protocols].find((p) => p.startsWith(PROTOCOL_PREFIX)) ?? false,
@@ -114,6 +114,7 @@ export function attachTerminal(ctx: ServerContext, server: Server): () => void {
   const open = new Set<WebSocket>();
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (passOn?.(req, socket, head)) return;
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== TERMINAL_PATH) {
       refuse(socket, new PuduError('NOT_FOUND', `no WebSocket endpoint ${url.pathname}`));

@@ -1,25 +1,5 @@
 import pg from 'pg';
-import { PuduError } from '@pudu/schema';
 import type { SqlDb } from './sql-db.ts';
-
-/** Key of the session-level advisory lock that makes a database one server's. */
-const SERVER_LOCK_KEY = 0x70756475; // "pudu"
-
-/**
- * One server per database, as the data-dir lock is for SQLite: two servers would both run
- * every scenario's clock and faults. Held by a connection of its own for the server's life.
- */
-async function lockDatabase(url: string): Promise<InstanceType<typeof pg.Client>> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const r = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [SERVER_LOCK_KEY]);
-  if (!(r.rows[0] as { locked?: boolean } | undefined)?.locked) {
-    await client.end();
-    throw new PuduError('CONFLICT', 'another pudu server is using this PostgreSQL database (it holds the server lock); stop it or give this one another database');
-  }
-  client.on('error', (e: Error) => console.error(`pudu: postgres: the connection holding the server lock was lost: ${e.message}`));
-  return client;
-}
 
 function renumber(sql: string): string {
   let n = 0;
@@ -34,13 +14,7 @@ export async function openPgDb(url: string): Promise<SqlDb> {
   // Fail at startup with a clear error rather than on the first request.
   const c = await pool.connect();
   c.release();
-  let lock: InstanceType<typeof pg.Client>;
-  try {
-    lock = await lockDatabase(url);
-  } catch (e) {
-    await pool.end();
-    throw e;
-  }
+  // Several servers may share the database as replicas: which one runs the loops is leader/leadership.ts's.
   return {
     dialect: 'postgres',
     async all<T>(sql: string, params: unknown[] = []) {
@@ -55,7 +29,6 @@ export async function openPgDb(url: string): Promise<SqlDb> {
     },
     async close() {
       await pool.end();
-      await lock.end().catch(() => undefined);
     },
   };
 }
