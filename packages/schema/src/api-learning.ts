@@ -3,6 +3,7 @@
  * them, metric history, the post-mortem report and its notes, game days and webhooks.
  */
 import { z } from 'zod';
+import { ScoreSchema } from './api.ts';
 
 /** Served as `application/x-asciicast` (asciicast v2, one JSON value per line). */
 export const ASCIICAST_CONTENT_TYPE = 'application/x-asciicast';
@@ -121,7 +122,7 @@ export const ReportSchema = z.object({
   }),
   /** One sentence on how the exercise ended, in blameless words. */
   verdict: z.string(),
-  score: z.object({ score: z.number(), base: z.number(), timePenalty: z.number(), hintPenalty: z.number() }).nullable(),
+  score: ScoreSchema.nullable(),
   /** Run-clock milliseconds; null when it did not happen. */
   timings: z.object({ detectMs: z.number().nullable(), mitigateMs: z.number().nullable(), resolveMs: z.number().nullable() }),
   faults: z.array(z.object({ id: z.string(), type: z.string(), vm: z.string(), appliedMs: z.number().nullable(), revertedMs: z.number().nullable(), state: z.string() })),
