@@ -29,11 +29,12 @@ export default {
     ...['api-0', 'api-1'].map((vm) => ({ vm, run: NGINX_PROXIES_AGAIN })),
     {
       vm: 'db-0',
-      // Free the runaway log (never Postgres data files), then make sure Postgres is up.
-      // Once seen to take over 120 s under a loaded CI host: the status says why if it happens again.
+      // Free the runaway log (never Postgres data files), then make sure Postgres is up. A
+      // Postgres that survived the full disk needs no restart: restarting it anyway made its
+      // shutdown checkpoint hang past 100 s on a loaded host ("pg_ctl: server does not shut down").
       run: [
         `df -h /; big=$(du -xa /var/log 2>/dev/null | sort -rn | awk '$2 ~ /\\.log$/ {print $2; exit}'); echo "freeing $big"; rm -f "$big"; df -h / | tail -1`,
-        'timeout 100 systemctl restart postgresql || systemctl status --no-pager -n 8 postgresql@15-main | head -16',
+        'systemctl is-active --quiet postgresql@15-main || timeout 100 systemctl restart postgresql || systemctl status --no-pager -n 8 postgresql@15-main | head -16',
         'systemctl is-active postgresql@15-main',
       ].join('; '),
     },
