@@ -11,6 +11,9 @@ import assert from 'node:assert/strict';
 import { sandboxSkipReason, startSandboxServer } from '../server/sandbox-server.ts';
 import { sshExec, waitFor } from '../server/vm-shell.ts';
 import { testImage } from '../drivers/helpers.ts';
+import { readFileSync } from 'node:fs';
+import { vmPaths } from '../../packages/drivers/src/sandbox/paths.ts';
+import { hostNamesForIndex } from '../../packages/drivers/src/network/addressing.ts';
 
 const skip = sandboxSkipReason();
 const DAY_S = 86_400;
@@ -84,11 +87,15 @@ test('a VM in its incident has weeks of history, and the culprit\'s change is wh
   s.defer(() => s.client().abortRun(created.id));
   const live = await waitFor('every fault in place', async () => {
     const r = await s.client().getRun(created.id);
-    assert.ok(r.state === 'provisioning' || r.state === 'running', `run is ${r.state}: ${r.error ?? ''}`);
+    assert.ok(r.state === 'provisioning' || r.state === 'preflight' || r.state === 'running', `run is ${r.state}: ${r.error ?? ''}`);
     return r.state === 'running' && r.faults.every((f) => f.state === 'active') ? r : undefined;
   }, 4 * 60_000, 500);
   const startedAt = epoch(live.startedAt!);
   const vm = live.vms[0]!;
+  // The VM's own lxcfs (host side): in the VM's memory cgroup, spared by an OOM there.
+  const lxcfsPid = Number(readFileSync(vmPaths(hostNamesForIndex(vm.index).netns).lxcfsPidfile, 'utf8').trim());
+  assert.equal(readFileSync(`/proc/${lxcfsPid}/oom_score_adj`, 'utf8').trim(), '-1000');
+  assert.match(readFileSync(`/proc/${lxcfsPid}/cgroup`, 'utf8'), new RegExp(`memory:.*/${hostNamesForIndex(vm.index).netns}\\b`));
   const r = await sshExec(vm.guestIp, vm.hostLink, `bash -c '${LOOK.replace(/'/g, `'\\''`)}'`);
   const seen = sections(r.stdout);
   t.diagnostic(r.stdout.slice(0, 3000));

@@ -46,6 +46,7 @@ test('the VM and its own lxcfs share one time namespace offset, and lxcfs serves
   assert.match(script, /--mount --time --boottime 3600000 --monotonic 3600000 --fork --kill-child/);
   assert.match(script, /\(unshare --time [^\n]*3>&- 4>&- &\)/, 'lxcfs holds neither the lease nor the handshake, and is not the launcher\'s child');
   assert.doesNotMatch(script, /proc\/uptime/, 'uptime is the kernel\'s, which follows the time namespace');
+  assert.match(script, /echo -1000 > \/proc\/\$\(cat [^)]*\/s\/lxcfs\.pid[^)]*\)\/oom_score_adj/, 'an OOM in the VM never takes its lxcfs');
 });
 
 test('on a kernel without time namespaces the VM and its lxcfs keep the host\'s clocks', () => {

@@ -145,6 +145,8 @@ function startLxcfs(i: InitScriptInput & { clockOffsetS: number | null }): strin
     `mkdir -p ${mnt}`,
     `(unshare${timeNamespace(i.clockOffsetS)} --fork ${LXCFS_BIN} -f --enable-cfs --enable-loadavg --pidfile ${shq(i.lxcfsPidfile)} ${mnt} </dev/null >/dev/null 2>&1 3>&- 4>&- &)`,
     `n=0; until [ -e ${ready} ]; do n=$((n+1)); if [ $n -gt ${LXCFS_POLLS} ]; then echo 'pudu-sandbox: lxcfs did not start' >&2; exit 1; fi; sleep 0.01; done`,
+    // It lives in the VM's memory cgroup: an OOM there (a leak scenario) must take the leaking process, never the VM's /proc views.
+    `echo -1000 > /proc/$(cat ${shq(i.lxcfsPidfile)})/oom_score_adj || true`,
   ];
 }
 
