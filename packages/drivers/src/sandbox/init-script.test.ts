@@ -44,14 +44,14 @@ test('the VM and its own lxcfs share one time namespace offset, and lxcfs serves
   assert.ok(lxcfs > 0 && lxcfs < script.indexOf('devices.deny'), 'lxcfs opens /dev/fuse before the allow-list');
   assert.match(script, /unshare --time --boottime 3600000 --monotonic 3600000 --fork \/usr\/bin\/lxcfs/);
   assert.match(script, /--mount --time --boottime 3600000 --monotonic 3600000 --fork --kill-child/);
-  assert.match(script, /\(unshare --time [^\n]*3>&- 4>&- &\)/, 'lxcfs holds neither the lease nor the handshake, and is not the launcher\'s child');
+  assert.match(script, /\(echo -1000 [^\n]*unshare --time [^\n]*3>&- 4>&- &\)/, 'lxcfs holds neither the lease nor the handshake, and is not the launcher\'s child');
   assert.doesNotMatch(script, /proc\/uptime/, 'uptime is the kernel\'s, which follows the time namespace');
-  assert.match(script, /echo -1000 > \/proc\/\$\(cat [^)]*\/s\/lxcfs\.pid[^)]*\)\/oom_score_adj/, 'an OOM in the VM never takes its lxcfs');
+  assert.match(script, /\(echo -1000 > \/proc\/self\/oom_score_adj \|\| true; exec unshare --time [^\n]*\/usr\/bin\/lxcfs/, 'an OOM in the VM never takes its lxcfs');
 });
 
 test('on a kernel without time namespaces the VM and its lxcfs keep the host\'s clocks', () => {
   const script = launcherArgs({ ...input, clockOffsetS: null })[1]!;
   assert.doesNotMatch(script, /--time|--boottime|--monotonic/);
-  assert.match(script, /\(unshare --fork \/usr\/bin\/lxcfs -f /);
+  assert.match(script, /exec unshare --fork \/usr\/bin\/lxcfs -f /);
   assert.match(script, /--cgroup --mount --fork --kill-child/);
 });

@@ -143,10 +143,10 @@ function startLxcfs(i: InitScriptInput & { clockOffsetS: number | null }): strin
   // Started from a subshell that exits at once, so it is not the launcher's child: the VM's init stays its only one (initPidOf).
   return [
     `mkdir -p ${mnt}`,
-    `(unshare${timeNamespace(i.clockOffsetS)} --fork ${LXCFS_BIN} -f --enable-cfs --enable-loadavg --pidfile ${shq(i.lxcfsPidfile)} ${mnt} </dev/null >/dev/null 2>&1 3>&- 4>&- &)`,
+    // It lives in the VM's memory cgroup: an OOM there (a leak scenario) must take the leaking process,
+    // never the VM's /proc views; its oom_score_adj is set before the exec, so lxcfs inherits it.
+    `(echo -1000 > /proc/self/oom_score_adj || true; exec unshare${timeNamespace(i.clockOffsetS)} --fork ${LXCFS_BIN} -f --enable-cfs --enable-loadavg --pidfile ${shq(i.lxcfsPidfile)} ${mnt} </dev/null >/dev/null 2>&1 3>&- 4>&- &)`,
     `n=0; until [ -e ${ready} ]; do n=$((n+1)); if [ $n -gt ${LXCFS_POLLS} ]; then echo 'pudu-sandbox: lxcfs did not start' >&2; exit 1; fi; sleep 0.01; done`,
-    // It lives in the VM's memory cgroup: an OOM there (a leak scenario) must take the leaking process, never the VM's /proc views.
-    `echo -1000 > /proc/$(cat ${shq(i.lxcfsPidfile)})/oom_score_adj || true`,
   ];
 }
 
