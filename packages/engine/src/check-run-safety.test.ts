@@ -1,50 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { compileScenario } from './compile-scenario.ts';
 import { parseScenario } from './parse-scenario.ts';
 import { formatIssue } from './scenario-issue.ts';
 
 /** An experiment on a two-tier system: a cpu ramp on the app tier, steady state on /healthz. */
-export const EXPERIMENT = `scenario:
-  id: exp-1
-  title: CPU ramp
-  difficulty: easy
-  mode: experiment
-  time_limit: 10m
-  seed: 7
-environment:
-  tiers:
-    - name: app
-      count: 4
-      services: [nginx, app-server]
-    - name: db
-      services: [postgresql]
-faults:
-  - id: cpu-ramp
-    type: cpu
-    target: { tier: app }
-    params: { load: 20% }
-    at: 30s
-    duration: 5m
-    ramp:
-      load: [20%, 50%, 80%]
-      select: [one, { percent: 50 }, all]
-      every: 1m
-      on_breach: hold
-steady_state:
-  - id: api-ok
-    check: { type: http, target: { tier: app }, path: /healthz, latency_below: 150ms }
-    tolerance: { pass: 95%, over: 30s }
-abort_when:
-  - id: db-mem
-    metric: { target: { vm: db-0 }, metric: mem_used_pct, condition: "> 90" }
-    for: 10s
-  - id: db-up
-    check: { type: process-running, target: { vm: db-0 }, service: postgresql }
-guardrails:
-  vm_cpu: 95%
-  for: 3s
-`;
+export const EXPERIMENT = readFileSync(new URL('./fixtures/experiment-cpu-ramp.yaml', import.meta.url), 'utf8');
 
 function errorsOf(text: string): string[] {
   const r = parseScenario(text, 's.yaml');

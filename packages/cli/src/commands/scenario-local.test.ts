@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 // The built ./puduc/puduc when `make build` ran (as in `make test`), else the source via tsx.
 const cmd = existsSync('puduc/puduc') ? ['puduc/puduc'] : ['--import', 'tsx', 'packages/cli/src/main.ts'];
@@ -58,43 +58,8 @@ test('wrong usage exits 2 and a bad --seed is explained', () => {
   assert.match(r.err, /--seed must be an integer/);
 });
 
-const EXPERIMENT = `scenario:
-  id: exp-1
-  title: CPU ramp
-  difficulty: easy
-  mode: experiment
-  time_limit: 10m
-  seed: 7
-environment:
-  tiers:
-    - name: app
-      count: 4
-      services: [nginx, app-server]
-    - name: db
-      services: [postgresql]
-faults:
-  - id: cpu-ramp
-    type: cpu
-    target: { tier: app }
-    params: { load: 20% }
-    at: 30s
-    duration: 5m
-    ramp:
-      load: [20%, 50%, 80%]
-      select: [one, { percent: 50 }, all]
-      every: 1m
-steady_state:
-  - id: api-ok
-    check: { type: http, target: { tier: app }, path: /healthz, latency_below: 150ms }
-    tolerance: { pass: 95%, over: 30s }
-abort_when:
-  - id: db-mem
-    metric: { target: { vm: db-0 }, metric: mem_used_pct, condition: "> 90" }
-    for: 10s
-guardrails:
-  vm_cpu: 95%
-  for: 3s
-`;
+// The engine's experiment fixture: a cpu ramp on the app tier, steady state on /healthz, abort conditions, guardrails.
+const EXPERIMENT = readFileSync(new URL('../../../engine/src/fixtures/experiment-cpu-ramp.yaml', import.meta.url), 'utf8');
 
 test('scenario plan shows a ramp\'s steps on the timeline, an experiment\'s steady state, abort conditions and guardrails', async () => {
   const { parseScenario, compileScenario } = await import('@pudu/engine');
