@@ -26,7 +26,7 @@ export function experimentChecks(t: Turn, atMs: number, results: Record<string, 
   const { s, plan } = t;
   if (s.state !== 'running' || s.startedAtMs === null) return;
   const elapsed = atMs - s.startedAtMs;
-  let breach = false;
+  const breaches: string[] = [];
   for (const c of plan.compiled.steadyState) {
     const r = results[steadyKey(c.id)];
     // A check that could not tell (agent silent) is no sample either way.
@@ -36,7 +36,7 @@ export function experimentChecks(t: Turn, atMs: number, results: Record<string, 
     const lastFailure = r.passing ? prev?.lastFailure ?? null : { atMs, detail: r.detail };
     s.steady[c.id] = { samples, lastFailure };
     const pct = shareOf(samples) ?? 100;
-    if (pct < c.passPct) breach = true;
+    if (pct < c.passPct) breaches.push(`steady_state ${c.id} at ${pct.toFixed(1)} %`);
     // Judged once a whole window has passed since the clock started (pre-flight saw it hold before).
     if (pct < c.passPct && elapsed >= c.overMs) {
       const evidence = steadyEvidence(t, atMs);
@@ -52,7 +52,7 @@ export function experimentChecks(t: Turn, atMs: number, results: Record<string, 
     if (!r || r.inconclusive) continue;
     const holds = a.on === 'failing' ? !r.passing : r.passing;
     s.abortSince[a.id] = sustain(s.abortSince[a.id], holds, atMs);
-    if (holds) breach = true;
+    if (holds) breaches.push(`abort_when ${a.id}: ${r.detail}`);
     if (holds && sustained(s.abortSince[a.id], a.condition.forMs, atMs)) {
       const reason = `abort_when ${a.id}: ${r.detail} for ${Math.round((atMs - s.abortSince[a.id]!) / 1000)} s`;
       s.verdict = { outcome: 'aborted', reason, evidence: [...steadyEvidence(t, atMs), { check: a.id, passing: false, passPct: null, atMs: elapsed, detail: r.detail }] };
@@ -60,7 +60,7 @@ export function experimentChecks(t: Turn, atMs: number, results: Record<string, 
       return finish(t, 'aborted', null, reason);
     }
   }
-  if (breach) rampBreach(t, elapsed);
+  if (breaches.length > 0) rampBreach(t, elapsed, breaches.join('; '));
   // Every fault ran its course with the steady state kept: the hypothesis held.
   const faults = Object.values(s.faults);
   if (faults.length > 0 && faults.every((p) => p.state === 'reverted')) concludeHeld(t, atMs, 'every fault ran its course');

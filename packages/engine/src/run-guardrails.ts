@@ -45,9 +45,11 @@ export function hostSampled(t: Turn, atMs: number, x: HostSample): void {
   if (s.state !== 'running' || s.startedAtMs === null) return;
   const g = plan.compiled.guardrails;
   const now = crossings(t, x);
-  if (now.some((c) => c.crossed)) rampBreach(t, atMs - s.startedAtMs);
+  for (const c of now) s.guardrailSince[c.name] = sustain(s.guardrailSince[c.name], c.crossed, atMs);
+  // A ramp's step is not followed once a limit has been crossed in two samples running (one spike is not a trend).
+  const crossed = now.filter((c) => c.crossed && sustained(s.guardrailSince[c.name], GUARDRAIL_SAMPLE_MS, atMs));
+  if (crossed.length > 0) rampBreach(t, atMs - s.startedAtMs, crossed.map((c) => c.detail).join('; '));
   for (const c of now) {
-    s.guardrailSince[c.name] = sustain(s.guardrailSince[c.name], c.crossed, atMs);
     const clearKey = `clear:${c.name}`;
     s.guardrailSince[clearKey] = sustain(s.guardrailSince[clearKey], !c.crossed, atMs);
     if (s.pausedBy === c.name && sustained(s.guardrailSince[clearKey], g.forMs, atMs)) {

@@ -42,11 +42,11 @@ export function startRamps(t: Turn): void {
 }
 
 /** A guardrail fired: every ramp whose current step has begun records it (the step will not be followed). */
-export function rampBreach(t: Turn, elapsed: number): void {
+export function rampBreach(t: Turn, elapsed: number, why: string): void {
   for (const [id, st] of Object.entries(t.s.ramps)) {
     if (st.held || elapsed < st.stepAtMs || st.breached) continue;
     st.breached = true;
-    publish(t, 'ramp.breach', { fault: id, step: st.step });
+    publish(t, 'ramp.breach', { fault: id, step: st.step, why });
   }
 }
 

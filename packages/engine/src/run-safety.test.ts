@@ -275,3 +275,20 @@ test('an experiment cut short before its faults struck is inconclusive; a traini
   const training = planOf();
   assert.equal(step(training, startedRun(training, T0), [{ kind: 'abort', reason: 'x' }], T0 + 1).state.verdict, null);
 });
+
+test('a containment limit gates a ramp once crossed in two samples running (one spike is not a trend), without ending the run before its for:', () => {
+  const plan = planOf({
+    faults: [fault({ atMs: 0 })],
+    ramps: [{ faultId: 'f1', everyMs: 60_000, onBreach: 'hold', steps: [{ params: { load: '5%' }, vms: ['app-0'] }, { params: { load: '90%' }, vms: ['app-0'] }] }],
+    guardrails: { hostLoadPerCpu: null, hostMemFreePct: 5, hostDiskFreePct: 5, vmCpuPct: 60, vmMemPct: null, vmDiskPct: null, maxInjections: 200, maxActiveFaults: null, forMs: 600_000, onBreach: 'abort' },
+  });
+  const hot = sample({ vms: { 'app-0': { cpuPct: 99.5, memPct: 30, diskPct: 20 } } });
+  const s = startedRun(plan, T0);
+  const spike = run(plan, s, [[T0 + 1000, [{ kind: 'host-sample', atMs: T0 + 1000, sample: hot }]], [T0 + 2000, [{ kind: 'host-sample', atMs: T0 + 2000, sample: sample() }]]]);
+  assert.ok(!events(spike.all).includes('ramp.breach'));
+  const trend = run(plan, spike.s, [[T0 + 3000, [{ kind: 'host-sample', atMs: T0 + 3000, sample: hot }]], [T0 + 4000, [{ kind: 'host-sample', atMs: T0 + 4000, sample: hot }]]]);
+  const b = trend.all.find((a) => a.kind === 'publish' && a.event === 'ramp.breach');
+  assert.ok(b && b.kind === 'publish');
+  assert.deepEqual(b.data, { fault: 'f1', step: 1, why: 'app-0 CPU 99.5 % > 60 %' });
+  assert.equal(trend.s.state, 'running');
+});

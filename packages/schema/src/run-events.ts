@@ -42,7 +42,7 @@ export const RUN_EVENT_DATA = {
   'preflight.failed': z.looseObject({ problems: z.array(z.looseObject({ check: str, reason: str })) }),
   'guardrail.breached': z.looseObject({ guardrail: str, detail: str, action: str }),
   'guardrail.cleared': z.looseObject({ guardrail: str }),
-  'ramp.breach': z.looseObject({ fault: str, step: num }),
+  'ramp.breach': z.looseObject({ fault: str, step: num, why: str }),
   'ramp.step': z.looseObject({ ...rampStep, params: z.record(str, z.union([str, num])), vms: z.array(str) }),
   'ramp.held': z.looseObject(rampStep),
   'ramp.rolled-back': z.looseObject({ ...rampStep, params: z.record(str, z.union([str, num])) }),
