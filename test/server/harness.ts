@@ -51,6 +51,9 @@ export async function startTestServer(t: TestContext, opts: Partial<ServerOption
     libraryDir: join(REPO_ROOT, 'scenarios'),
     webDir: join(dataDir, 'no-web'),
     log: () => undefined,
+    // A replica that loses its PostgreSQL session exits the process (server.ts); here the
+    // process is the test runner, and a test's database often stops before its server does.
+    onLeadershipLost: () => undefined,
     ...opts,
   });
   let server = await startServer(base());
