@@ -26,6 +26,7 @@
  *   IPv6 on eth0, pivots into the root and execs systemd (which sets the hostname from
  *   /etc/hostname in its own UTS namespace).
  */
+import { dirname } from 'node:path';
 import { LXCFS_BIN, LXCFS_PROC_FILES } from './lxcfs.ts';
 import { IDMAP_MOUNT_PERL, VM_ID_BASE, VM_ID_COUNT } from './userns.ts';
 
@@ -135,6 +136,19 @@ function timeNamespace(offset: number | null): string {
   return offset === null ? '' : ` --time --boottime ${offset} --monotonic ${offset}`;
 }
 
+/**
+ * lxcfs's loadavg thread walks every cgroup on the host every few seconds: counted in the VM's
+ * cpu/cpuacct cgroups it showed an idle VM at load ≈ 1 and CPU ≈ 100 % (alerts never cleared).
+ * It leaves them for their parent (`echo 0` moves the writing shell itself) and stays in the
+ * VM's other cgroups, where teardown finds it.
+ */
+function lxcfsOutOfVmCpu(cgroupProcs: string[]): string {
+  return cgroupProcs
+    .filter((f) => /(^|,)cpu(acct)?(,|$)/.test(f.split('/')[4] ?? ''))
+    .map((f) => `echo 0 > ${shq(`${dirname(dirname(f))}/cgroup.procs`)} || true; `)
+    .join('');
+}
+
 /** The shell lines that start the VM's lxcfs in a time namespace with the VM's offset and wait until it serves. */
 function startLxcfs(i: InitScriptInput & { clockOffsetS: number | null }): string[] {
   const mnt = shq(i.lxcfs);
@@ -145,7 +159,7 @@ function startLxcfs(i: InitScriptInput & { clockOffsetS: number | null }): strin
     `mkdir -p ${mnt}`,
     // It lives in the VM's memory cgroup: an OOM there (a leak scenario) must take the leaking process,
     // never the VM's /proc views; its oom_score_adj is set before the exec, so lxcfs inherits it.
-    `(echo -1000 > /proc/self/oom_score_adj || true; exec unshare${timeNamespace(i.clockOffsetS)} --fork ${LXCFS_BIN} -f --enable-cfs --enable-loadavg --pidfile ${shq(i.lxcfsPidfile)} ${mnt} </dev/null >/dev/null 2>&1 3>&- 4>&- &)`,
+    `(echo -1000 > /proc/self/oom_score_adj || true; ${lxcfsOutOfVmCpu(i.cgroupProcs)}exec unshare${timeNamespace(i.clockOffsetS)} --fork ${LXCFS_BIN} -f --enable-cfs --enable-loadavg --pidfile ${shq(i.lxcfsPidfile)} ${mnt} </dev/null >/dev/null 2>&1 3>&- 4>&- &)`,
     `n=0; until [ -e ${ready} ]; do n=$((n+1)); if [ $n -gt ${LXCFS_POLLS} ]; then echo 'pudu-sandbox: lxcfs did not start' >&2; exit 1; fi; sleep 0.01; done`,
   ];
 }
