@@ -54,7 +54,10 @@ test('a game day of 6 on a 5-VM budget: 5 fleets, the 6th queued until a run end
     }, 300_000, 500);
     const vm = run.vms[0]!;
     await sshExec(vm.guestIp, vm.hostLink, SOLVE);
-    await waitFor(`${name}'s run to resolve`, async () => ((await mine.getRun(joined.runId!)).state === 'resolved' ? true : undefined), 60_000, 250);
+    await waitFor(`${name}'s run to resolve`, async () => ((await mine.getRun(joined.runId!)).state === 'resolved' ? true : undefined), 60_000, 250).catch(async (e: Error) => {
+      const r = await admin.getRun(joined.runId!);
+      throw new Error(`${e.message}; state ${r.state}, objectives ${JSON.stringify(r.objectives)}`);
+    });
     // The fleet stays for the review after a fix (default 5 m); the trainee says they are done.
     await mine.endReview(joined.runId!);
   }
