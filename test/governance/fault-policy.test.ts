@@ -47,7 +47,7 @@ test('a rule changed while a run is live denies the next fault: it is not applie
       const ev = await probe();
       if (ev) return ev;
       const st = await client.getRun(run.id);
-      if (st.state !== 'running' && st.state !== 'provisioning' && !(await probe())) throw new Error(`run ${st.state}: ${st.error ?? ''}`);
+      if (st.state !== 'running' && st.state !== 'provisioning' && st.state !== 'preflight' && !(await probe())) throw new Error(`run ${st.state}: ${st.error ?? ''}`);
       if (Date.now() > until) throw new Error(`timed out; events: ${(await client.listRunEvents(run.id)).map((e) => e.kind).join(', ')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
