@@ -11,7 +11,7 @@ export default {
       symptom: "The database VM's CPU has been busy since the backup window opened",
       vm: 'db-0',
       run: busiestProcess(),
-      // On a host loaded by other fleets a 70 % burner gets less than 70.
+      // On a host loaded by other fleets a 90 % burner gets less than 90.
       expect: (out) => Number(out) >= 15,
     },
     {

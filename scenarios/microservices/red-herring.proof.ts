@@ -13,7 +13,7 @@ export default {
     {
       symptom: 'The pager shows a CPU alert on api-0: one process there keeps a CPU busy',
       vm: 'api-0',
-      // The busiest process's share of a CPU; on a host loaded by other fleets a 70 % burner gets less.
+      // The busiest process's share of a CPU; on a host loaded by other fleets a 90 % burner gets less.
       run: busiestProcess(),
       expect: (out) => Number(out) >= 15,
     },

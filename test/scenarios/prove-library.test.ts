@@ -15,7 +15,7 @@ import { libraryFiles, loadProof } from './library.ts';
 import type { Probe, SolveStep } from './proof.ts';
 
 const skip = sandboxSkipReason();
-const PARALLEL_SCENARIOS = Number(process.env.PUDU_SCENARIO_CONCURRENCY ?? 3);
+const PARALLEL_SCENARIOS = Number(process.env.PUDU_SCENARIO_CONCURRENCY ?? 2);
 const SEED = 20261123;
 /** A scenario that has not resolved by then is stuck, not slow. */
 const SCENARIO_TIMEOUT_MS = 8 * 60_000;
