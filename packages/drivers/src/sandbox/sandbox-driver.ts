@@ -6,7 +6,7 @@
  */
 import { useLabUmask } from '../util/umask.ts';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, openSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, openSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PuduError } from '@pudu/schema';
 import type { FleetSpec, HostVmView, VmDriver, VmInfo, VmSpec } from '../driver.ts';
@@ -75,10 +75,8 @@ function launcherHeldLease(index: number): IndexLease {
  * plainly instead of failing each VM's boot with EACCES.
  */
 function assertSearchableByVms(dir: string): void {
-  // mkdir's mode passes through the umask (CI and hardened hosts run with 077): what we
-  // create here must be searchable whatever the umask, so set it outright.
-  const first = mkdirSync(dir, { recursive: true });
-  if (first) for (let d = dir; d.length >= first.length; d = dirname(d)) chmodSync(d, 0o755);
+  // The caller has taken the lab umask (useLabUmask), so this mode is not narrowed by a 077 one.
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
   for (let d = dir; ; d = dirname(d)) {
     if ((statSync(d).mode & 0o001) === 0) {
       throw new PuduError('DRIVER_UNAVAILABLE', `${d} is not searchable by others (mode ${(statSync(d).mode & 0o777).toString(8)}): sandbox VMs run as an unprivileged host id and must reach ${dir}; chmod o+x ${d} or choose another PUDU_STATE_DIR`);
